@@ -1,0 +1,212 @@
+"""Collector Lambda: REST routes for events, counts, health and the API docs.
+
+Thin by design: routes parse the request and call the shared package.
+No ``from __future__ import annotations`` here: Powertools reads the route
+signatures' annotations at runtime to validate and document requests.
+"""
+
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from event_collector import __version__
+from event_collector.adapters.counters_table import CountersTable
+from event_collector.adapters.firehose import FirehoseRecordSink
+from event_collector.count_queries import read_counts, read_total
+from event_collector.errors import ClientInputError, DeliveryError, StorageError
+from event_collector.http import (
+    DELIVERY_RETRY_AFTER_SECONDS,
+    check_json_request,
+    client_error_response,
+    error_response,
+    tenant_from_authorizer,
+    validation_error_response,
+)
+from event_collector.ingest import EventIngestor, validate_batch
+from event_collector.json_values import loads_strict
+from event_collector.models import (
+    BatchResult,
+    ButtonClickFields,
+    CountResult,
+    CountsResult,
+    ErrorBody,
+    EventBatch,
+    Health,
+    PageViewFields,
+    ReceivedMessage,
+)
+from event_collector.settings import Settings, get_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver(
+    enable_validation=True,
+    cors=CORSConfig(
+        allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    ),
+    json_body_deserializer=loads_strict,
+)
+app.enable_swagger(path="/v1/docs", title="Event collector API", version=__version__)
+
+AWS_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+ERRORS: dict[int | str, Any] = {
+    status: {"description": description, "content": {"application/json": {"schema": ErrorBody.model_json_schema()}}}
+    for status, description in {
+        400: "Invalid request",
+        401: "Missing or malformed credentials",
+        403: "Wrong, revoked or expired key",
+        413: "Body or batch over a limit",
+        415: "Body is not application/json",
+        503: "Delivery failed; retry after Retry-After seconds with the same event_ids",
+    }.items()
+}
+
+
+@dataclass(frozen=True)
+class Services:
+    ingestor: EventIngestor
+    counters: CountersTable
+    hourly_retention_days: int
+
+
+def build_services(settings: Settings, firehose: Any = None, dynamodb: Any = None) -> Services:
+    firehose = firehose or boto3.client("firehose", config=AWS_CLIENT_CONFIG)
+    dynamodb = dynamodb or boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
+    counters = CountersTable(dynamodb, settings.counters_table_name)
+    sink = FirehoseRecordSink(firehose, settings.delivery_stream_name)
+    return Services(
+        ingestor=EventIngestor(sink, counters, settings.hourly_counter_retention_days),
+        counters=counters,
+        hourly_retention_days=settings.hourly_counter_retention_days,
+    )
+
+
+services = build_services(get_settings())
+
+
+def _tenant() -> str:
+    return tenant_from_authorizer(app.current_event.raw_event.get("requestContext") or {})
+
+
+def _ingest(events: list[Any], sent_at: int | None = None) -> BatchResult:
+    check_json_request(app.current_event.raw_event)
+    tenant = _tenant()
+    received_at = int(time.time() * 1000)
+    batch = validate_batch(events, tenant=tenant, received_at=received_at, sent_at=sent_at)
+    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=len(batch.rejected))
+    outcome = services.ingestor.ingest(batch, tenant=tenant, received_at=received_at)
+    metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=outcome.result.accepted)
+    if not outcome.counters_updated:
+        logger.error("Counter update failed after delivery; counts undercount this request", tenant=tenant)
+        metrics.add_metric(name="CounterUpdateFailures", unit=MetricUnit.Count, value=1)
+    return outcome.result
+
+
+@app.post("/v1/events", tags=["events"], summary="Send a batch of events", responses={200: {"description": "Accepted (possibly in part)"}, **ERRORS})
+def post_events(batch: Annotated[EventBatch, Body()]) -> BatchResult:
+    return _ingest(batch.events, batch.sent_at)
+
+
+@app.post("/button/click", tags=["seed"], summary="Record a button click (original API)", responses=ERRORS)
+def post_button_click(click: Annotated[ButtonClickFields, Body()]) -> ReceivedMessage:
+    _ingest([{"event_type": "button_click", **click.model_dump()}])
+    return ReceivedMessage()
+
+
+@app.post("/web/page_view", tags=["seed"], summary="Record a page view (original API)", responses=ERRORS)
+def post_page_view(view: Annotated[PageViewFields, Body()]) -> ReceivedMessage:
+    _ingest([{"event_type": "page_view", **view.model_dump(exclude_none=True)}])
+    return ReceivedMessage()
+
+
+@app.get("/button/click/count", tags=["seed"], summary="Total clicks of one button", responses=ERRORS)
+def get_button_click_count(button_id: Annotated[str, Query(min_length=1, max_length=128)]) -> CountResult:
+    return CountResult(count=read_total(services.counters, _tenant(), "button_click", button_id))
+
+
+@app.get("/web/page_view/count", tags=["seed"], summary="Total views of one URL", responses=ERRORS)
+def get_page_view_count(url: Annotated[str, Query(min_length=1, max_length=2048)]) -> CountResult:
+    return CountResult(count=read_total(services.counters, _tenant(), "page_view", url))
+
+
+@app.get("/v1/counts", tags=["counts"], summary="Real-time total and hourly series", responses=ERRORS)
+def get_counts(
+    event_type: Annotated[str, Query(min_length=1, max_length=64)],
+    key: Annotated[str | None, Query(max_length=2048, description="Counter key; all keys when absent")] = None,
+    start: Annotated[str | None, Query(alias="from", description="Epoch ms or ISO 8601; default 23 h before 'to'")] = None,
+    end: Annotated[str | None, Query(alias="to", description="Epoch ms or ISO 8601; default now")] = None,
+) -> CountsResult:
+    return read_counts(
+        services.counters, tenant=_tenant(), event_type=event_type, key=key, start=start, end=end, now=datetime.now(UTC)
+    )
+
+
+@app.get("/v1/health", tags=["health"], summary="Liveness (no authentication)")
+def get_health() -> Health:
+    return Health(version=__version__)
+
+
+@app.exception_handler(ClientInputError)
+def handle_client_input(error: ClientInputError) -> Response:
+    return client_error_response(error)
+
+
+@app.exception_handler([RequestValidationError, RequestUnsupportedContentType])
+def handle_validation(error: RequestValidationError) -> Response:
+    return validation_error_response(app.current_event.raw_event, list(error.errors()))
+
+
+@app.exception_handler(UnicodeDecodeError)
+def handle_undecodable_body(_: UnicodeDecodeError) -> Response:
+    return error_response(400, "invalid_encoding", "Request body is not valid UTF-8")
+
+
+@app.exception_handler(DeliveryError)
+def handle_delivery_failure(error: DeliveryError) -> Response:
+    logger.error("Firehose delivery failed; answering 503", failed_records=error.failed_records)
+    metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=1)
+    return error_response(
+        503,
+        "delivery_failed",
+        "Events could not be stored; nothing was counted. Retry with the same event_ids.",
+        headers={"Retry-After": str(DELIVERY_RETRY_AFTER_SECONDS)},
+    )
+
+
+@app.exception_handler(StorageError)
+def handle_storage_failure(error: StorageError) -> Response:
+    logger.error("Counter read failed", error=str(error))
+    return error_response(
+        503, "counters_unavailable", "Counts are unavailable right now", headers={"Retry-After": "1"}
+    )
+
+
+@app.not_found
+def handle_not_found(_: NotFoundError) -> Response:
+    return error_response(404, "not_found", "No such route")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,46 @@
+"""The project's own exceptions; adapters translate AWS errors into these."""
+
+from __future__ import annotations
+
+
+class CollectorError(Exception):
+    """Base class of every error the project raises on purpose."""
+
+
+class ClientInputError(CollectorError):
+    """A request the client must fix; always answered with a 4xx, never stored.
+
+    ``code`` is a stable machine-readable name, ``status`` the HTTP status and
+    ``details`` optional structured context (for example per-event errors).
+    """
+
+    def __init__(self, status: int, code: str, message: str, details: object = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class DeliveryError(CollectorError):
+    """Firehose did not accept every record after all retries; answer 503."""
+
+    def __init__(self, message: str, failed_records: int) -> None:
+        super().__init__(message)
+        self.failed_records = failed_records
+
+
+class StorageError(CollectorError):
+    """A DynamoDB call failed after the SDK's own retries."""
+
+
+class TenantExistsError(CollectorError):
+    """``create-tenant`` for an id that is already registered."""
+
+
+class UnknownTenantError(CollectorError):
+    """An admin operation named a tenant that does not exist."""
+
+
+class UnknownKeyError(CollectorError):
+    """An admin operation named a key id the tenant does not hold."""

@@ -1,0 +1,38 @@
+"""Strict patterns for every identifier that reaches an S3 path or a DynamoDB key.
+
+Tenant isolation depends on these: nothing built from client input becomes a
+path component or key before it matched one of them (see docs/identifiers.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+# Client-chosen ids (event_id, session_id, button_id): no path separators, no
+# whitespace or control characters, bounded length. UUIDs and ULIDs fit.
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+KEY_ID_PATTERN = r"^k[0-9a-f]{16}$"
+
+_TENANT_ID = re.compile(TENANT_ID_PATTERN)
+_EVENT_TYPE = re.compile(EVENT_TYPE_PATTERN)
+_KEY_ID = re.compile(KEY_ID_PATTERN)
+# Any C0/C1 control character or Unicode line/paragraph separator.
+_CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def is_tenant_id(value: object) -> bool:
+    return isinstance(value, str) and _TENANT_ID.fullmatch(value) is not None
+
+
+def is_event_type(value: object) -> bool:
+    return isinstance(value, str) and _EVENT_TYPE.fullmatch(value) is not None
+
+
+def is_key_id(value: object) -> bool:
+    return isinstance(value, str) and _KEY_ID.fullmatch(value) is not None
+
+
+def has_control_characters(value: str) -> bool:
+    return _CONTROL_CHARS.search(value) is not None

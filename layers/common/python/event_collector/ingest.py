@@ -1,0 +1,168 @@
+"""Validate and enrich a batch of events, deliver it, then count it.
+
+The order is the guarantee: Firehose must accept every accepted event before
+the caller is told 200, and counters are touched only after that (so a 503
+counts nothing). See docs/guarantees.md.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from .counters import CounterIncrement, counter_increments
+from .errors import ClientInputError, StorageError
+from .models import EVENT_MODELS, BatchResult, RejectedEvent
+from .packing import pack_lines
+
+MAX_EVENTS_PER_BATCH = 500
+MAX_BODY_BYTES = 1024 * 1024
+MAX_EVENT_BYTES = 32 * 1024
+# Clients may be ahead of the server by a little; far-future events are errors.
+MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000
+
+
+class RecordSink(Protocol):
+    def put(self, records: Sequence[bytes]) -> None: ...
+
+
+class CounterSink(Protocol):
+    def add(self, increments: Sequence[CounterIncrement]) -> None: ...
+
+
+@dataclass(frozen=True)
+class AcceptedEvent:
+    event_type: str
+    counter_key: str
+    line: bytes
+
+
+@dataclass(frozen=True)
+class ValidatedBatch:
+    accepted: list[AcceptedEvent]
+    rejected: list[RejectedEvent]
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    result: BatchResult
+    counters_updated: bool
+
+
+def _error_messages(error: ValidationError) -> list[str]:
+    messages = []
+    for item in error.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        messages.append(f"{location}: {message}" if location else message)
+    return messages
+
+
+def _event_id_of(raw: Any) -> str | None:
+    value = raw.get("event_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and len(value) <= 128 else None
+
+
+def validate_event(
+    raw: Any,
+    *,
+    tenant: str,
+    received_at: int,
+    clock_offset: int,
+    new_event_id: Callable[[], str],
+) -> AcceptedEvent | list[str]:
+    """Return the enriched event, or the list of reasons it was rejected."""
+    if not isinstance(raw, dict):
+        return ["event must be a JSON object"]
+    event_type = raw.get("event_type")
+    model = EVENT_MODELS.get(event_type) if isinstance(event_type, str) else None
+    if model is None:
+        return [f"event_type: must be one of {', '.join(sorted(EVENT_MODELS))}"]
+    try:
+        event = model.model_validate(raw)
+    except ValidationError as error:
+        return _error_messages(error)
+
+    timestamp = received_at if event.timestamp is None else event.timestamp + clock_offset
+    if timestamp > received_at + MAX_FUTURE_SKEW_MS:
+        return ["timestamp: more than 24 hours in the future"]
+    record = {
+        "event_id": event.event_id or new_event_id(),
+        "event_type": event.event_type,
+        "tenant": tenant,
+        "received_at": received_at,
+        "timestamp": timestamp,
+        **event.payload(),
+    }
+    line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    if len(line) > MAX_EVENT_BYTES:
+        return [f"event is {len(line)} bytes once stored; the limit is {MAX_EVENT_BYTES}"]
+    return AcceptedEvent(event_type=event.event_type, counter_key=event.counter_key(), line=line)
+
+
+def validate_batch(
+    events: list[Any],
+    *,
+    tenant: str,
+    received_at: int,
+    sent_at: int | None = None,
+    new_event_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> ValidatedBatch:
+    if len(events) > MAX_EVENTS_PER_BATCH:
+        raise ClientInputError(
+            413, "too_many_events", f"A batch holds at most {MAX_EVENTS_PER_BATCH} events; got {len(events)}"
+        )
+    if not events:
+        raise ClientInputError(400, "empty_batch", "'events' must hold at least one event")
+    clock_offset = 0 if sent_at is None else received_at - sent_at
+    accepted: list[AcceptedEvent] = []
+    rejected: list[RejectedEvent] = []
+    for index, raw in enumerate(events):
+        outcome = validate_event(
+            raw, tenant=tenant, received_at=received_at, clock_offset=clock_offset, new_event_id=new_event_id
+        )
+        if isinstance(outcome, AcceptedEvent):
+            accepted.append(outcome)
+        else:
+            rejected.append(RejectedEvent(index=index, event_id=_event_id_of(raw), errors=outcome))
+    return ValidatedBatch(accepted=accepted, rejected=rejected)
+
+
+class EventIngestor:
+    """Delivers a validated batch to Firehose, then updates the counters."""
+
+    def __init__(self, records: RecordSink, counters: CounterSink, hourly_retention_days: int) -> None:
+        self._records = records
+        self._counters = counters
+        self._hourly_retention_days = hourly_retention_days
+
+    def ingest(self, batch: ValidatedBatch, *, tenant: str, received_at: int) -> IngestOutcome:
+        if not batch.accepted:
+            raise ClientInputError(
+                400,
+                "no_valid_events",
+                "No event in the request is valid; nothing was stored",
+                details=[rejected.model_dump() for rejected in batch.rejected],
+            )
+        # Raises DeliveryError when Firehose keeps failing: nothing is counted then.
+        self._records.put(pack_lines(event.line for event in batch.accepted))
+        increments = counter_increments(
+            ((event.event_type, event.counter_key) for event in batch.accepted),
+            tenant=tenant,
+            received_at=received_at,
+            hourly_retention_days=self._hourly_retention_days,
+        )
+        try:
+            self._counters.add(increments)
+            counters_updated = True
+        except StorageError:
+            # The events are durable; counters are approximate by contract, so
+            # the caller reports the failure loudly instead of failing the request.
+            counters_updated = False
+        result = BatchResult(accepted=len(batch.accepted), rejected=batch.rejected)
+        return IngestOutcome(result=result, counters_updated=counters_updated)

@@ -1,0 +1,174 @@
+"""Event and API models (pydantic v2); the OpenAPI document is generated from them.
+
+Every built-in event type is a model with ``extra="forbid"``: a field the
+type does not declare is an error, so typos never pass silently.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+from .identifiers import CLIENT_ID_PATTERN, has_control_characters
+from .json_values import is_valid_unicode, problems_in_value
+
+# The server owns these; a client that sends them gets a clear per-event error.
+SERVER_OWNED_FIELDS = ("tenant", "received_at")
+
+EARLIEST_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+LATEST_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+
+
+def _printable(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError("must not contain control characters")
+    if not is_valid_unicode(value):
+        raise ValueError("must be valid Unicode")
+    return value
+
+
+def _epoch_millis(value: int | datetime) -> int:
+    millis = value if isinstance(value, int) else int(value.timestamp() * 1000)
+    if not EARLIEST_TIMESTAMP_MS <= millis < LATEST_TIMESTAMP_MS:
+        raise ValueError("must be between 2000-01-01 and 2100-01-01 (epoch milliseconds or ISO 8601 with a time zone)")
+    return millis
+
+
+ClientId = Annotated[str, Field(pattern=CLIENT_ID_PATTERN, description="1-128 of A-Z a-z 0-9 . _ : -")]
+PrintableText = Annotated[str, AfterValidator(_printable)]
+Url = Annotated[PrintableText, Field(min_length=1, max_length=2048)]
+# Epoch milliseconds, or an ISO 8601 string with a time zone; stored as epoch milliseconds.
+Timestamp = Annotated[StrictInt | AwareDatetime, AfterValidator(_epoch_millis)]
+
+
+def _properties_are_lake_safe(value: dict[str, Any]) -> dict[str, Any]:
+    problems = problems_in_value(value)
+    if problems:
+        raise ValueError("; ".join(problems[:5]))
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PageViewFields(_Strict):
+    """The seed-compatible body of ``POST /web/page_view``."""
+
+    url: Url
+    session_id: ClientId
+    referral_url: Url | None = None
+    ipaddress: Annotated[PrintableText, Field(max_length=45)] | None = None
+    useragent: Annotated[PrintableText, Field(max_length=1024)] | None = None
+
+
+class ButtonClickFields(_Strict):
+    """The seed-compatible body of ``POST /button/click``."""
+
+    session_id: ClientId
+    button_id: ClientId
+
+
+class EventBase(_Strict):
+    event_type: str
+    event_id: ClientId | None = Field(default=None, description="Idempotency key; generated when absent")
+    timestamp: Timestamp | None = Field(default=None, description="Client time of the event")
+
+    counter_field: ClassVar[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_server_owned_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in SERVER_OWNED_FIELDS:
+                if name in data:
+                    raise ValueError(f"'{name}' is set by the server and must not be sent")
+        return data
+
+    def counter_key(self) -> str:
+        return str(getattr(self, self.counter_field))
+
+    def payload(self) -> dict[str, Any]:
+        """The type's own fields, as stored (absent optionals left out)."""
+        return self.model_dump(exclude={"event_type", "event_id", "timestamp"}, exclude_none=True)
+
+
+class PageView(EventBase, PageViewFields):
+    event_type: Literal["page_view"]
+    counter_field: ClassVar[str] = "url"
+
+
+class ButtonClick(EventBase, ButtonClickFields):
+    event_type: Literal["button_click"]
+    counter_field: ClassVar[str] = "button_id"
+
+
+class Track(EventBase):
+    """A generic named event with free-form properties (like Segment's ``track``)."""
+
+    event_type: Literal["track"]
+    name: Annotated[PrintableText, Field(min_length=1, max_length=128)]
+    properties: Annotated[dict[str, Any], AfterValidator(_properties_are_lake_safe)] = Field(default_factory=dict)
+    counter_field: ClassVar[str] = "name"
+
+
+EVENT_MODELS: dict[str, type[EventBase]] = {
+    "page_view": PageView,
+    "button_click": ButtonClick,
+    "track": Track,
+}
+
+
+class EventBatch(_Strict):
+    """Body of ``POST /v1/events``. Events are validated one by one so that
+    one bad event does not reject the rest."""
+
+    events: list[Any] = Field(
+        description="Events of a registered type: " + ", ".join(sorted(EVENT_MODELS)),
+        json_schema_extra={"items": {"type": "object"}},
+    )
+    sent_at: Timestamp | None = Field(default=None, description="Client clock when sending, for skew correction")
+
+
+class RejectedEvent(BaseModel):
+    index: int
+    event_id: str | None = None
+    errors: list[str]
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    rejected: list[RejectedEvent]
+
+
+class ReceivedMessage(BaseModel):
+    message: Literal["Received"] = "Received"
+
+
+class CountResult(BaseModel):
+    count: int
+
+
+class HourlyCount(BaseModel):
+    hour: str = Field(description="Start of the hour, ISO 8601 UTC")
+    count: int
+
+
+class CountsResult(BaseModel):
+    event_type: str
+    key: str | None
+    total: int
+    hourly: list[HourlyCount]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="Stable machine-readable code")
+    message: str
+    details: Any = None

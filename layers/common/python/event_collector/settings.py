@@ -1,0 +1,39 @@
+"""Typed configuration, read once from the environment the template sets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    """Names come from ``Globals.Function.Environment`` in template.yaml."""
+
+    service_name: str = "event-collector"
+    delivery_stream_name: str = "event-collector-raw"
+    counters_table_name: str = "event-collector-counters"
+    tenant_keys_table_name: str = "event-collector-tenant-keys"
+    # How long hourly counter buckets live before DynamoDB TTL removes them.
+    hourly_counter_retention_days: int = Field(default=90, ge=1, le=3650)
+
+
+_ENVIRONMENT_NAMES = {
+    "service_name": "POWERTOOLS_SERVICE_NAME",
+    "delivery_stream_name": "DELIVERY_STREAM_NAME",
+    "counters_table_name": "COUNTERS_TABLE_NAME",
+    "tenant_keys_table_name": "TENANT_KEYS_TABLE_NAME",
+    "hourly_counter_retention_days": "HOURLY_COUNTER_RETENTION_DAYS",
+}
+
+
+def settings_from(environ: Mapping[str, str]) -> Settings:
+    values = {field: environ[name] for field, name in _ENVIRONMENT_NAMES.items() if name in environ}
+    return Settings.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return settings_from(os.environ)

@@ -1,0 +1,1 @@
+"""Docker-free local mode: moto server + a local API gateway serving template.yaml's routes."""

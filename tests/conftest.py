@@ -1,0 +1,186 @@
+"""Shared fixtures: fake AWS (moto), the real handlers, Lambda context, request builders."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+# Set before any handler module creates its boto3 clients: never reach real AWS.
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "event-collector",
+        "POWERTOOLS_METRICS_NAMESPACE": "EventCollector",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "DELIVERY_STREAM_NAME": "test-delivery",
+        "COUNTERS_TABLE_NAME": "test-counters",
+        "TENANT_KEYS_TABLE_NAME": "test-tenant-keys",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from event_collector.adapters.tenant_keys_table import TenantKeysTable  # noqa: E402
+from event_collector.tenant_admin import TenantAdmin  # noqa: E402
+from local.apigateway_events import authorizer_event, proxy_event  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW_BUCKET = "test-raw"
+NOW = 1_780_000_000  # a fixed "now" (2026-05-28) for key expiry tests
+
+
+def load_function(name: str) -> ModuleType:
+    """Import functions/<name>/app.py under a unique module name (each is its own Lambda)."""
+    module_name = f"function_{name}_app"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class FakeAws:
+    s3: Any
+    firehose: Any
+    dynamodb: Any
+
+    def raw_lines(self) -> list[dict[str, Any]]:
+        """Every event line Firehose delivered to the raw bucket."""
+        lines = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=RAW_BUCKET):
+            for item in page.get("Contents", []):
+                body = self.s3.get_object(Bucket=RAW_BUCKET, Key=item["Key"])["Body"].read()
+                lines += [json.loads(line) for line in body.splitlines() if line]
+        return lines
+
+    def counter_items(self) -> list[dict[str, Any]]:
+        return self.dynamodb.scan(TableName=os.environ["COUNTERS_TABLE_NAME"])["Items"]
+
+
+def _create_tables(dynamodb: Any) -> None:
+    for table in (os.environ["COUNTERS_TABLE_NAME"], os.environ["TENANT_KEYS_TABLE_NAME"]):
+        dynamodb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        )
+
+
+@pytest.fixture
+def aws() -> Iterator[FakeAws]:
+    with mock_aws():
+        s3 = boto3.client("s3")
+        firehose = boto3.client("firehose")
+        dynamodb = boto3.client("dynamodb")
+        s3.create_bucket(Bucket=RAW_BUCKET)
+        firehose.create_delivery_stream(
+            DeliveryStreamName=os.environ["DELIVERY_STREAM_NAME"],
+            DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "BucketARN": f"arn:aws:s3:::{RAW_BUCKET}",
+                "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+                "Prefix": "raw/",
+            },
+        )
+        _create_tables(dynamodb)
+        yield FakeAws(s3=s3, firehose=firehose, dynamodb=dynamodb)
+
+
+@pytest.fixture
+def lambda_context() -> SimpleNamespace:
+    return SimpleNamespace(
+        function_name="test-function",
+        function_version="$LATEST",
+        memory_limit_in_mb=512,
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:test-function",
+        aws_request_id="00000000-0000-0000-0000-000000000000",
+        log_group_name="/aws/lambda/test-function",
+        log_stream_name="test",
+        get_remaining_time_in_millis=lambda: 10_000,
+    )
+
+
+@pytest.fixture
+def collector(aws: FakeAws, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The real collector module, wired to this test's moto clients."""
+    module = load_function("collector")
+    services = module.build_services(module.get_settings(), firehose=aws.firehose, dynamodb=aws.dynamodb)
+    monkeypatch.setattr(module, "services", services)
+    return module
+
+
+@pytest.fixture
+def authorizer(aws: FakeAws, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    module = load_function("authorizer")
+    monkeypatch.setattr(module, "keys", TenantKeysTable(aws.dynamodb, os.environ["TENANT_KEYS_TABLE_NAME"]))
+    return module
+
+
+@pytest.fixture
+def tenant_admin(aws: FakeAws) -> TenantAdmin:
+    return TenantAdmin(TenantKeysTable(aws.dynamodb, os.environ["TENANT_KEYS_TABLE_NAME"]), clock=lambda: NOW)
+
+
+def basic(tenant: str, api_key: str) -> str:
+    return "Basic " + base64.b64encode(f"{tenant}:{api_key}".encode()).decode()
+
+
+def api_request(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    raw_body: bytes | None = None,
+    content_type: str | None = "application/json",
+    query: list[tuple[str, str]] | None = None,
+    headers: list[tuple[str, str]] | None = None,
+    tenant: str | None = "acme",
+) -> dict[str, Any]:
+    """A proxy event as API Gateway forwards it after the authorizer allowed ``tenant``."""
+    if raw_body is None and body is not None:
+        raw_body = json.dumps(body).encode()
+    all_headers = list(headers or [])
+    if content_type and raw_body is not None:
+        all_headers.append(("Content-Type", content_type))
+    context = {"tenant": tenant, "key_id": "k0000000000000000", "principalId": tenant} if tenant else None
+    return proxy_event(
+        method=method, path=path, headers=all_headers, query=query or [], body=raw_body, authorizer=context
+    )
+
+
+def call(module: ModuleType, event: dict[str, Any], context: Any) -> tuple[int, dict[str, str], Any]:
+    """Invoke a handler; return status, headers and the decoded JSON body."""
+    response = module.lambda_handler(event, context)
+    body = response.get("body")
+    parsed = json.loads(body) if body else None
+    headers = {**(response.get("headers") or {})}
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers[name] = values[-1]
+    return response["statusCode"], headers, parsed
+
+
+__all__ = ["NOW", "RAW_BUCKET", "FakeAws", "api_request", "authorizer_event", "basic", "call", "load_function"]
