@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
@@ -32,30 +29,18 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-import boto3  # noqa: E402
-import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
 
-from event_collector.adapters.tenant_keys_table import TenantKeysTable  # noqa: E402
-from event_collector.tenant_admin import TenantAdmin  # noqa: E402
-from local.apigateway_events import authorizer_event, proxy_event  # noqa: E402
+from event_collector.adapters.tenant_keys_table import TenantKeysTable
+from event_collector.tenant_admin import TenantAdmin
+from local.apigateway_events import authorizer_event, proxy_event
+from local.functions import load_function
 
-ROOT = Path(__file__).resolve().parent.parent
 RAW_BUCKET = "test-raw"
 NOW = 1_780_000_000  # a fixed "now" (2026-05-28) for key expiry tests
-
-
-def load_function(name: str) -> ModuleType:
-    """Import functions/<name>/app.py under a unique module name (each is its own Lambda)."""
-    module_name = f"function_{name}_app"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -74,7 +59,37 @@ class FakeAws:
         return lines
 
     def counter_items(self) -> list[dict[str, Any]]:
-        return self.dynamodb.scan(TableName=os.environ["COUNTERS_TABLE_NAME"])["Items"]
+        items: list[dict[str, Any]] = self.dynamodb.scan(TableName=os.environ["COUNTERS_TABLE_NAME"])["Items"]
+        return items
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        return {(item["pk"]["S"], item["sk"]["S"]): int(item["count"]["N"]) for item in self.counter_items()}
+
+    def assert_nothing_stored_or_counted(self) -> None:
+        assert self.raw_lines() == []
+        assert self.counter_items() == []
+
+
+def record_calls(client: Any, operation: str) -> list[dict[str, Any]]:
+    """Record the parameters of every ``operation`` call the client makes."""
+    calls: list[dict[str, Any]] = []
+    service = client.meta.service_model.service_name
+    client.meta.events.register(f"provide-client-params.{service}.{operation}", lambda params, **_: calls.append(params))
+    return calls
+
+
+def fail_calls(client: Any, operation: str, code: str, times: int | None = None) -> list[int]:
+    """Make ``operation`` raise ClientError(code), ``times`` times or forever. Returns a call counter."""
+    failures = [0]
+    service = client.meta.service_model.service_name
+
+    def fail(**_: Any) -> None:
+        if times is None or failures[0] < times:
+            failures[0] += 1
+            raise ClientError({"Error": {"Code": code, "Message": "injected by the test"}}, operation)
+
+    client.meta.events.register(f"before-call.{service}.{operation}", fail)
+    return failures
 
 
 def _create_tables(dynamodb: Any) -> None:
@@ -183,4 +198,15 @@ def call(module: ModuleType, event: dict[str, Any], context: Any) -> tuple[int, 
     return response["statusCode"], headers, parsed
 
 
-__all__ = ["NOW", "RAW_BUCKET", "FakeAws", "api_request", "authorizer_event", "basic", "call", "load_function"]
+__all__ = [
+    "NOW",
+    "RAW_BUCKET",
+    "FakeAws",
+    "api_request",
+    "authorizer_event",
+    "basic",
+    "call",
+    "fail_calls",
+    "load_function",
+    "record_calls",
+]

@@ -19,7 +19,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBase
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -53,6 +55,9 @@ from event_collector.models import (
 )
 from event_collector.settings import Settings, get_settings
 
+OPENAPI_TITLE = "Event collector API"
+AUTHENTICATED: list[dict[str, list[str]]] = [{"tenantKey": []}]
+
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
@@ -65,10 +70,16 @@ app = APIGatewayRestResolver(
     ),
     json_body_deserializer=loads_strict,
 )
-app.enable_swagger(path="/v1/docs", title="Event collector API", version=__version__)
+app.enable_swagger(
+    path="/v1/docs",
+    title=OPENAPI_TITLE,
+    version=__version__,
+    description="Send events, read real-time counts. HTTP Basic: tenant id and API key.",
+    security_schemes={"tenantKey": HTTPBase(scheme="basic")},
+)
 
 AWS_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-ERRORS: dict[int | str, Any] = {
+ERRORS: dict[int, OpenAPIResponse] = {
     status: {"description": description, "content": {"application/json": {"schema": ErrorBody.model_json_schema()}}}
     for status, description in {
         400: "Invalid request",
@@ -121,38 +132,64 @@ def _ingest(events: list[Any], sent_at: int | None = None) -> BatchResult:
     return outcome.result
 
 
-@app.post("/v1/events", tags=["events"], summary="Send a batch of events", responses={200: {"description": "Accepted (possibly in part)"}, **ERRORS})
+@app.post(
+    "/v1/events",
+    security=AUTHENTICATED,
+    tags=["events"],
+    summary="Send a batch of events",
+    responses={200: {"description": "Accepted (possibly in part)"}, **ERRORS},
+)
 def post_events(batch: Annotated[EventBatch, Body()]) -> BatchResult:
     return _ingest(batch.events, batch.sent_at)
 
 
-@app.post("/button/click", tags=["seed"], summary="Record a button click (original API)", responses=ERRORS)
+@app.post(
+    "/button/click",
+    security=AUTHENTICATED,
+    tags=["seed"],
+    summary="Record a button click (original API)",
+    responses=ERRORS,
+)
 def post_button_click(click: Annotated[ButtonClickFields, Body()]) -> ReceivedMessage:
     _ingest([{"event_type": "button_click", **click.model_dump()}])
     return ReceivedMessage()
 
 
-@app.post("/web/page_view", tags=["seed"], summary="Record a page view (original API)", responses=ERRORS)
+@app.post(
+    "/web/page_view",
+    security=AUTHENTICATED,
+    tags=["seed"],
+    summary="Record a page view (original API)",
+    responses=ERRORS,
+)
 def post_page_view(view: Annotated[PageViewFields, Body()]) -> ReceivedMessage:
     _ingest([{"event_type": "page_view", **view.model_dump(exclude_none=True)}])
     return ReceivedMessage()
 
 
-@app.get("/button/click/count", tags=["seed"], summary="Total clicks of one button", responses=ERRORS)
+@app.get(
+    "/button/click/count", security=AUTHENTICATED, tags=["seed"], summary="Total clicks of one button", responses=ERRORS
+)
 def get_button_click_count(button_id: Annotated[str, Query(min_length=1, max_length=128)]) -> CountResult:
     return CountResult(count=read_total(services.counters, _tenant(), "button_click", button_id))
 
 
-@app.get("/web/page_view/count", tags=["seed"], summary="Total views of one URL", responses=ERRORS)
+@app.get(
+    "/web/page_view/count", security=AUTHENTICATED, tags=["seed"], summary="Total views of one URL", responses=ERRORS
+)
 def get_page_view_count(url: Annotated[str, Query(min_length=1, max_length=2048)]) -> CountResult:
     return CountResult(count=read_total(services.counters, _tenant(), "page_view", url))
 
 
-@app.get("/v1/counts", tags=["counts"], summary="Real-time total and hourly series", responses=ERRORS)
+@app.get(
+    "/v1/counts", security=AUTHENTICATED, tags=["counts"], summary="Real-time total and hourly series", responses=ERRORS
+)
 def get_counts(
     event_type: Annotated[str, Query(min_length=1, max_length=64)],
     key: Annotated[str | None, Query(max_length=2048, description="Counter key; all keys when absent")] = None,
-    start: Annotated[str | None, Query(alias="from", description="Epoch ms or ISO 8601; default 23 h before 'to'")] = None,
+    start: Annotated[
+        str | None, Query(alias="from", description="Epoch ms or ISO 8601; default 23 h before 'to'")
+    ] = None,
     end: Annotated[str | None, Query(alias="to", description="Epoch ms or ISO 8601; default now")] = None,
 ) -> CountsResult:
     return read_counts(
@@ -166,22 +203,22 @@ def get_health() -> Health:
 
 
 @app.exception_handler(ClientInputError)
-def handle_client_input(error: ClientInputError) -> Response:
+def handle_client_input(error: ClientInputError) -> Response[str]:
     return client_error_response(error)
 
 
 @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])
-def handle_validation(error: RequestValidationError) -> Response:
+def handle_validation(error: RequestValidationError) -> Response[str]:
     return validation_error_response(app.current_event.raw_event, list(error.errors()))
 
 
 @app.exception_handler(UnicodeDecodeError)
-def handle_undecodable_body(_: UnicodeDecodeError) -> Response:
+def handle_undecodable_body(_: UnicodeDecodeError) -> Response[str]:
     return error_response(400, "invalid_encoding", "Request body is not valid UTF-8")
 
 
 @app.exception_handler(DeliveryError)
-def handle_delivery_failure(error: DeliveryError) -> Response:
+def handle_delivery_failure(error: DeliveryError) -> Response[str]:
     logger.error("Firehose delivery failed; answering 503", failed_records=error.failed_records)
     metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=1)
     return error_response(
@@ -193,15 +230,13 @@ def handle_delivery_failure(error: DeliveryError) -> Response:
 
 
 @app.exception_handler(StorageError)
-def handle_storage_failure(error: StorageError) -> Response:
+def handle_storage_failure(error: StorageError) -> Response[str]:
     logger.error("Counter read failed", error=str(error))
-    return error_response(
-        503, "counters_unavailable", "Counts are unavailable right now", headers={"Retry-After": "1"}
-    )
+    return error_response(503, "counters_unavailable", "Counts are unavailable right now", headers={"Retry-After": "1"})
 
 
 @app.not_found
-def handle_not_found(_: NotFoundError) -> Response:
+def handle_not_found(_: NotFoundError) -> Response[str]:
     return error_response(404, "not_found", "No such route")
 
 

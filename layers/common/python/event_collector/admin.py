@@ -63,7 +63,10 @@ def run(admin: TenantAdmin, args: argparse.Namespace) -> dict[str, Any]:
         return asdict(admin.issue_key(args.tenant, expires_in))
     if args.command == "list-keys":
         keys = admin.list_keys(args.tenant)
-        return {"tenant": args.tenant, "keys": [{k: v for k, v in asdict(r).items() if k != "secret_hash"} for r in keys]}
+        return {
+            "tenant": args.tenant,
+            "keys": [{k: v for k, v in asdict(r).items() if k != "secret_hash"} for r in keys],
+        }
     if args.command == "rotate-key":
         return asdict(admin.rotate(args.tenant, int(args.overlap_hours * 3600), expires_in))
     admin.revoke(args.tenant, args.key_id)

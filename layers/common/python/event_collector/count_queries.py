@@ -34,9 +34,7 @@ def parse_instant(value: str, name: str) -> datetime:
 
 def check_counter_query(event_type: str, key: str | None) -> None:
     if event_type not in EVENT_MODELS:
-        raise ClientInputError(
-            400, "invalid_query", f"'event_type' must be one of {', '.join(sorted(EVENT_MODELS))}"
-        )
+        raise ClientInputError(400, "invalid_query", f"'event_type' must be one of {', '.join(sorted(EVENT_MODELS))}")
     if key is not None and (not key or len(key) > MAX_KEY_LENGTH or has_control_characters(key)):
         raise ClientInputError(400, "invalid_query", f"'key' must be 1-{MAX_KEY_LENGTH} printable characters")
 

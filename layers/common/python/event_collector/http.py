@@ -21,7 +21,7 @@ BODY_METHODS = ("POST", "PUT", "PATCH")
 
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: Mapping[str, str] | None = None
-) -> Response:
+) -> Response[str]:
     body: dict[str, Any] = {"error": code, "message": message}
     if details is not None:
         body["details"] = details
@@ -33,7 +33,7 @@ def error_response(
     )
 
 
-def client_error_response(error: ClientInputError) -> Response:
+def client_error_response(error: ClientInputError) -> Response[str]:
     return error_response(error.status, error.code, error.message, error.details)
 
 
@@ -64,7 +64,7 @@ def check_json_request(event: Mapping[str, Any]) -> None:
         raise ClientInputError(415, "unsupported_media_type", f"Content-Type must be application/json, not {found}")
 
 
-def validation_error_response(event: Mapping[str, Any], errors: list[dict[str, Any]]) -> Response:
+def validation_error_response(event: Mapping[str, Any], errors: list[dict[str, Any]]) -> Response[str]:
     """Map Powertools' request validation errors to the project's 4xx answers.
 
     Powertools parses the body before any route code runs, so the size and

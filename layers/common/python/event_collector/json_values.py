@@ -59,7 +59,9 @@ def problems_in_value(value: Any, path: str = "", depth: int = 0) -> list[str]:
         for key, item in value.items():
             child = f"{path}.{key}" if path else str(key)
             if not key or len(key) > MAX_PROPERTY_KEY_LENGTH or not is_valid_unicode(key):
-                problems.append(f"{path or 'value'}: property names must be 1-{MAX_PROPERTY_KEY_LENGTH} valid characters")
+                problems.append(
+                    f"{path or 'value'}: property names must be 1-{MAX_PROPERTY_KEY_LENGTH} valid characters"
+                )
                 continue
             problems += problems_in_value(item, child, depth + 1)
         return problems

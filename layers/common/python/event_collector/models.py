@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from .identifiers import CLIENT_ID_PATTERN, has_control_characters
 from .json_values import is_valid_unicode, problems_in_value
@@ -29,18 +29,32 @@ def _printable(value: str) -> str:
     return value
 
 
-def _epoch_millis(value: int | datetime) -> int:
-    millis = value if isinstance(value, int) else int(value.timestamp() * 1000)
-    if not EARLIEST_TIMESTAMP_MS <= millis < LATEST_TIMESTAMP_MS:
-        raise ValueError("must be between 2000-01-01 and 2100-01-01 (epoch milliseconds or ISO 8601 with a time zone)")
-    return millis
+def _epoch_millis(value: Any) -> int:
+    """Epoch milliseconds (an integer) or an ISO 8601 string with a time zone, as epoch milliseconds."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be an ISO 8601 date-time") from None
+        if parsed.tzinfo is None:
+            raise ValueError("must carry a time zone (for example 2026-01-31T12:00:00Z)")
+        value = int(parsed.timestamp() * 1000)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be epoch milliseconds (an integer) or an ISO 8601 string")
+    if not EARLIEST_TIMESTAMP_MS <= value < LATEST_TIMESTAMP_MS:
+        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    return value
 
 
 ClientId = Annotated[str, Field(pattern=CLIENT_ID_PATTERN, description="1-128 of A-Z a-z 0-9 . _ : -")]
 PrintableText = Annotated[str, AfterValidator(_printable)]
 Url = Annotated[PrintableText, Field(min_length=1, max_length=2048)]
 # Epoch milliseconds, or an ISO 8601 string with a time zone; stored as epoch milliseconds.
-Timestamp = Annotated[StrictInt | AwareDatetime, AfterValidator(_epoch_millis)]
+Timestamp = Annotated[
+    int,
+    BeforeValidator(_epoch_millis),
+    WithJsonSchema({"oneOf": [{"type": "integer"}, {"type": "string", "format": "date-time"}]}),
+]
 
 
 def _properties_are_lake_safe(value: dict[str, Any]) -> dict[str, Any]:

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-
 from ..counters import HOUR_PREFIX, TOTAL_SORT_KEY, CounterIncrement
-from .aws_errors import AWS_ERRORS, error_code
 from ..errors import StorageError
+from .aws_errors import AWS_ERRORS, error_code
 
 # UpdateItem calls of one request run side by side; boto3 clients are thread-safe.
 MAX_PARALLEL_UPDATES = 8

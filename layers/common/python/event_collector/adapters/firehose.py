@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-
-from .aws_errors import AWS_ERRORS, error_code
 from ..errors import DeliveryError
 from ..packing import split_into_calls
+from .aws_errors import AWS_ERRORS, error_code
 
 DEFAULT_ATTEMPTS = 4
 DEFAULT_BASE_DELAY_SECONDS = 0.05
@@ -48,7 +47,7 @@ class FirehoseRecordSink:
         last_problem = ""
         for attempt in range(self._attempts):
             if attempt:
-                self._sleep(random.uniform(0, self._base_delay * 2**attempt))
+                self._sleep(random.uniform(0, self._base_delay * 2**attempt))  # noqa: S311 - jitter, not crypto
             try:
                 response = self._client.put_record_batch(
                     DeliveryStreamName=self._stream_name, Records=[{"Data": record} for record in pending]
@@ -62,7 +61,6 @@ class FirehoseRecordSink:
             pending = [record for record, result in zip(pending, results, strict=True) if result.get("ErrorCode")]
             last_problem = f"{len(pending)} record(s) failed: {_first_error_code(results)}"
         raise DeliveryError(f"Firehose did not accept every record: {last_problem}", failed_records=len(pending))
-
 
 
 def _first_error_code(results: list[dict[str, Any]]) -> str:
