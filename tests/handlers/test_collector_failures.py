@@ -1,0 +1,141 @@
+"""Injected Firehose and DynamoDB failures: retry what failed, answer 503 without counting, never lose an ack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from event_collector.adapters.firehose import FirehoseRecordSink
+from tests.conftest import api_request, call, fail_calls, record_calls
+
+
+class PartiallyFailingFirehose:
+    """Forwards to the moto client, but the first ``failing_calls`` calls reject their first record."""
+
+    def __init__(self, client: Any, failing_calls: int) -> None:
+        self._client = client
+        self._failing_calls = failing_calls
+        self.calls: list[int] = []
+
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:  # noqa: N803
+        self.calls.append(len(Records))
+        if len(self.calls) > self._failing_calls:
+            return self._client.put_record_batch(DeliveryStreamName=DeliveryStreamName, Records=Records)
+        failed, delivered = Records[:1], Records[1:]
+        responses: list[dict[str, str]] = [{"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "slow down"}]
+        if delivered:
+            real = self._client.put_record_batch(DeliveryStreamName=DeliveryStreamName, Records=delivered)
+            responses += real["RequestResponses"]
+        return {"FailedPutCount": len(failed), "RequestResponses": responses, "Encrypted": False}
+
+
+def with_firehose(collector, monkeypatch, firehose: Any) -> None:
+    sink = FirehoseRecordSink(firehose, "test-delivery", sleep=lambda _: None)
+    monkeypatch.setattr(collector.services.ingestor, "_records", sink)
+
+
+def big_batch() -> dict[str, Any]:
+    # Just under the 1 MiB request limit, but over one 1,000 KiB record once enriched: two records.
+    return {"events": [{"event_type": "track", "name": "n", "properties": {"pad": "x" * 20_400}} for _ in range(50)]}
+
+
+def test_given_firehose_rejects_a_record_once_when_posted_then_only_that_record_is_resent(
+    collector, aws, lambda_context, monkeypatch
+):
+    firehose = PartiallyFailingFirehose(aws.firehose, failing_calls=1)
+    with_firehose(collector, monkeypatch, firehose)
+
+    status, _, body = call(collector, api_request("POST", "/v1/events", body=big_batch()), lambda_context)
+
+    assert (status, body["accepted"]) == (200, 50)
+    assert firehose.calls == [2, 1]  # two records; the retry carries only the rejected one
+    lines = aws.raw_lines()
+    assert len(lines) == 50 and len({line["event_id"] for line in lines}) == 50
+    assert aws.counts()[("acme#track#all", "total")] == 50
+
+
+def test_given_firehose_keeps_rejecting_when_posted_then_503_with_retry_after_and_nothing_counted(
+    collector, aws, lambda_context, monkeypatch
+):
+    firehose = PartiallyFailingFirehose(aws.firehose, failing_calls=99)
+    with_firehose(collector, monkeypatch, firehose)
+
+    status, headers, body = call(collector, api_request("POST", "/v1/events", body=big_batch()), lambda_context)
+
+    assert (status, body["error"]) == (503, "delivery_failed")
+    assert int(headers["Retry-After"]) > 0
+    assert len(firehose.calls) == 4
+    assert aws.counter_items() == []
+
+
+@pytest.mark.parametrize("code", ["ServiceUnavailableException", "ResourceNotFoundException", "AccessDeniedException"])
+def test_given_firehose_is_down_when_posted_then_503_and_nothing_stored_or_counted(
+    collector, aws, lambda_context, monkeypatch, code
+):
+    with_firehose(collector, monkeypatch, aws.firehose)
+    failures = fail_calls(aws.firehose, "PutRecordBatch", code)
+
+    status, headers, body = call(
+        collector,
+        api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}),
+        lambda_context,
+    )
+
+    assert (status, body["error"]) == (503, "delivery_failed")
+    assert "Retry-After" in headers
+    assert failures[0] == 4
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_firehose_fails_once_when_posted_then_the_retry_succeeds(collector, aws, lambda_context, monkeypatch):
+    with_firehose(collector, monkeypatch, aws.firehose)
+    fail_calls(aws.firehose, "PutRecordBatch", "ThrottlingException", times=1)
+
+    status, _, _ = call(
+        collector, api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}), lambda_context
+    )
+
+    assert status == 200
+    assert len(aws.raw_lines()) == 1
+
+
+def test_given_dynamodb_fails_after_delivery_when_posted_then_200_and_the_failure_is_reported(
+    collector, aws, lambda_context, capsys, caplog
+):
+    fail_calls(aws.dynamodb, "UpdateItem", "ProvisionedThroughputExceededException")
+
+    status, _, body = call(
+        collector, api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}), lambda_context
+    )
+
+    # The event is durable in Firehose, so the client must not resend it; counters are approximate by contract.
+    assert (status, body["accepted"]) == (200, 1)
+    assert len(aws.raw_lines()) == 1
+    assert aws.counter_items() == []
+    assert "Counter update failed" in caplog.text
+    assert '"CounterUpdateFailures":[1.0]' in capsys.readouterr().out
+
+
+def test_given_dynamodb_reads_fail_when_counts_are_read_then_503(collector, aws, lambda_context):
+    fail_calls(aws.dynamodb, "GetItem", "InternalServerError")
+
+    status, headers, body = call(
+        collector, api_request("GET", "/button/click/count", query=[("button_id", "b")]), lambda_context
+    )
+
+    assert (status, body["error"]) == (503, "counters_unavailable")
+    assert "Retry-After" in headers
+
+
+def test_given_a_batch_when_delivered_then_no_record_exceeds_firehose_limits(collector, aws, lambda_context):
+    calls = record_calls(aws.firehose, "PutRecordBatch")
+    events = [{"event_type": "track", "name": "n", "properties": {"pad": "y" * 30_000}} for _ in range(34)]
+
+    status, _, _ = call(collector, api_request("POST", "/v1/events", body={"events": events}), lambda_context)
+
+    assert status == 200
+    (only_call,) = calls
+    assert len(only_call["Records"]) == 2
+    assert all(len(record["Data"]) <= 1000 * 1024 for record in only_call["Records"])
+    assert all(record["Data"].endswith(b"\n") for record in only_call["Records"])
