@@ -12,7 +12,7 @@ from .functions import load_function
 
 def openapi_json() -> str:
     collector = load_function("collector")
-    schema = collector.app.get_openapi_json_schema(title=collector.OPENAPI_TITLE, version=collector.__version__)
+    schema = collector.app.get_openapi_json_schema()
     return str(schema) + "\n"
 
 

@@ -74,7 +74,9 @@ def record_calls(client: Any, operation: str) -> list[dict[str, Any]]:
     """Record the parameters of every ``operation`` call the client makes."""
     calls: list[dict[str, Any]] = []
     service = client.meta.service_model.service_name
-    client.meta.events.register(f"provide-client-params.{service}.{operation}", lambda params, **_: calls.append(params))
+    client.meta.events.register(
+        f"provide-client-params.{service}.{operation}", lambda params, **_: calls.append(params)
+    )
     return calls
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -59,7 +59,6 @@ OPENAPI_TITLE = "Event collector API"
 AUTHENTICATED: list[dict[str, list[str]]] = [{"tenantKey": []}]
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(
     enable_validation=True,
@@ -70,13 +69,13 @@ app = APIGatewayRestResolver(
     ),
     json_body_deserializer=loads_strict,
 )
-app.enable_swagger(
-    path="/v1/docs",
+app.configure_openapi(
     title=OPENAPI_TITLE,
     version=__version__,
     description="Send events, read real-time counts. HTTP Basic: tenant id and API key.",
     security_schemes={"tenantKey": HTTPBase(scheme="basic")},
 )
+app.enable_swagger(path="/v1/docs")
 
 AWS_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 ERRORS: dict[int, OpenAPIResponse] = {
@@ -241,7 +240,6 @@ def handle_not_found(_: NotFoundError) -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

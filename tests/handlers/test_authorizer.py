@@ -13,7 +13,9 @@ from tests.conftest import NOW, authorizer_event, basic, fail_calls
 def authorize(authorizer, lambda_context, header: str | None, monkeypatch, now: int = NOW):
     monkeypatch.setattr(authorizer.time, "time", lambda: now)
     headers = [("Authorization", header)] if header is not None else []
-    return authorizer.lambda_handler(authorizer_event(method="POST", path="/v1/events", headers=headers), lambda_context)
+    return authorizer.lambda_handler(
+        authorizer_event(method="POST", path="/v1/events", headers=headers), lambda_context
+    )
 
 
 @pytest.fixture
@@ -34,9 +36,13 @@ def test_given_a_valid_key_when_authorizing_then_allow_the_whole_stage_with_the_
     assert response["principalId"] == "acme"
 
 
-def test_given_a_lowercase_header_name_when_authorizing_then_it_is_found(authorizer, issued, lambda_context, monkeypatch):
+def test_given_a_lowercase_header_name_when_authorizing_then_it_is_found(
+    authorizer, issued, lambda_context, monkeypatch
+):
     monkeypatch.setattr(authorizer.time, "time", lambda: NOW)
-    event = authorizer_event(method="GET", path="/v1/counts", headers=[("authorization", basic("acme", issued.api_key))])
+    event = authorizer_event(
+        method="GET", path="/v1/counts", headers=[("authorization", basic("acme", issued.api_key))]
+    )
 
     response = authorizer.lambda_handler(event, lambda_context)
 
@@ -62,7 +68,7 @@ MALFORMED = [
 def test_given_a_missing_or_malformed_header_when_authorizing_then_unauthorized(
     authorizer, issued, lambda_context, monkeypatch, header
 ):
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(authorizer, lambda_context, header, monkeypatch)
 
 
@@ -75,12 +81,16 @@ def test_given_a_wrong_secret_when_authorizing_then_deny(authorizer, issued, lam
     assert _denied(authorize(authorizer, lambda_context, basic("acme", wrong), monkeypatch))
 
 
-def test_given_another_tenants_key_when_authorizing_then_deny(authorizer, issued, tenant_admin, lambda_context, monkeypatch):
+def test_given_another_tenants_key_when_authorizing_then_deny(
+    authorizer, issued, tenant_admin, lambda_context, monkeypatch
+):
     tenant_admin.create_tenant("globex")
     assert _denied(authorize(authorizer, lambda_context, basic("globex", issued.api_key), monkeypatch))
 
 
-def test_given_an_unknown_tenant_or_garbage_key_when_authorizing_then_deny(authorizer, issued, lambda_context, monkeypatch):
+def test_given_an_unknown_tenant_or_garbage_key_when_authorizing_then_deny(
+    authorizer, issued, lambda_context, monkeypatch
+):
     assert _denied(authorize(authorizer, lambda_context, basic("nobody", issued.api_key), monkeypatch))
     assert _denied(authorize(authorizer, lambda_context, basic("acme", "not-a-key"), monkeypatch))
 
@@ -123,7 +133,9 @@ def test_given_any_request_when_authorizing_then_the_header_and_key_are_never_lo
     logged = caplog.text + capsys.readouterr().out
     assert "Authorization decision" in caplog.text
     secret = issued.api_key.split(".")[1]
-    assert header not in logged and secret not in logged and "B" * 43 not in logged
+    assert header not in logged
+    assert secret not in logged
+    assert "B" * 43 not in logged
     authorizer.logger.setLevel(logging.WARNING)
 
 

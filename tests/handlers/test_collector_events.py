@@ -24,7 +24,11 @@ def post_events(collector, context, body: Any, **kwargs: Any):
 
 
 def test_given_valid_events_when_posted_then_each_is_stored_enriched_and_counted(collector, aws, lambda_context):
-    events = [page_view(event_id="e-1"), click(), {"event_type": "track", "name": "Signed Up", "properties": {"plan": "pro"}}]
+    events = [
+        page_view(event_id="e-1"),
+        click(),
+        {"event_type": "track", "name": "Signed Up", "properties": {"plan": "pro"}},
+    ]
 
     status, _, body = post_events(collector, lambda_context, {"events": events})
 
@@ -34,7 +38,8 @@ def test_given_valid_events_when_posted_then_each_is_stored_enriched_and_counted
     assert [line["event_type"] for line in stored] == ["page_view", "button_click", "track"]
     assert {line["tenant"] for line in stored} == {"acme"}
     assert stored[0]["event_id"] == "e-1"
-    assert stored[1]["event_id"] and stored[1]["event_id"] != stored[2]["event_id"]
+    assert stored[1]["event_id"]
+    assert stored[1]["event_id"] != stored[2]["event_id"]
     assert stored[2]["properties"] == {"plan": "pro"}
     assert all(line["timestamp"] == line["received_at"] for line in stored)
     counts = aws.counts()
@@ -45,7 +50,9 @@ def test_given_valid_events_when_posted_then_each_is_stored_enriched_and_counted
 
 
 def test_given_client_clock_when_sent_at_is_given_then_timestamp_is_skew_corrected(collector, aws, lambda_context):
-    status, _, _ = post_events(collector, lambda_context, {"events": [page_view(timestamp=1_000_000_000_000)], "sent_at": 1_000_000_060_000})
+    status, _, _ = post_events(
+        collector, lambda_context, {"events": [page_view(timestamp=1_000_000_000_000)], "sent_at": 1_000_000_060_000}
+    )
 
     assert status == 200
     (line,) = aws.raw_lines()
@@ -81,7 +88,8 @@ def test_given_500_events_when_posted_then_one_firehose_call_and_one_update_per_
 
     status, _, body = post_events(collector, lambda_context, {"events": events})
 
-    assert status == 200 and body["accepted"] == 500
+    assert status == 200
+    assert body["accepted"] == 500
     assert len(firehose_calls) == 1
     # Distinct counters: 3 URLs + page_view/all + 1 button + button_click/all = 6, each a total and an hour.
     touched = [(call["Key"]["pk"]["S"], call["Key"]["sk"]["S"]) for call in dynamodb_calls]
@@ -108,21 +116,43 @@ BAD_REQUESTS = [
     pytest.param(b"{not json", "application/json", 400, "invalid_json", id="malformed-json"),
     pytest.param(b"", "application/json", 400, "empty_body", id="empty-body"),
     pytest.param(b'{"events": [1]', "application/json", 400, "invalid_json", id="truncated-json"),
-    pytest.param(b'{"events": [{"event_type": "track", "name": "x", "properties": {"n": NaN}}]}', "application/json", 400, "invalid_json", id="nan-literal"),
-    pytest.param(b'{"events": [' + b"9" * 5000 + b"]}", "application/json", 400, "invalid_json", id="huge-integer-literal"),
+    pytest.param(
+        b'{"events": [{"event_type": "track", "name": "x", "properties": {"n": NaN}}]}',
+        "application/json",
+        400,
+        "invalid_json",
+        id="nan-literal",
+    ),
+    pytest.param(
+        b'{"events": [' + b"9" * 5000 + b"]}", "application/json", 400, "invalid_json", id="huge-integer-literal"
+    ),
     pytest.param(_deep(100_000).encode(), "application/json", 400, "invalid_json", id="deep-nesting"),
     pytest.param(b'{"events": []}', "application/json", 400, "empty_batch", id="empty-batch"),
     pytest.param(b'{"events": {}}', "application/json", 400, "invalid_request", id="events-not-a-list"),
     pytest.param(b'[{"event_type": "page_view"}]', "application/json", 400, "invalid_request", id="bare-list"),
-    pytest.param(b'{"events": [], "extra": 1}', "application/json", 400, "invalid_request", id="unknown-envelope-field"),
-    pytest.param(b'{"events": [{}], "sent_at": "yesterday"}', "application/json", 400, "invalid_request", id="bad-sent-at"),
+    pytest.param(
+        b'{"events": [], "extra": 1}', "application/json", 400, "invalid_request", id="unknown-envelope-field"
+    ),
+    pytest.param(
+        b'{"events": [{}], "sent_at": "yesterday"}', "application/json", 400, "invalid_request", id="bad-sent-at"
+    ),
     pytest.param(b'"events"', "application/json", 400, "invalid_request", id="json-string-body"),
     pytest.param(b"null", "application/json", 400, "invalid_request", id="json-null-body"),
-    pytest.param(b'{"events": [{"event_type": "page_view"}]}', "text/plain", 415, "unsupported_media_type", id="text-plain"),
+    pytest.param(
+        b'{"events": [{"event_type": "page_view"}]}', "text/plain", 415, "unsupported_media_type", id="text-plain"
+    ),
     pytest.param(b"events=1", "application/x-www-form-urlencoded", 415, "unsupported_media_type", id="form-encoded"),
     pytest.param(b'{"events": []}', "application/xml", 415, "unsupported_media_type", id="xml"),
-    pytest.param(b'{"events": ["' + b"x" * (1024 * 1024) + b'"]}', "application/json", 413, "payload_too_large", id="body-over-1mb"),
-    pytest.param(b"{" + b" " * (1024 * 1024) + b"bad", "application/json", 413, "payload_too_large", id="oversize-and-malformed"),
+    pytest.param(
+        b'{"events": ["' + b"x" * (1024 * 1024) + b'"]}',
+        "application/json",
+        413,
+        "payload_too_large",
+        id="body-over-1mb",
+    ),
+    pytest.param(
+        b"{" + b" " * (1024 * 1024) + b"bad", "application/json", 413, "payload_too_large", id="oversize-and-malformed"
+    ),
 ]
 
 
@@ -198,10 +228,24 @@ BAD_EVENTS = [
     pytest.param({"event_type": "track"}, "name", id="track-without-name"),
     pytest.param({"event_type": "track", "name": "x", "properties": []}, "properties", id="properties-list"),
     pytest.param({"event_type": "track", "name": "x", "properties": {"n": 2**64}}, "64 bits", id="int-over-64-bits"),
-    pytest.param({"event_type": "track", "name": "x", "properties": {"d": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {}}}}}}}}}}}, "nesting", id="properties-too-deep"),
-    pytest.param({"event_type": "track", "name": "x", "properties": {"s": "\udfff"}}, "Unicode", id="properties-lone-surrogate"),
-    pytest.param({"event_type": "track", "name": "x", "properties": {"": 1}}, "property names", id="empty-property-name"),
-    pytest.param({"event_type": "track", "name": "x", "properties": {"s": "x" * 33_000}}, "32768", id="event-over-32kb"),
+    pytest.param(
+        {
+            "event_type": "track",
+            "name": "x",
+            "properties": {"d": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {}}}}}}}}}},
+        },
+        "nesting",
+        id="properties-too-deep",
+    ),
+    pytest.param(
+        {"event_type": "track", "name": "x", "properties": {"s": "\udfff"}}, "Unicode", id="properties-lone-surrogate"
+    ),
+    pytest.param(
+        {"event_type": "track", "name": "x", "properties": {"": 1}}, "property names", id="empty-property-name"
+    ),
+    pytest.param(
+        {"event_type": "track", "name": "x", "properties": {"s": "x" * 33_000}}, "32768", id="event-over-32kb"
+    ),
 ]
 
 

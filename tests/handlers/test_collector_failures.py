@@ -18,7 +18,7 @@ class PartiallyFailingFirehose:
         self._failing_calls = failing_calls
         self.calls: list[int] = []
 
-    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:  # noqa: N803
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
         self.calls.append(len(Records))
         if len(self.calls) > self._failing_calls:
             return self._client.put_record_batch(DeliveryStreamName=DeliveryStreamName, Records=Records)
@@ -51,7 +51,8 @@ def test_given_firehose_rejects_a_record_once_when_posted_then_only_that_record_
     assert (status, body["accepted"]) == (200, 50)
     assert firehose.calls == [2, 1]  # two records; the retry carries only the rejected one
     lines = aws.raw_lines()
-    assert len(lines) == 50 and len({line["event_id"] for line in lines}) == 50
+    assert len(lines) == 50
+    assert len({line["event_id"] for line in lines}) == 50
     assert aws.counts()[("acme#track#all", "total")] == 50
 
 
@@ -93,7 +94,9 @@ def test_given_firehose_fails_once_when_posted_then_the_retry_succeeds(collector
     fail_calls(aws.firehose, "PutRecordBatch", "ThrottlingException", times=1)
 
     status, _, _ = call(
-        collector, api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}), lambda_context
+        collector,
+        api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}),
+        lambda_context,
     )
 
     assert status == 200
@@ -106,7 +109,9 @@ def test_given_dynamodb_fails_after_delivery_when_posted_then_200_and_the_failur
     fail_calls(aws.dynamodb, "UpdateItem", "ProvisionedThroughputExceededException")
 
     status, _, body = call(
-        collector, api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}), lambda_context
+        collector,
+        api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}),
+        lambda_context,
     )
 
     # The event is durable in Firehose, so the client must not resend it; counters are approximate by contract.

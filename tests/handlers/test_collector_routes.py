@@ -15,20 +15,32 @@ def test_given_a_button_click_when_posted_to_the_seed_route_then_received_and_co
 
     first = call(collector, api_request("POST", "/button/click", body=body), lambda_context)
     call(collector, api_request("POST", "/button/click", body=body), lambda_context)
-    status, _, count = call(collector, api_request("GET", "/button/click/count", query=[("button_id", "buy")]), lambda_context)
+    status, _, count = call(
+        collector, api_request("GET", "/button/click/count", query=[("button_id", "buy")]), lambda_context
+    )
 
-    assert first[0] == 200 and first[2] == {"message": "Received"}
+    assert first[0] == 200
+    assert first[2] == {"message": "Received"}
     assert (status, count) == (200, {"count": 2})
     stored = aws.raw_lines()
     assert [line["event_type"] for line in stored] == ["button_click", "button_click"]
-    assert stored[0]["button_id"] == "buy" and stored[0]["tenant"] == "acme"
+    assert stored[0]["button_id"] == "buy"
+    assert stored[0]["tenant"] == "acme"
 
 
 def test_given_a_page_view_when_posted_to_the_seed_route_then_received_and_counted(collector, aws, lambda_context):
-    view = {"url": "https://example.com/a?b=c", "session_id": "s-1", "referral_url": "https://google.com/", "ipaddress": "10.0.0.1", "useragent": "Mozilla/5.0"}
+    view = {
+        "url": "https://example.com/a?b=c",
+        "session_id": "s-1",
+        "referral_url": "https://google.com/",
+        "ipaddress": "10.0.0.1",
+        "useragent": "Mozilla/5.0",
+    }
 
     status, _, body = call(collector, api_request("POST", "/web/page_view", body=view), lambda_context)
-    _, _, count = call(collector, api_request("GET", "/web/page_view/count", query=[("url", view["url"])]), lambda_context)
+    _, _, count = call(
+        collector, api_request("GET", "/web/page_view/count", query=[("url", view["url"])]), lambda_context
+    )
 
     assert (status, body) == (200, {"message": "Received"})
     assert count == {"count": 1}
@@ -37,9 +49,15 @@ def test_given_a_page_view_when_posted_to_the_seed_route_then_received_and_count
 
 
 def test_given_counts_of_another_tenant_when_read_then_they_are_not_visible(collector, aws, lambda_context):
-    call(collector, api_request("POST", "/button/click", body={"session_id": "s", "button_id": "buy"}, tenant="other"), lambda_context)
+    call(
+        collector,
+        api_request("POST", "/button/click", body={"session_id": "s", "button_id": "buy"}, tenant="other"),
+        lambda_context,
+    )
 
-    _, _, count = call(collector, api_request("GET", "/button/click/count", query=[("button_id", "buy")]), lambda_context)
+    _, _, count = call(
+        collector, api_request("GET", "/button/click/count", query=[("button_id", "buy")]), lambda_context
+    )
 
     assert count == {"count": 0}
 
@@ -94,39 +112,51 @@ def test_given_events_this_hour_when_counts_are_read_then_total_and_hourly_serie
     call(collector, api_request("POST", "/v1/events", body={"events": views}), lambda_context)
     now_ms = int(time.time() * 1000)
 
-    _, _, all_keys = call(collector, api_request("GET", "/v1/counts", query=[("event_type", "page_view")]), lambda_context)
+    _, _, all_keys = call(
+        collector, api_request("GET", "/v1/counts", query=[("event_type", "page_view")]), lambda_context
+    )
     _, _, one_key = call(
         collector,
-        api_request("GET", "/v1/counts", query=[("event_type", "page_view"), ("key", "https://x/0"), ("to", str(now_ms))]),
+        api_request(
+            "GET", "/v1/counts", query=[("event_type", "page_view"), ("key", "https://x/0"), ("to", str(now_ms))]
+        ),
         lambda_context,
     )
 
-    assert all_keys["total"] == 5 and all_keys["key"] is None
+    assert all_keys["total"] == 5
+    assert all_keys["key"] is None
     assert len(all_keys["hourly"]) == 24
     this_hour = datetime.fromtimestamp(now_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:00:00Z")
     assert all_keys["hourly"][-1] == {"hour": this_hour, "count": 5}
     assert sum(point["count"] for point in all_keys["hourly"]) == 5
-    assert one_key["total"] == 3 and one_key["hourly"][-1]["count"] == 3
+    assert one_key["total"] == 3
+    assert one_key["hourly"][-1]["count"] == 3
 
 
 def test_given_no_credentials_when_health_is_read_then_ok(collector, lambda_context):
     status, _, body = call(collector, api_request("GET", "/v1/health", tenant=None), lambda_context)
 
     assert status == 200
-    assert body["status"] == "ok" and body["version"]
+    assert body["status"] == "ok"
+    assert body["version"]
 
 
 def test_given_no_credentials_when_counts_are_read_then_401(collector, lambda_context):
-    status, _, body = call(collector, api_request("GET", "/v1/counts", query=[("event_type", "track")], tenant=None), lambda_context)
+    status, _, body = call(
+        collector, api_request("GET", "/v1/counts", query=[("event_type", "track")], tenant=None), lambda_context
+    )
 
     assert (status, body["error"]) == (401, "unauthorized")
 
 
 def test_given_the_docs_route_when_json_is_asked_then_the_openapi_document_lists_every_route(collector, lambda_context):
-    response = collector.lambda_handler(api_request("GET", "/v1/docs", query=[("format", "json")], tenant=None), lambda_context)
+    response = collector.lambda_handler(
+        api_request("GET", "/v1/docs", query=[("format", "json")], tenant=None), lambda_context
+    )
 
     assert response["statusCode"] == 200
-    assert '"/v1/events"' in response["body"] and '"/web/page_view/count"' in response["body"]
+    assert '"/v1/events"' in response["body"]
+    assert '"/web/page_view/count"' in response["body"]
 
 
 def test_given_an_unknown_route_when_called_then_404_json(collector, lambda_context):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,6 +25,8 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_EVENT_BYTES = 32 * 1024
 # Clients may be ahead of the server by a little; far-future events are errors.
 MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000
+# One encoder for every line: compact, UTF-8 as is (lone surrogates were refused earlier).
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class RecordSink(Protocol):
@@ -74,7 +76,7 @@ def validate_event(
     tenant: str,
     received_at: int,
     clock_offset: int,
-    new_event_id: Callable[[], str],
+    generated_event_id: str,
 ) -> AcceptedEvent | list[str]:
     """Return the enriched event, or the list of reasons it was rejected."""
     if not isinstance(raw, dict):
@@ -92,14 +94,14 @@ def validate_event(
     if timestamp > received_at + MAX_FUTURE_SKEW_MS:
         return ["timestamp: more than 24 hours in the future"]
     record = {
-        "event_id": event.event_id or new_event_id(),
+        "event_id": event.event_id or generated_event_id,
         "event_type": event.event_type,
         "tenant": tenant,
         "received_at": received_at,
         "timestamp": timestamp,
         **event.payload(),
     }
-    line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    line = _LINE_ENCODER.encode(record).encode("utf-8") + b"\n"
     if len(line) > MAX_EVENT_BYTES:
         return [f"event is {len(line)} bytes once stored; the limit is {MAX_EVENT_BYTES}"]
     return AcceptedEvent(event_type=event.event_type, counter_key=event.counter_key(), line=line)
@@ -111,8 +113,14 @@ def validate_batch(
     tenant: str,
     received_at: int,
     sent_at: int | None = None,
-    new_event_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    request_id: str | None = None,
 ) -> ValidatedBatch:
+    """Validate and enrich every event; ``request_id`` (random when absent) prefixes generated event ids.
+
+    A generated id is ``<request id>-<index>``: unique without one UUID per event,
+    and it tells which request an event came from.
+    """
+    request_id = request_id or uuid.uuid4().hex
     if len(events) > MAX_EVENTS_PER_BATCH:
         raise ClientInputError(
             413, "too_many_events", f"A batch holds at most {MAX_EVENTS_PER_BATCH} events; got {len(events)}"
@@ -124,7 +132,11 @@ def validate_batch(
     rejected: list[RejectedEvent] = []
     for index, raw in enumerate(events):
         outcome = validate_event(
-            raw, tenant=tenant, received_at=received_at, clock_offset=clock_offset, new_event_id=new_event_id
+            raw,
+            tenant=tenant,
+            received_at=received_at,
+            clock_offset=clock_offset,
+            generated_event_id=f"{request_id}-{index}",
         )
         if isinstance(outcome, AcceptedEvent):
             accepted.append(outcome)

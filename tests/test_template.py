@@ -1,0 +1,97 @@
+"""The template and the code agree: handlers import, routes exist, samples work, docs are current."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from local.openapi import openapi_json
+from local.template import ROOT, resources_of_type, template
+from tests.conftest import call, load_function
+
+FUNCTIONS = resources_of_type("AWS::Serverless::Function")
+
+
+def api_events(function: dict) -> list[dict]:
+    return [e["Properties"] for e in function["Properties"].get("Events", {}).values() if e["Type"] == "Api"]
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_given_each_function_when_its_code_uri_and_handler_resolve_then_the_handler_is_callable(name):
+    properties = FUNCTIONS[name]["Properties"]
+    code_dir = ROOT / properties["CodeUri"]
+    module_file, handler_name = properties["Handler"].rsplit(".", 1)
+
+    assert (code_dir / f"{module_file}.py").is_file()
+    module = load_function(code_dir.name)
+    assert callable(getattr(module, handler_name))
+
+
+def test_given_the_common_layer_when_packaged_then_the_shared_package_sits_under_python():
+    (layer,) = resources_of_type("AWS::Serverless::LayerVersion").values()
+    assert (ROOT / layer["Properties"]["ContentUri"] / "python" / "event_collector" / "__init__.py").is_file()
+    assert {"Ref": "CommonLayer"} in template()["Globals"]["Function"]["Layers"]
+
+
+def test_given_the_lean_functions_when_imported_then_pandas_and_pyarrow_stay_unloaded():
+    probe = (
+        "import sys; from local.functions import load_function;"
+        "[load_function(name) for name in ('collector', 'authorizer')];"
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'awswrangler', 'numpy') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_given_every_api_event_when_called_then_the_collector_has_that_route(collector, lambda_context):
+    routes = api_events(FUNCTIONS["CollectorFunction"])
+    assert len(routes) >= 8
+    for route in routes:
+        response = collector.lambda_handler(
+            {
+                **json.loads((ROOT / "events/collector-get-health.json").read_text()),
+                "path": route["Path"],
+                "httpMethod": route["Method"].upper(),
+            },
+            lambda_context,
+        )
+        assert response["statusCode"] != 404, route
+
+
+def test_given_the_api_when_auth_is_declared_then_only_health_and_docs_are_public():
+    api = template()["Resources"]["Api"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "TenantAuthorizer"
+    public = {
+        r["Path"] for r in api_events(FUNCTIONS["CollectorFunction"]) if r.get("Auth", {}).get("Authorizer") == "NONE"
+    }
+    assert public == {"/v1/health", "/v1/docs"}
+
+
+def test_given_gateway_responses_when_declared_then_each_has_cors_and_a_json_body():
+    responses = template()["Resources"]["Api"]["Properties"]["GatewayResponses"]
+    assert set(responses) >= {"DEFAULT_4XX", "DEFAULT_5XX", "UNAUTHORIZED", "ACCESS_DENIED"}
+    for response in responses.values():
+        assert "Access-Control-Allow-Origin" in response["ResponseParameters"]["Headers"]
+        assert '"error"' in response["ResponseTemplates"]["application/json"]
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in (ROOT / "events").glob("collector-*.json")))
+def test_given_each_sample_event_when_invoked_then_the_collector_answers_2xx(collector, lambda_context, sample):
+    event = json.loads((ROOT / "events" / sample).read_text())
+    status, _, _ = call(collector, event, lambda_context)
+    assert status == 200
+
+
+def test_given_the_sample_authorizer_event_when_invoked_then_the_unknown_key_is_denied(authorizer, lambda_context):
+    event = json.loads((ROOT / "events/authorizer-request.json").read_text())
+    response = authorizer.lambda_handler(event, lambda_context)
+    assert response["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+
+
+def test_given_the_committed_openapi_document_when_regenerated_then_it_is_unchanged():
+    committed = Path(ROOT / "docs/openapi.json").read_text()
+    assert committed == openapi_json(), "run `make openapi` and commit docs/openapi.json"
