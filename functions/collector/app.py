@@ -234,6 +234,14 @@ def handle_storage_failure(error: StorageError) -> Response[str]:
     return error_response(503, "counters_unavailable", "Counts are unavailable right now", headers={"Retry-After": "1"})
 
 
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception) -> Response[str]:
+    # A bug, not a bad input: say so in JSON (with CORS) and keep the traceback in the logs.
+    logger.exception("Unhandled error")
+    metrics.add_metric(name="UnhandledErrors", unit=MetricUnit.Count, value=1)
+    return error_response(500, "internal_error", "The collector failed unexpectedly; nothing was acknowledged")
+
+
 @app.not_found
 def handle_not_found(_: NotFoundError) -> Response[str]:
     return error_response(404, "not_found", "No such route")

@@ -144,3 +144,22 @@ def test_given_a_batch_when_delivered_then_no_record_exceeds_firehose_limits(col
     assert len(only_call["Records"]) == 2
     assert all(len(record["Data"]) <= 1000 * 1024 for record in only_call["Records"])
     assert all(record["Data"].endswith(b"\n") for record in only_call["Records"])
+
+
+def test_given_an_unexpected_bug_when_posted_then_500_json_and_nothing_acknowledged(
+    collector, aws, lambda_context, monkeypatch
+):
+    def explode(*_: Any, **__: Any) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(collector, "validate_batch", explode)
+
+    status, headers, body = call(
+        collector,
+        api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}, headers=[("Origin", "https://a")]),
+        lambda_context,
+    )
+
+    assert (status, body["error"]) == (500, "internal_error")
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    aws.assert_nothing_stored_or_counted()
