@@ -156,7 +156,12 @@ def test_given_an_unexpected_bug_when_posted_then_500_json_and_nothing_acknowled
 
     status, headers, body = call(
         collector,
-        api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}, headers=[("Origin", "https://a")]),
+        api_request(
+            "POST",
+            "/v1/events",
+            body={"events": [{"event_type": "track", "name": "n"}]},
+            headers=[("Origin", "https://a")],
+        ),
         lambda_context,
     )
 
