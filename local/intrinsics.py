@@ -1,0 +1,127 @@
+"""Resolve CloudFormation intrinsics (Ref, GetAtt, Sub, Join) against the local stack."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+ACCOUNT_ID = "123456789012"
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+class UnsupportedIntrinsic(ValueError):
+    pass
+
+
+class Resolver:
+    """Knows each resource's physical name and ARN, and each parameter's value."""
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        stack_name: str,
+        region: str,
+        parameter_overrides: Mapping[str, str] | None = None,
+    ) -> None:
+        self.template = template
+        self.stack_name = stack_name
+        self.region = region
+        self._parameters = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+        self._parameters.update(parameter_overrides or {})
+
+    # -- names and ARNs ---------------------------------------------------
+    def resource_type(self, logical_id: str) -> str:
+        return str(self.template["Resources"][logical_id]["Type"])
+
+    def physical_name(self, logical_id: str) -> str:
+        resource_type = self.resource_type(logical_id)
+        if resource_type == "AWS::S3::Bucket":
+            return f"{self.stack_name}-{logical_id}".lower()
+        if resource_type == "AWS::Glue::Database":
+            return f"{self.stack_name}_{logical_id}".lower().replace("-", "_")
+        return f"{self.stack_name}-{logical_id}"
+
+    def arn(self, logical_id: str) -> str:
+        name = self.physical_name(logical_id)
+        prefix = {
+            "AWS::S3::Bucket": "arn:aws:s3:::",
+            "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/",
+            "AWS::KinesisFirehose::DeliveryStream": f"arn:aws:firehose:{self.region}:{ACCOUNT_ID}:deliverystream/",
+            "AWS::Serverless::Function": f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:",
+            "AWS::Serverless::StateMachine": f"arn:aws:states:{self.region}:{ACCOUNT_ID}:stateMachine:",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:",
+            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT_ID}:role/",
+            "AWS::Logs::LogGroup": f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:",
+            "AWS::Glue::Database": f"arn:aws:glue:{self.region}:{ACCOUNT_ID}:database/",
+        }.get(self.resource_type(logical_id))
+        if prefix is None:
+            raise UnsupportedIntrinsic(f"no ARN for {logical_id} ({self.resource_type(logical_id)})")
+        return prefix + name
+
+    def ref(self, name: str) -> str:
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": self.stack_name,
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self._parameters:
+            return self._parameters[name]
+        if name in self.template["Resources"]:
+            if self.resource_type(name) == "AWS::SQS::Queue":
+                return self.queue_url(name)
+            return self.physical_name(name)
+        raise UnsupportedIntrinsic(f"unknown Ref {name}")
+
+    def queue_url(self, logical_id: str) -> str:
+        return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{self.physical_name(logical_id)}"
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        if attribute == "Arn":
+            return self.arn(logical_id)
+        if attribute in ("QueueName", "Name"):
+            return self.physical_name(logical_id)
+        if attribute == "QueueUrl":
+            return self.queue_url(logical_id)
+        raise UnsupportedIntrinsic(f"GetAtt {logical_id}.{attribute}")
+
+    # -- values -------------------------------------------------------------
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref":
+                return self.ref(argument)
+            if key == "Fn::GetAtt":
+                logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+                return self.get_att(logical_id, attribute)
+            if key == "Fn::Sub":
+                return self._sub(argument)
+            if key == "Fn::Join":
+                separator, items = argument
+                return separator.join(str(item) for item in self.resolve(items))
+            if key.startswith("Fn::"):
+                raise UnsupportedIntrinsic(key)
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
+        resolved_variables = {name: self.resolve(item) for name, item in variables.items()}
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in resolved_variables:
+                return str(resolved_variables[name])
+            if "." in name and not name.startswith("AWS::"):
+                logical_id, attribute = name.split(".", 1)
+                return self.get_att(logical_id, attribute)
+            return self.ref(name)
+
+        return _SUB_VARIABLE.sub(replace, text)

@@ -1,0 +1,183 @@
+"""The local mode over real HTTP: authorizer, collector, raw bucket, counts, gateway answers, demo page."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from local.template import ROOT
+from tests.local.conftest import RunningStack, is_listening, start_stack, stop_stack
+
+VIEW = {"event_type": "page_view", "url": "https://example.com/local", "session_id": "s-1"}
+
+
+def test_given_the_stack_file_when_started_then_it_holds_the_documented_contract(local_stack: RunningStack):
+    info = local_stack.info
+    for key in (
+        "api_url",
+        "aws_endpoint_url",
+        "region",
+        "raw_bucket",
+        "lake_bucket",
+        "delivery_stream",
+        "counters_table",
+        "keys_table",
+        "glue_database",
+        "state_machine_arn",
+        "tenant",
+        "api_key",
+        "tenants",
+    ):
+        assert key in info, key
+    assert info["api_url"] == f"http://127.0.0.1:{local_stack.api_port}"
+    assert info["aws_endpoint_url"] == f"http://127.0.0.1:{local_stack.aws_port}"
+    assert len(info["tenants"]) == 2
+    assert info["tenants"][0] == {"tenant": info["tenant"], "api_key": info["api_key"]}
+
+
+def test_given_no_credentials_when_posting_then_401_gateway_answer_with_cors(local_stack: RunningStack):
+    answer = local_stack.request("POST", "/v1/events", body={"events": [VIEW]})
+
+    assert answer.status == 401
+    assert answer.json()["error"] == "unauthorized"
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_given_a_wrong_key_when_posting_then_403(local_stack: RunningStack):
+    tenant, _ = local_stack.demo_auth()
+    answer = local_stack.request("POST", "/v1/events", body={"events": [VIEW]}, auth=(tenant, "k0000000000000000.x"))
+
+    assert answer.status == 403
+    assert answer.json()["error"] == "forbidden"
+
+
+def test_given_a_malformed_header_when_posting_then_401(local_stack: RunningStack):
+    answer = local_stack.request("GET", "/v1/counts?event_type=page_view", headers={"Authorization": "Basic !!!"})
+
+    assert answer.status == 401
+
+
+def test_given_a_valid_batch_when_posted_then_it_lands_in_the_raw_bucket_and_is_counted(local_stack: RunningStack):
+    auth = local_stack.demo_auth()
+    events = [
+        VIEW,
+        {**VIEW, "event_id": "local-e-2"},
+        {"event_type": "button_click", "button_id": "go", "session_id": "s"},
+    ]
+
+    answer = local_stack.request("POST", "/v1/events", body={"events": events}, auth=auth)
+    counts = local_stack.request(
+        "GET", "/v1/counts?event_type=page_view&key=https%3A%2F%2Fexample.com%2Flocal", auth=auth
+    )
+
+    assert answer.status == 200
+    assert answer.json() == {"accepted": 3, "rejected": []}
+    s3 = local_stack.aws("s3")
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=local_stack.info["raw_bucket"])["Contents"]]
+    assert all(key.startswith("raw/") for key in keys)
+    lines = [
+        json.loads(line)
+        for key in keys
+        for line in s3.get_object(Bucket=local_stack.info["raw_bucket"], Key=key)["Body"].read().splitlines()
+    ]
+    assert "local-e-2" in {line["event_id"] for line in lines}
+    assert {line["tenant"] for line in lines} == {auth[0]}
+    assert counts.status == 200
+    assert counts.json()["total"] == 2
+
+
+def test_given_two_tenants_when_one_sends_then_the_other_sees_nothing(local_stack: RunningStack):
+    first, second = local_stack.demo_auth(0), local_stack.demo_auth(1)
+    local_stack.request("POST", "/button/click", body={"session_id": "s", "button_id": "only-first"}, auth=first)
+
+    mine = local_stack.request("GET", "/button/click/count?button_id=only-first", auth=first)
+    theirs = local_stack.request("GET", "/button/click/count?button_id=only-first", auth=second)
+
+    assert mine.json() == {"count": 1}
+    assert theirs.json() == {"count": 0}
+
+
+def test_given_a_bad_body_when_posted_then_the_collector_answers_4xx_json(local_stack: RunningStack):
+    answer = local_stack.request(
+        "POST", "/v1/events", body=None, auth=local_stack.demo_auth(), headers={"Content-Type": "text/plain"}
+    )
+
+    assert answer.status == 415
+    assert answer.json()["error"] == "unsupported_media_type"
+
+
+def test_given_an_unknown_route_when_called_then_api_gateway_answers_403_missing_token(local_stack: RunningStack):
+    answer = local_stack.request("GET", "/v2/nothing-here", auth=local_stack.demo_auth())
+
+    assert answer.status == 403
+    assert answer.json() == {"error": "client_error", "message": "Missing Authentication Token"}
+
+
+def test_given_a_known_path_with_another_method_when_called_then_missing_token_too(local_stack: RunningStack):
+    assert local_stack.request("DELETE", "/v1/events", auth=local_stack.demo_auth()).status == 403
+
+
+def test_given_a_preflight_when_sent_then_cors_is_answered_without_auth(local_stack: RunningStack):
+    answer = local_stack.request("OPTIONS", "/v1/events", headers={"Origin": "https://app.example"})
+
+    assert answer.status == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in answer.headers["Access-Control-Allow-Headers"]
+
+
+def test_given_public_routes_when_called_without_auth_then_they_answer(local_stack: RunningStack):
+    assert local_stack.request("GET", "/v1/health").json()["status"] == "ok"
+    docs = local_stack.request("GET", "/v1/docs?format=json")
+    assert docs.status == 200
+    assert "/v1/events" in docs.json()["paths"]
+
+
+def test_given_the_demo_page_when_loaded_then_it_has_the_button_and_the_tenant(local_stack: RunningStack):
+    answer = local_stack.request("GET", "/demo")
+
+    assert answer.status == 200
+    assert answer.headers["Content-Type"].startswith("text/html")
+    page = answer.body.decode()
+    assert "Click me" in page
+    assert local_stack.info["api_key"] in page
+
+
+def test_given_the_admin_cli_when_pointed_at_the_local_mode_then_a_revoked_key_is_refused(local_stack: RunningStack):
+    info = local_stack.info
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    admin = [
+        sys.executable,
+        "-m",
+        "event_collector.admin",
+        "--endpoint-url",
+        info["aws_endpoint_url"],
+        "--table",
+        info["keys_table"],
+    ]
+    tenant, key = local_stack.demo_auth(1)
+    subprocess.run(
+        [*admin, "revoke-key", tenant, key.split(".")[0]], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+    answer = local_stack.request("GET", "/v1/counts?event_type=track", auth=(tenant, key))
+
+    assert answer.status == 403  # LOCAL_AUTHORIZER_TTL=0 for this stack: no cached Allow
+
+
+def test_given_a_running_stack_when_interrupted_then_no_process_or_socket_is_left(tmp_path):
+    stack = start_stack(tmp_path)
+    assert is_listening(stack.api_port)
+    assert is_listening(stack.aws_port)
+
+    assert stop_stack(stack) == 0
+
+    assert not is_listening(stack.api_port)
+    assert not is_listening(stack.aws_port)
+    assert not stack.stack_file.exists()
