@@ -15,6 +15,7 @@ PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname
 help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
 	@echo "make test     lint, cfn-lint, statelint and every test"
+	@echo "make compact  run one compaction on the running local stack"
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    benchmarks under bench/"
 	@echo "make build    sam build without a container (optional aws-sam-cli venv)"
@@ -49,9 +50,13 @@ test: lint cfn-lint statelint
 local: venv
 	$(BIN)/python -m local
 
+compact: venv
+	$(BIN)/python -m local.compact
+
 bench: venv
 	$(BIN)/python bench/collector_bench.py
 	$(BIN)/python bench/cold_import_bench.py
+	$(BIN)/python bench/local_startup_bench.py
 
 openapi: venv
 	$(BIN)/python -m local.openapi > docs/openapi.json
