@@ -57,6 +57,7 @@ bench: venv
 	$(BIN)/python bench/collector_bench.py
 	$(BIN)/python bench/cold_import_bench.py
 	$(BIN)/python bench/local_startup_bench.py
+	$(BIN)/python bench/fan_out_bench.py
 
 openapi: venv
 	$(BIN)/python -m local.openapi > docs/openapi.json

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
 ACCOUNT_ID = "123456789012"
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+# Where a resource type takes an explicit physical name.
+_EXPLICIT_NAME = {
+    "AWS::S3::Bucket": ("BucketName",),
+    "AWS::DynamoDB::Table": ("TableName",),
+    "AWS::SQS::Queue": ("QueueName",),
+    "AWS::Glue::Database": ("DatabaseInput", "Name"),
+    "AWS::Serverless::Function": ("FunctionName",),
+    "AWS::Serverless::StateMachine": ("Name",),
+}
 
 
 class UnsupportedIntrinsic(ValueError):
@@ -36,6 +46,14 @@ class Resolver:
 
     def physical_name(self, logical_id: str) -> str:
         resource_type = self.resource_type(logical_id)
+        properties = self.template["Resources"][logical_id].get("Properties", {})
+        explicit = _EXPLICIT_NAME.get(resource_type)
+        if explicit:
+            value: Any = properties
+            for part in explicit:
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is not None:
+                return str(self.resolve(value))
         if resource_type == "AWS::S3::Bucket":
             return f"{self.stack_name}-{logical_id}".lower()
         if resource_type == "AWS::Glue::Database":
@@ -66,6 +84,7 @@ class Resolver:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackName": self.stack_name,
+            "AWS::StackId": self.stack_id,
         }
         if name in pseudo:
             return pseudo[name]
@@ -76,6 +95,11 @@ class Resolver:
                 return self.queue_url(name)
             return self.physical_name(name)
         raise UnsupportedIntrinsic(f"unknown Ref {name}")
+
+    @property
+    def stack_id(self) -> str:
+        stable = uuid.uuid5(uuid.NAMESPACE_URL, f"local-stack/{self.stack_name}")
+        return f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack_name}/{stable}"
 
     def queue_url(self, logical_id: str) -> str:
         return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{self.physical_name(logical_id)}"
@@ -107,6 +131,12 @@ class Resolver:
             if key == "Fn::Join":
                 separator, items = argument
                 return separator.join(str(item) for item in self.resolve(items))
+            if key == "Fn::Select":
+                index, items = argument
+                return self.resolve(items)[int(self.resolve(index))]
+            if key == "Fn::Split":
+                separator, text = argument
+                return str(self.resolve(text)).split(separator)
             if key.startswith("Fn::"):
                 raise UnsupportedIntrinsic(key)
         return {key: self.resolve(item) for key, item in value.items()}

@@ -142,7 +142,8 @@ def _s3_notifications(resolver: Resolver, clients: Clients, functions: LocalFunc
             events = properties["Events"] if isinstance(properties["Events"], list) else [properties["Events"]]
             configuration: dict[str, Any] = {"LambdaFunctionArn": function.arn, "Events": events}
             if "Filter" in properties:
-                configuration["Filter"] = resolver.resolve(properties["Filter"])
+                rules = resolver.resolve(properties["Filter"])["S3Key"]["Rules"]  # CloudFormation's shape
+                configuration["Filter"] = {"Key": {"FilterRules": rules}}
             bucket = resolver.resolve(properties["Bucket"])
             per_bucket.setdefault(bucket, []).append(configuration)
     for bucket, configurations in per_bucket.items():

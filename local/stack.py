@@ -21,6 +21,8 @@ from .template import template
 
 log = logging.getLogger("local.stack")
 DEMO_TENANTS = ("demo", "demo-two")
+# Local only: waits until every queued asynchronous invocation (fan-out) finished.
+DRAIN_PATH = "/__local/drain"
 SAMPLE_EVENT = {"event_type": "page_view", "url": "https://example.com/", "session_id": "s-1"}
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -67,7 +69,8 @@ class LocalStack:
         self.async_invoker.start()
         tenants = self._create_demo_tenants()
         model = ApiModel(self.resolver, self.functions, self.config.authorizer_ttl)
-        self.gateway = LocalGateway(self.config.api_port, model, {("GET", "/demo"): self._demo})
+        extra_routes = {("GET", "/demo"): self._demo, ("POST", DRAIN_PATH): self._drain}
+        self.gateway = LocalGateway(self.config.api_port, model, extra_routes)
         self.gateway.start()
         self.info = self._stack_info(tenants)
         self._wait_until_ready()
@@ -158,6 +161,11 @@ class LocalStack:
     def _demo(self) -> tuple[int, dict[str, str], bytes]:
         page = demo_page(self.info["api_url"], self.info["tenant"], self.info["api_key"])
         return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
+
+    def _drain(self) -> tuple[int, dict[str, str], bytes]:
+        self.async_invoker.drain()
+        failures = [record["responsePayload"]["errorMessage"] for record in self.async_invoker.failures]
+        return 200, {"Content-Type": "application/json"}, json.dumps({"async_failures": failures}).encode()
 
     def banner(self) -> str:
         info = self.info

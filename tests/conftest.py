@@ -24,6 +24,7 @@ os.environ.update(
         "DELIVERY_STREAM_NAME": "test-delivery",
         "COUNTERS_TABLE_NAME": "test-counters",
         "TENANT_KEYS_TABLE_NAME": "test-tenant-keys",
+        "LAKE_BUCKET_NAME": "test-lake",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -40,6 +41,7 @@ from local.apigateway_events import authorizer_event, proxy_event
 from local.functions import load_function
 
 RAW_BUCKET = "test-raw"
+LAKE_BUCKET = "test-lake"
 NOW = 1_780_000_000  # a fixed "now" (2026-05-28) for key expiry tests
 
 
@@ -114,6 +116,7 @@ def aws() -> Iterator[FakeAws]:
         firehose = boto3.client("firehose")
         dynamodb = boto3.client("dynamodb")
         s3.create_bucket(Bucket=RAW_BUCKET)
+        s3.create_bucket(Bucket=LAKE_BUCKET)
         firehose.create_delivery_stream(
             DeliveryStreamName=os.environ["DELIVERY_STREAM_NAME"],
             DeliveryStreamType="DirectPut",
@@ -201,6 +204,7 @@ def call(module: ModuleType, event: dict[str, Any], context: Any) -> tuple[int, 
 
 
 __all__ = [
+    "LAKE_BUCKET",
     "NOW",
     "RAW_BUCKET",
     "FakeAws",

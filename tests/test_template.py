@@ -95,3 +95,40 @@ def test_given_the_sample_authorizer_event_when_invoked_then_the_unknown_key_is_
 def test_given_the_committed_openapi_document_when_regenerated_then_it_is_unchanged():
     committed = Path(ROOT / "docs/openapi.json").read_text()
     assert committed == openapi_json(), "run `make openapi` and commit docs/openapi.json"
+
+
+def test_given_the_sam_transform_when_applied_then_the_stack_has_no_dependency_cycle():
+    from local.sam_transform import dependency_cycle, transformed_template
+
+    document = transformed_template()
+
+    assert "FanOutFunctionRole" in document["Resources"]  # SAM generated the roles, permissions, notifications
+    assert dependency_cycle(document) is None
+
+
+def test_given_a_cycle_when_checked_then_it_is_reported():
+    from local.sam_transform import dependency_cycle
+
+    document = {
+        "Resources": {
+            "A": {"Properties": {"X": {"Ref": "B"}}},
+            "B": {"Properties": {"Y": {"Fn::Sub": "${C.Arn}"}}},
+            "C": {"DependsOn": "A"},
+        }
+    }
+
+    assert dependency_cycle(document) == ["A", "B", "C", "A"]
+
+
+def test_given_the_fan_out_role_when_transformed_then_it_reads_raw_writes_lake_and_has_no_glue_access():
+    from local.sam_transform import transformed_template
+
+    role = transformed_template()["Resources"]["FanOutFunctionRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+
+    assert "s3:GetObject" in actions
+    assert "s3:PutObject" in actions
+    assert "sqs:SendMessage" in actions  # the on-failure destination
+    assert not any(action.startswith("glue:") for action in actions)
+    assert "s3:DeleteObject" not in actions

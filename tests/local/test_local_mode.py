@@ -144,7 +144,9 @@ def test_given_the_demo_page_when_loaded_then_it_has_the_button_and_the_tenant(l
     assert local_stack.info["api_key"] in page
 
 
-def test_given_the_admin_cli_when_pointed_at_the_local_mode_then_a_revoked_key_is_refused(local_stack: RunningStack):
+def test_given_the_admin_cli_when_pointed_at_the_local_mode_then_issued_and_revoked_keys_take_effect(
+    local_stack: RunningStack,
+):
     info = local_stack.info
     env = {
         **os.environ,
@@ -161,14 +163,19 @@ def test_given_the_admin_cli_when_pointed_at_the_local_mode_then_a_revoked_key_i
         "--table",
         info["keys_table"],
     ]
-    tenant, key = local_stack.demo_auth(1)
-    subprocess.run(
-        [*admin, "revoke-key", tenant, key.split(".")[0]], cwd=ROOT, env=env, check=True, capture_output=True
-    )
 
-    answer = local_stack.request("GET", "/v1/counts?event_type=track", auth=(tenant, key))
+    def run(*arguments: str) -> dict:
+        done = subprocess.run([*admin, *arguments], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        return json.loads(done.stdout)
 
-    assert answer.status == 403  # LOCAL_AUTHORIZER_TTL=0 for this stack: no cached Allow
+    run("create-tenant", "cli-made")
+    key = run("issue-key", "cli-made")
+    allowed = local_stack.request("GET", "/v1/counts?event_type=track", auth=("cli-made", key["api_key"]))
+    run("revoke-key", "cli-made", key["key_id"])
+    refused = local_stack.request("GET", "/v1/counts?event_type=track", auth=("cli-made", key["api_key"]))
+
+    assert allowed.status == 200
+    assert refused.status == 403  # LOCAL_AUTHORIZER_TTL=0 for this stack: no cached Allow
 
 
 def test_given_a_running_stack_when_interrupted_then_no_process_or_socket_is_left(tmp_path):
@@ -181,3 +188,29 @@ def test_given_a_running_stack_when_interrupted_then_no_process_or_socket_is_lef
     assert not is_listening(stack.api_port)
     assert not is_listening(stack.aws_port)
     assert not stack.stack_file.exists()
+
+
+def test_given_accepted_events_when_firehose_delivers_then_fan_out_writes_the_tenant_partitions(local_stack):
+    import gzip
+
+    first, second = local_stack.demo_auth(0), local_stack.demo_auth(1)
+    for auth in (first, second):
+        body = {"events": [{"event_type": "track", "name": "fan-out check", "event_id": f"fo-{auth[0]}"}]}
+        assert local_stack.request("POST", "/v1/events", body=body, auth=auth).status == 200
+
+    drained = local_stack.request("POST", "/__local/drain")
+
+    assert drained.json() == {"async_failures": []}
+    s3 = local_stack.aws("s3")
+    lake = local_stack.info["lake_bucket"]
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=lake, Prefix="events/track/")["Contents"]]
+    for tenant, _ in (first, second):
+        mine = [key for key in keys if f"/tenant={tenant}/" in key]
+        assert mine, keys
+        stored = [
+            json.loads(line)
+            for key in mine
+            for line in gzip.decompress(s3.get_object(Bucket=lake, Key=key)["Body"].read()).splitlines()
+        ]
+        assert f"fo-{tenant}" in {line["event_id"] for line in stored}
+        assert {line["tenant"] for line in stored} == {tenant}

@@ -24,9 +24,9 @@ def resolver() -> Resolver:
 def test_given_template_intrinsics_when_resolved_then_names_arns_and_parameters_come_out(resolver):
     assert resolver.resolve({"Ref": "StageName"}) == "prod"
     assert resolver.resolve({"Ref": "CountersTable"}) == "t-stack-CountersTable"
-    assert resolver.resolve({"Ref": "RawBucket"}) == "t-stack-rawbucket"
-    assert resolver.resolve({"Fn::GetAtt": ["RawBucket", "Arn"]}) == "arn:aws:s3:::t-stack-rawbucket"
-    assert resolver.resolve({"Fn::Sub": "${RawBucket.Arn}/*"}) == "arn:aws:s3:::t-stack-rawbucket/*"
+    assert resolver.resolve({"Ref": "LakeBucket"}) == "t-stack-lakebucket"
+    assert resolver.resolve({"Fn::GetAtt": ["LakeBucket", "Arn"]}) == "arn:aws:s3:::t-stack-lakebucket"
+    assert resolver.resolve({"Fn::Sub": "${LakeBucket.Arn}/*"}) == "arn:aws:s3:::t-stack-lakebucket/*"
     assert resolver.resolve({"Fn::Sub": "x-${AWS::Region}-${StageName}"}) == "x-eu-west-1-prod"
     assert resolver.resolve({"Fn::Join": ["/", ["a", {"Ref": "StageName"}]]}) == "a/prod"
 
@@ -125,3 +125,12 @@ def test_given_a_gateway_answer_when_rendered_then_it_uses_the_template_response
     status, _, body = api.gateway_answer("BAD_GATEWAY")
     assert status == 502
     assert json.loads(body)["error"] == "server_error"
+
+
+def test_given_explicit_names_when_resolved_then_the_template_expression_is_used(resolver):
+    raw = resolver.physical_name("RawBucket")
+
+    assert raw.startswith("event-collector-raw-")
+    assert len(raw) == len("event-collector-raw-") + 36
+    assert resolver.physical_name("GlueDatabase") == "event_collector"
+    assert resolver.resolve({"Fn::Select": [1, {"Fn::Split": ["/", "a/b/c"]}]}) == "b"

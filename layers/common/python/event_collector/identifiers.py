@@ -7,6 +7,7 @@ path component or key before it matched one of them (see docs/identifiers.md).
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -22,15 +23,15 @@ _KEY_ID = re.compile(KEY_ID_PATTERN)
 _CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def is_tenant_id(value: object) -> bool:
+def is_tenant_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _TENANT_ID.fullmatch(value) is not None
 
 
-def is_event_type(value: object) -> bool:
+def is_event_type(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _EVENT_TYPE.fullmatch(value) is not None
 
 
-def is_key_id(value: object) -> bool:
+def is_key_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _KEY_ID.fullmatch(value) is not None
 
 

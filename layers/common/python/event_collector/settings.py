@@ -16,6 +16,7 @@ class Settings(BaseModel):
     delivery_stream_name: str = "event-collector-raw"
     counters_table_name: str = "event-collector-counters"
     tenant_keys_table_name: str = "event-collector-tenant-keys"
+    lake_bucket_name: str = "event-collector-lake"
     # How long hourly counter buckets live before DynamoDB TTL removes them.
     hourly_counter_retention_days: int = Field(default=90, ge=1, le=3650)
 
@@ -25,6 +26,7 @@ _ENVIRONMENT_NAMES = {
     "delivery_stream_name": "DELIVERY_STREAM_NAME",
     "counters_table_name": "COUNTERS_TABLE_NAME",
     "tenant_keys_table_name": "TENANT_KEYS_TABLE_NAME",
+    "lake_bucket_name": "LAKE_BUCKET_NAME",
     "hourly_counter_retention_days": "HOURLY_COUNTER_RETENTION_DAYS",
 }
 
