@@ -10,12 +10,13 @@ SAM_CLI_VERSION := 1.170.0
 # `sam build` without a container needs the Lambda runtime's Python (3.13) on PATH.
 PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname $$(dirname $$(command -v python3.13 2>/dev/null || echo /x/x)))
 
-.PHONY: help venv lint format cfn-lint statelint test local compact bench build openapi clean
+.PHONY: help venv lint format cfn-lint statelint test local compact query bench build openapi clean
 
 help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
 	@echo "make test     lint, cfn-lint, statelint and every test"
 	@echo "make compact  run one compaction on the running local stack"
+	@echo "make query    print rows per event type and tenant from the local compacted tables"
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    benchmarks under bench/"
 	@echo "make build    sam build without a container (optional aws-sam-cli venv)"
@@ -52,6 +53,9 @@ local: venv
 
 compact: venv
 	$(BIN)/python -m local.compact
+
+query: venv
+	$(BIN)/python -m local.query
 
 bench: venv
 	$(BIN)/python bench/collector_bench.py

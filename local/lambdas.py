@@ -65,11 +65,11 @@ class LocalFunction:
         self._handler = getattr(load_function(self.code_name), self.handler_name)
 
     def invoke(self, event: Any) -> Any:
-        """One invocation at a time, like one warm Lambda container."""
-        if self._handler is None:
-            self.load()
-        assert self._handler is not None
+        """One invocation at a time, like one warm Lambda container; imported on first use (a cold start)."""
         with self._lock:
+            if self._handler is None:
+                self.load()
+            assert self._handler is not None
             context = LambdaContext(self.name, self.memory, self.arn, self.timeout)
             return self._handler(event, context)
 
@@ -121,10 +121,6 @@ class LocalFunctions:
     def export_environment(self) -> None:
         """Handlers read their configuration at import, so set it before loading any."""
         os.environ.update(self.environment)
-
-    def load_all(self) -> None:
-        for function in self.by_name.values():
-            function.load()
 
     def get(self, name_or_arn: str) -> LocalFunction:
         name = name_or_arn.split(":function:")[-1].split(":")[0]
@@ -198,21 +194,41 @@ class AsyncInvoker:
             log.error("async invocation of %s failed and it has no on-failure destination: %s", function.name, error)
 
 
-def patch_moto_lambda_dispatch(functions: LocalFunctions, async_invoker: AsyncInvoker) -> None:
-    """Route moto's Lambda invocations to the in-process handlers (moto would need Docker)."""
+def route_moto_lambda_invocations(invoke: Callable[[str, Any], Any]) -> None:
+    """Make moto's Lambda backends call ``invoke(function_name, event)`` instead of Docker or a canned reply.
+
+    Covers both of moto's backends (with and without ``use_docker``), so Step
+    Functions Lambda tasks reach the real handlers. A handler's exception
+    becomes a function error, as Lambda reports it.
+    """
     from moto.awslambda.models import LambdaFunction
-    from moto.s3 import notifications
+    from moto.awslambda_simple.models import LambdaSimpleBackend
 
     def invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
         try:
-            result = functions.get(self.function_name).invoke(event if event is not None else {})
+            result = invoke(self.function_name, event if event is not None else {})
         except Exception as exc:  # noqa: BLE001 - reported to the caller as a function error, like Lambda
             payload = {"errorMessage": str(exc), "errorType": type(exc).__name__}
             return json.dumps(payload), True, traceback.format_exc()
         return json.dumps(result), False, ""
 
+    def simple_backend_invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
+        payload = self.get_function(function_name, qualifier).invoke(body, headers, response_headers)
+        return payload if isinstance(payload, bytes) else str(payload).encode()
+
+    LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
+    LambdaSimpleBackend.invoke = simple_backend_invoke  # type: ignore[method-assign]
+
+
+def patch_moto_lambda_dispatch(functions: LocalFunctions, async_invoker: AsyncInvoker) -> None:
+    """Route moto's Lambda invocations to the local stack's handlers; S3 notifications go async."""
+    from moto.s3 import notifications
+
+    route_moto_lambda_invocations(lambda name, event: functions.get(name).invoke(event))
+
     def enqueue_s3_notification(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
         async_invoker.submit(fn_arn, event_body)
 
-    LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
     notifications._invoke_awslambda = enqueue_s3_notification

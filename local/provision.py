@@ -15,6 +15,8 @@ from typing import Any
 
 from .intrinsics import ACCOUNT_ID, Resolver
 from .lambdas import LocalFunctions
+from .statemachines import substitute
+from .template import ROOT
 
 log = logging.getLogger("local.provision")
 LOCAL_LAMBDA_ROLE = "local-lambda-role"
@@ -152,6 +154,24 @@ def _s3_notifications(resolver: Resolver, clients: Clients, functions: LocalFunc
         )
 
 
+def _state_machines(resolver: Resolver, clients: Clients) -> None:
+    """The real ASL definition, its ``${...}`` filled from DefinitionSubstitutions as SAM would."""
+    for logical_id, resource in resolver.template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::StateMachine":
+            continue
+        properties = resource["Properties"]
+        definition = (ROOT / properties["DefinitionUri"]).read_text(encoding="utf-8")
+        values = {
+            name: str(value) for name, value in resolver.resolve(properties.get("DefinitionSubstitutions", {})).items()
+        }
+        clients.stepfunctions.create_state_machine(
+            name=resolver.physical_name(logical_id),
+            definition=substitute(definition, values),
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{LOCAL_LAMBDA_ROLE}",
+            type="STANDARD",
+        )
+
+
 Creator = Callable[[Resolver, Clients, str, dict[str, Any]], None]
 # Creation order matters: buckets and queues before the streams and functions that use them.
 CREATORS: list[tuple[str, Creator]] = [
@@ -178,6 +198,7 @@ def provision(resolver: Resolver, clients: Clients, functions: LocalFunctions) -
                 create(resolver, clients, logical_id, resource.get("Properties", {}))
     _functions(resolver, clients, functions)
     _s3_notifications(resolver, clients, functions)
+    _state_machines(resolver, clients)
     emulated = {resource_type for resource_type, _ in CREATORS} | HANDLED_ELSEWHERE
     skipped = sorted(logical_id for logical_id, r in resources.items() if r["Type"] not in emulated)
     log.debug("not emulated: %s", ", ".join(skipped))

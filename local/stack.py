@@ -65,7 +65,6 @@ class LocalStack:
         patch_moto_lambda_dispatch(self.functions, self.async_invoker)
         self.skipped = provision(self.resolver, clients, self.functions)
         self.functions.export_environment()
-        self.functions.load_all()
         self.async_invoker.start()
         tenants = self._create_demo_tenants()
         model = ApiModel(self.resolver, self.functions, self.config.authorizer_ttl)
@@ -94,6 +93,7 @@ class LocalStack:
         os.environ.update(FAKE_CREDENTIALS)
         os.environ["AWS_DEFAULT_REGION"] = self.config.region
         os.environ["AWS_ENDPOINT_URL"] = self.config.aws_endpoint_url
+        os.environ["MOTO_PORT"] = str(self.config.aws_port)  # where moto's Step Functions send Lambda tasks
         os.environ.pop("AWS_PROFILE", None)
         self.emulator = ThreadedMotoServer(ip_address="127.0.0.1", port=self.config.aws_port, verbose=False)
         self.emulator.start()

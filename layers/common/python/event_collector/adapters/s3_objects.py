@@ -28,9 +28,14 @@ class S3ObjectStore:
             raise StorageError(f"writing s3://{bucket}/{key} failed: {error_code(error)}") from error
 
     def keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        for key, _, _ in self.listing(bucket, prefix):
+            yield key
+
+    def listing(self, bucket: str, prefix: str) -> Iterator[tuple[str, str, int]]:
+        """(key, ETag, size) of every object under the prefix."""
         try:
             for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
-                    yield str(item["Key"])
+                    yield str(item["Key"]), str(item["ETag"]).strip('"'), int(item["Size"])
         except AWS_ERRORS as error:
             raise StorageError(f"listing s3://{bucket}/{prefix} failed: {error_code(error)}") from error
