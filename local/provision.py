@@ -107,7 +107,7 @@ def _delivery_stream(resolver: Resolver, clients: Clients, logical_id: str, prop
     )
 
 
-def _placeholder_zip() -> bytes:
+def placeholder_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("README.txt", "Dispatched in-process by the local mode; see local/lambdas.py.\n")
@@ -119,7 +119,7 @@ def _functions(resolver: Resolver, clients: Clients, functions: LocalFunctions) 
         RoleName=LOCAL_LAMBDA_ROLE,
         AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}',
     )
-    code = _placeholder_zip()
+    code = placeholder_zip()
     for function in functions.by_name.values():
         clients.lambda_.create_function(
             FunctionName=function.name,

@@ -25,6 +25,9 @@ os.environ.update(
         "COUNTERS_TABLE_NAME": "test-counters",
         "TENANT_KEYS_TABLE_NAME": "test-tenant-keys",
         "LAKE_BUCKET_NAME": "test-lake",
+        "GLUE_DATABASE_NAME": "test_db",
+        "COMPACTION_STATE_TABLE_NAME": "test-compaction-state",
+        "COMPACT_MAX_CONCURRENCY": "2",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,14 +38,23 @@ def test_given_the_common_layer_when_packaged_then_the_shared_package_sits_under
     assert {"Ref": "CommonLayer"} in template()["Globals"]["Function"]["Layers"]
 
 
-def test_given_the_lean_functions_when_imported_then_pandas_and_pyarrow_stay_unloaded():
+LEAN = ("collector", "authorizer", "fan_out", "compaction_plan", "compaction_refresh", "compaction_report")
+
+
+@pytest.mark.parametrize(
+    ("functions", "expected"), [(LEAN, "[]"), (("compaction_compact",), "['awswrangler', 'pandas']")]
+)
+def test_given_each_function_when_imported_then_only_compact_loads_pandas(functions, expected):
     probe = (
         "import sys; from local.functions import load_function;"
-        "[load_function(name) for name in ('collector', 'authorizer')];"
-        "print(sorted(m for m in ('pandas', 'pyarrow', 'awswrangler', 'numpy') if m in sys.modules))"
+        f"[load_function(name) for name in {functions!r}];"
+        "print(sorted(m for m in ('pandas', 'awswrangler') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == expected
 
 
 def test_given_every_api_event_when_called_then_the_collector_has_that_route(collector, lambda_context):

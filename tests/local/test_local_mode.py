@@ -214,3 +214,47 @@ def test_given_accepted_events_when_firehose_delivers_then_fan_out_writes_the_te
         ]
         assert f"fo-{tenant}" in {line["event_id"] for line in stored}
         assert {line["tenant"] for line in stored} == {tenant}
+
+
+def test_given_sent_events_when_make_compact_and_query_run_then_the_compacted_table_holds_them_once(local_stack):
+    auth = local_stack.demo_auth(0)
+    events = [
+        {"event_type": "button_click", "button_id": "compact-me", "session_id": "s", "event_id": f"c-{i}"}
+        for i in range(3)
+    ]
+    for _ in range(2):  # the client resends the same batch: duplicates must disappear
+        assert local_stack.request("POST", "/v1/events", body={"events": events}, auth=auth).status == 200
+    assert local_stack.request("POST", "/__local/drain").json() == {"async_failures": []}
+    env = {**os.environ, "LOCAL_STATE_DIR": str(local_stack.stack_file.parent)}
+
+    compact = subprocess.run([sys.executable, "-m", "local.compact"], cwd=ROOT, env=env, capture_output=True, text=True)
+    query = subprocess.run([sys.executable, "-m", "local.query"], cwd=ROOT, env=env, capture_output=True, text=True)
+
+    assert compact.returncode == 0, compact.stdout + compact.stderr
+    report = json.loads(compact.stdout)["report"]
+    assert report["failed"] == 0
+    assert report["duplicates_removed"] >= 3
+    line = next(row for row in query.stdout.splitlines() if row.split()[:2] == ["button_click", auth[0]])
+    rows, distinct = line.split()[-2:]
+    assert rows == distinct
+    s3 = local_stack.aws("s3")
+    prefix = f"compacted/button_click/tenant={auth[0]}/"
+    parquet_keys = [
+        o["Key"] for o in s3.list_objects_v2(Bucket=local_stack.info["lake_bucket"], Prefix=prefix)["Contents"]
+    ]
+    assert parquet_keys
+    assert all(key.endswith(".parquet") for key in parquet_keys)
+    import io
+
+    import pyarrow.parquet as pq
+
+    event_ids = [
+        event_id
+        for key in parquet_keys
+        for event_id in pq.read_table(
+            io.BytesIO(s3.get_object(Bucket=local_stack.info["lake_bucket"], Key=key)["Body"].read())
+        )
+        .column("event_id")
+        .to_pylist()
+    ]
+    assert sorted(e for e in event_ids if e.startswith("c-")) == ["c-0", "c-1", "c-2"]

@@ -78,7 +78,6 @@ def compact_partition(
         path=[f"s3://{lake_bucket}/{item.key}" for item in objects],
         lines=True,
         dtype=False,
-        convert_dates=False,
         compression="gzip",
     )
     rows_in = len(frame)
