@@ -62,6 +62,7 @@ bench: venv
 	$(BIN)/python bench/cold_import_bench.py
 	$(BIN)/python bench/local_startup_bench.py
 	$(BIN)/python bench/fan_out_bench.py
+	$(BIN)/python bench/compaction_bench.py
 
 openapi: venv
 	$(BIN)/python -m local.openapi > docs/openapi.json
