@@ -1,21 +1,20 @@
 """``make compact``: run the compaction state machine once on the running local stack.
 
-Finds the stack through .local/stack.json, starts an execution of the real
-ASL definition (moto executes it; its Lambda tasks run the real handlers in
-the local stack's process) and waits for the result.
+Finds the stack through .local/stack.json and asks its gateway to run the
+real ASL definition (moto executes it; its Lambda tasks run the real
+handlers inside the stack). By default the hour still open is included, so
+what you just sent is compacted; ``--closed-hours-only`` keeps the grace rule.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import time
-from datetime import UTC, datetime, timedelta
+import urllib.request
 from typing import Any
 
 from .config import config_from_environment
 
-POLL_SECONDS = 0.5
 TIMEOUT_SECONDS = 600
 
 
@@ -28,34 +27,16 @@ def load_stack_info() -> dict[str, Any] | None:
     return info
 
 
-def aws_client(info: dict[str, Any], service: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        service,
-        endpoint_url=info["aws_endpoint_url"],
-        region_name=info["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        aws_session_token="local",
+def run_compaction(info: dict[str, Any], closed_hours_only: bool = False) -> dict[str, Any]:
+    request = urllib.request.Request(
+        info["api_url"] + "/__local/compact",
+        data=json.dumps({"closed_hours_only": closed_hours_only}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
-
-
-def run_compaction(info: dict[str, Any], include_open_hours: bool = True) -> dict[str, Any]:
-    sfn = aws_client(info, "stepfunctions")
-    now = datetime.now(UTC)
-    name = "local-" + now.strftime("%Y%m%dT%H%M%S%f")
-    # Locally, "now" usually means "what I just sent": include the hour still open unless asked not to.
-    execution_input = {"cutoff": (now + timedelta(hours=1)).isoformat()} if include_open_hours else {}
-    arn = sfn.start_execution(stateMachineArn=info["state_machine_arn"], name=name, input=json.dumps(execution_input))[
-        "executionArn"
-    ]
-    deadline = time.monotonic() + TIMEOUT_SECONDS
-    while True:
-        execution = sfn.describe_execution(executionArn=arn)
-        if execution["status"] != "RUNNING" or time.monotonic() > deadline:
-            return dict(execution)
-        time.sleep(POLL_SECONDS)
+    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
+        result: dict[str, Any] = json.loads(answer.read())
+    return result
 
 
 def main() -> int:
@@ -65,14 +46,9 @@ def main() -> int:
     if not info.get("state_machine_arn"):
         print("the template declares no compaction state machine", file=sys.stderr)
         return 1
-    execution = run_compaction(info, include_open_hours="--closed-hours-only" not in sys.argv)
-    output = json.loads(execution.get("output") or "{}")
-    print(
-        json.dumps(
-            {"status": execution["status"], "report": output.get("report"), "error": execution.get("error")}, indent=2
-        )
-    )
-    return 0 if execution["status"] == "SUCCEEDED" else 1
+    result = run_compaction(info, closed_hours_only="--closed-hours-only" in sys.argv)
+    print(json.dumps(result, indent=2))
+    return 0 if result["status"] == "SUCCEEDED" else 1
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ class LocalConfig:
     # None: the template's AuthorizerCacheTtlSeconds default.
     authorizer_ttl: int | None = None
     quiet: bool = False
+    # Test-only: arms /__local/faults (docs/local-mode.md). Never set in the deployed stack.
+    fault_injection: bool = False
 
     @property
     def api_url(self) -> str:
@@ -46,4 +48,5 @@ def config_from_environment() -> LocalConfig:
         stack_name=env.get("LOCAL_STACK_NAME", "event-collector-local"),
         authorizer_ttl=int(ttl) if ttl is not None else None,
         quiet=env.get("LOCAL_QUIET", "") not in ("", "0", "false"),
+        fault_injection=env.get("LOCAL_FAULT_INJECTION", "") not in ("", "0", "false"),
     )

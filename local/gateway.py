@@ -9,9 +9,11 @@ answers API Gateway itself gives (401, 403, 413, 5xx, unknown routes).
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -27,6 +29,7 @@ from .lambdas import LocalFunction, LocalFunctions
 
 log = logging.getLogger("local.gateway")
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's limit
+READ_TIMEOUT_SECONDS = float(os.environ.get("LOCAL_READ_TIMEOUT", "10"))
 
 # The answers API Gateway gives itself: (status, default message).
 GATEWAY_ANSWERS = {
@@ -186,12 +189,24 @@ class ApiModel:
         return status, headers, body.encode()
 
 
-ExtraRoute = Callable[[], tuple[int, dict[str, str], bytes]]
+ExtraRoute = Callable[[bytes], tuple[int, dict[str, str], bytes]]
+
+
+def json_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps({"error": code, "message": message}).encode()
+    return status, {"Content-Type": "application/json"}, body
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: LocalGateway
     protocol_version = "HTTP/1.1"
+    timeout = READ_TIMEOUT_SECONDS  # a client that stops sending mid-request is answered, not waited for
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own answers (malformed request line, header abuse) as JSON, like everything else."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self._send(*json_error(code, "bad_request" if code < 500 else "server_error", message or explain or ""))
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s %s", self.address_string(), format % args)
@@ -228,28 +243,40 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _read_body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
+    def _read_body(self) -> bytes | tuple[int, dict[str, str], bytes]:
+        """The body, or the answer to give instead (always a 4xx JSON error)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True
+            return json_error(411, "length_required", "Send Content-Length; chunked bodies are not supported locally")
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            self.close_connection = True
+            return json_error(400, "bad_request", "Content-Length must be a non-negative integer")
+        length = int(declared)
         if length > MAX_PAYLOAD_BYTES:
             self.close_connection = True
-            return None
-        return self.rfile.read(length) if length else b""
+            return self.server.model.gateway_answer("REQUEST_TOO_LARGE")
+        try:
+            body = self.rfile.read(length) if length else b""
+        except TimeoutError:
+            body = b""
+        if len(body) < length:
+            self.close_connection = True
+            return json_error(400, "bad_request", f"Body ended after {len(body)} of {length} bytes")
+        return body
 
     def _handle(self) -> None:
         model = self.server.model
         url = urlsplit(self.path)
         path = unquote(url.path) or "/"
         method = self.command.upper()
-        try:
-            body = self._read_body()
-        except ValueError:
-            body = None
-        if body is None:
-            self._send(*model.gateway_answer("REQUEST_TOO_LARGE"))
+        body = self._read_body()
+        if isinstance(body, tuple):
+            self._send(*body)
             return
         extra = self.server.extra_routes.get((method, path))
         if extra:
-            self._send(*extra())
+            self._send(*extra(body))
             return
         route, path_parameters, path_exists = model.match(method, path)
         if method == "OPTIONS" and path_exists and model.cors and route is None:
@@ -285,6 +312,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("%s failed", route.function.name)
             self._send(*model.gateway_answer("BAD_GATEWAY"))
+            return
+        if self.server.drop_response():
+            self.close_connection = True  # processed, but the client never hears back
             return
         self._send(status, response_headers, response_body)
 
@@ -336,9 +366,16 @@ class LocalGateway(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, model: ApiModel, extra_routes: dict[tuple[str, str], ExtraRoute]) -> None:
+    def __init__(
+        self,
+        port: int,
+        model: ApiModel,
+        extra_routes: dict[tuple[str, str], ExtraRoute],
+        drop_response: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.model = model
         self.extra_routes = extra_routes
+        self.drop_response = drop_response
         super().__init__(("127.0.0.1", port), _Handler)
         self._thread = threading.Thread(target=self.serve_forever, name="local-gateway", daemon=True)
 

@@ -47,6 +47,10 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+class InjectedFunctionError(RuntimeError):
+    """A failure the local mode's fault injection raised instead of running the handler."""
+
+
 @dataclass
 class LocalFunction:
     logical_id: str
@@ -60,6 +64,8 @@ class LocalFunction:
     on_failure_queue_url: str | None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _handler: Callable[[Any, Any], Any] | None = None
+    # Set by the local stack when fault injection is on: True means "fail this invocation".
+    inject_error: Callable[[str], bool] = lambda _logical_id: False
 
     def load(self) -> None:
         self._handler = getattr(load_function(self.code_name), self.handler_name)
@@ -70,6 +76,8 @@ class LocalFunction:
             if self._handler is None:
                 self.load()
             assert self._handler is not None
+            if self.inject_error(self.logical_id):
+                raise InjectedFunctionError(f"{self.logical_id}: injected failure")
             context = LambdaContext(self.name, self.memory, self.arn, self.timeout)
             return self._handler(event, context)
 
@@ -222,7 +230,9 @@ def route_moto_lambda_invocations(invoke: Callable[[str, Any], Any]) -> None:
     LambdaSimpleBackend.invoke = simple_backend_invoke  # type: ignore[method-assign]
 
 
-def patch_moto_lambda_dispatch(functions: LocalFunctions, async_invoker: AsyncInvoker) -> None:
+def patch_moto_lambda_dispatch(
+    functions: LocalFunctions, async_invoker: AsyncInvoker, duplicate: Callable[[], bool] = lambda: False
+) -> None:
     """Route moto's Lambda invocations to the local stack's handlers; S3 notifications go async."""
     from moto.s3 import notifications
 
@@ -230,5 +240,7 @@ def patch_moto_lambda_dispatch(functions: LocalFunctions, async_invoker: AsyncIn
 
     def enqueue_s3_notification(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
         async_invoker.submit(fn_arn, event_body)
+        if duplicate():  # S3 delivers at least once
+            async_invoker.submit(fn_arn, event_body)
 
     notifications._invoke_awslambda = enqueue_s3_notification

@@ -6,14 +6,17 @@ import base64
 import json
 import logging
 import os
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .config import LocalConfig
 from .demo import demo_page
-from .gateway import ApiModel, LocalGateway
+from .faults import Faults
+from .gateway import ApiModel, LocalGateway, json_error
 from .intrinsics import Resolver
 from .lambdas import AsyncInvoker, LocalFunctions, patch_moto_lambda_dispatch
 from .provision import Clients, provision
@@ -23,6 +26,10 @@ log = logging.getLogger("local.stack")
 DEMO_TENANTS = ("demo", "demo-two")
 # Local only: waits until every queued asynchronous invocation (fan-out) finished.
 DRAIN_PATH = "/__local/drain"
+# Local only: runs the compaction state machine once and answers when it finished.
+COMPACT_PATH = "/__local/compact"
+# Local and test only (LOCAL_FAULT_INJECTION=1): arms faults (local/faults.py).
+FAULTS_PATH = "/__local/faults"
 SAMPLE_EVENT = {"event_type": "page_view", "url": "https://example.com/", "session_id": "s-1"}
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -38,6 +45,7 @@ class LocalStack:
     info: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     ready_seconds: float = 0.0
+    _compaction_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         self._start_emulator()
@@ -61,15 +69,30 @@ class LocalStack:
         self.clients = clients
         self.resolver = Resolver(template(), self.config.stack_name, self.config.region)
         self.functions = LocalFunctions(self.resolver)
+        self.faults: Faults | None = None
+        if self.config.fault_injection:
+            # Registered on the default session now, so only clients created later (the handlers') get them.
+            self.faults = Faults()
+            self.faults.install(boto3.DEFAULT_SESSION.events, self.resolver.physical_name("LakeBucket"))
+            for function in self.functions.by_name.values():
+                function.inject_error = self.faults.take_function_error
         self.async_invoker = AsyncInvoker(self.functions, clients.sqs)
-        patch_moto_lambda_dispatch(self.functions, self.async_invoker)
+        patch_moto_lambda_dispatch(self.functions, self.async_invoker, lambda: self._fault("duplicate_s3_events"))
         self.skipped = provision(self.resolver, clients, self.functions)
         self.functions.export_environment()
+        if self.config.quiet:
+            os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers log warnings and errors only
         self.async_invoker.start()
         tenants = self._create_demo_tenants()
         model = ApiModel(self.resolver, self.functions, self.config.authorizer_ttl)
-        extra_routes = {("GET", "/demo"): self._demo, ("POST", DRAIN_PATH): self._drain}
-        self.gateway = LocalGateway(self.config.api_port, model, extra_routes)
+        extra_routes = {
+            ("GET", "/demo"): self._demo,
+            ("POST", DRAIN_PATH): self._drain,
+            ("POST", COMPACT_PATH): self._compact,
+        }
+        if self.faults:
+            extra_routes[("POST", FAULTS_PATH)] = self._arm_faults
+        self.gateway = LocalGateway(self.config.api_port, model, extra_routes, lambda: self._fault("drop_responses"))
         self.gateway.start()
         self.info = self._stack_info(tenants)
         self._wait_until_ready()
@@ -158,11 +181,55 @@ class LocalStack:
                 raise RuntimeError(f"local stack answered {response.status} to its readiness probe")
         self.ready_seconds = time.perf_counter() - self.started_at
 
-    def _demo(self) -> tuple[int, dict[str, str], bytes]:
+    def _fault(self, name: str) -> bool:
+        return self.faults.take(name) if self.faults else False
+
+    def _arm_faults(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        assert self.faults is not None
+        try:
+            settings = json.loads(body or b"{}")
+            state = self.faults.arm(settings) if isinstance(settings, dict) else None
+        except (ValueError, TypeError):
+            state = None
+        if state is None:
+            return json_error(400, "bad_request", "send a JSON object of fault counters")
+        return 200, {"Content-Type": "application/json"}, json.dumps(state).encode()
+
+    def _compact(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """Start one execution and wait for moto's worker threads to finish it (no polling)."""
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        try:
+            options = json.loads(body or b"{}")
+        except ValueError:
+            return json_error(400, "bad_request", "send a JSON object")
+        arn = self.info.get("state_machine_arn")
+        if not arn or not isinstance(options, dict):
+            return json_error(400, "bad_request", "no compaction state machine, or options are not an object")
+        now = datetime.now(UTC)
+        execution_input = (
+            {}
+            if options.get("closed_hours_only")
+            else {"cutoff": options.get("cutoff") or (now + timedelta(hours=1)).isoformat()}
+        )
+        with self._compaction_lock:
+            execution = self.clients.stepfunctions.start_execution(
+                stateMachineArn=arn, name=f"local-{now:%Y%m%dT%H%M%S%f}", input=json.dumps(execution_input)
+            )
+            while any(thread.is_alive() for thread in TMP_THREADS):
+                for thread in list(TMP_THREADS):
+                    thread.join()
+            TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+            described = self.clients.stepfunctions.describe_execution(executionArn=execution["executionArn"])
+        output = json.loads(described.get("output") or "{}")
+        answer = {"status": described["status"], "report": output.get("report"), "error": described.get("error")}
+        return 200, {"Content-Type": "application/json"}, json.dumps(answer, default=str).encode()
+
+    def _demo(self, _: bytes) -> tuple[int, dict[str, str], bytes]:
         page = demo_page(self.info["api_url"], self.info["tenant"], self.info["api_key"])
         return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
 
-    def _drain(self) -> tuple[int, dict[str, str], bytes]:
+    def _drain(self, _: bytes) -> tuple[int, dict[str, str], bytes]:
         self.async_invoker.drain()
         failures = [record["responsePayload"]["errorMessage"] for record in self.async_invoker.failures]
         return 200, {"Content-Type": "application/json"}, json.dumps({"async_failures": failures}).encode()

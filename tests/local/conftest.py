@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -118,6 +119,8 @@ def start_stack(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Runn
     else:
         process.wait()
         raise AssertionError("local mode did not start:\n" + "".join(seen))
+    # Keep reading its output: a child blocked on a full pipe would look like a hung stack.
+    threading.Thread(target=lambda: [None for _ in process.stdout or ()], daemon=True).start()
     stack_file = tmp_path / "stack.json"
     return RunningStack(process, json.loads(stack_file.read_text()), api_port, aws_port, stack_file)
 
