@@ -243,6 +243,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _discard(self, length: int) -> None:
+        with contextlib.suppress(OSError):
+            while length > 0:
+                chunk = self.rfile.read(min(length, 1024 * 1024))
+                if not chunk:
+                    return
+                length -= len(chunk)
+
     def _read_body(self) -> bytes | tuple[int, dict[str, str], bytes]:
         """The body, or the answer to give instead (always a 4xx JSON error)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -255,6 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(declared)
         if length > MAX_PAYLOAD_BYTES:
             self.close_connection = True
+            self._discard(min(length, 2 * MAX_PAYLOAD_BYTES))  # so the client can read the answer
             return self.server.model.gateway_answer("REQUEST_TOO_LARGE")
         try:
             body = self.rfile.read(length) if length else b""
