@@ -8,6 +8,7 @@ everything. After each, the raw bucket, the lake and the counters are unchanged.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import socket
 from collections.abc import Iterator
@@ -34,10 +35,9 @@ def auth_header(stack: RunningStack, tenant: str | None = None, key: str | None 
 def raw_http(stack: RunningStack, request: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send bytes as they are (no client library tidying them up) and parse the answer."""
     with socket.create_connection(("127.0.0.1", stack.api_port), timeout=15) as connection:
-        try:
+        # The gateway may answer (413) and close before the whole body was sent.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             connection.sendall(request)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the gateway answered (413) and closed before the whole body was sent
         received = b""
         while True:
             chunk = connection.recv(65536)
