@@ -1,0 +1,204 @@
+"""Load generator for the local mode: N concurrent clients, then the exactly-once check.
+
+    .venv/bin/python bench/load.py --clients 8 --requests 100 --batch 20
+    .venv/bin/python bench/load.py --duration 30
+
+Starts its own local stack on free ports (or uses --stack-file of a running
+one), sends batches with unique event_ids from every client (resending the
+same bytes after a 503 or a lost connection, as a well-behaved client does),
+stops by itself after the given count or duration, then waits for fan-out,
+runs one compaction and checks that the compacted tables hold every
+acknowledged event exactly once. Only ever talks to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import io
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = {"127.0.0.1", "localhost"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_stack() -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    state_dir = tempfile.mkdtemp()
+    env = {**os.environ, "LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port())}
+    env.update({"LOCAL_STATE_DIR": state_dir, "LOCAL_QUIET": "1"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "ready in" in line:
+            break
+    else:
+        raise SystemExit("the local stack did not start")
+    threading.Thread(target=lambda: [None for _ in process.stdout or ()], daemon=True).start()
+    return process, json.loads((Path(state_dir) / "stack.json").read_text())
+
+
+class Client(threading.Thread):
+    def __init__(self, number: int, info: dict[str, Any], args: argparse.Namespace, deadline: float) -> None:
+        super().__init__(daemon=True)
+        tenant = info["tenants"][number % len(info["tenants"])]
+        self.tenant = tenant["tenant"]
+        self.authorization = "Basic " + base64.b64encode(f"{tenant['tenant']}:{tenant['api_key']}".encode()).decode()
+        address = urlsplit(info["api_url"])
+        self.host, self.port = address.hostname or "127.0.0.1", address.port or 80
+        self.args, self.deadline, self.number = args, deadline, number
+        self.latencies: list[float] = []
+        self.statuses: Counter[str] = Counter()
+        self.acknowledged: list[tuple[str, str]] = []
+
+    def run(self) -> None:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        sent = 0
+        while sent < self.args.requests and time.monotonic() < self.deadline:
+            ids = [f"load-{self.number}-{uuid.uuid4().hex}" for _ in range(self.args.batch)]
+            events = [
+                {"event_type": "track", "name": "load", "event_id": i, "properties": {"n": n}}
+                for n, i in enumerate(ids)
+            ]
+            body = json.dumps({"events": events}).encode()
+            for _ in range(6):
+                start = time.perf_counter()
+                try:
+                    connection.request(
+                        "POST",
+                        "/v1/events",
+                        body=body,
+                        headers={"Authorization": self.authorization, "Content-Type": "application/json"},
+                    )
+                    answer = connection.getresponse()
+                    answer.read()
+                    status = str(answer.status)
+                except (TimeoutError, http.client.HTTPException, ConnectionError):
+                    connection.close()
+                    connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+                    status = "connection error"
+                self.latencies.append(time.perf_counter() - start)
+                self.statuses[status] += 1
+                if status == "200":
+                    self.acknowledged += [(self.tenant, i) for i in ids]
+                    break
+                if status not in ("503", "connection error"):
+                    break
+            sent += 1
+        connection.close()
+
+
+def compacted(info: dict[str, Any]) -> list[tuple[str, str]]:
+    import boto3
+    import pyarrow.parquet as pq
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=info["aws_endpoint_url"],
+        region_name=info["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    rows: list[tuple[str, str]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=info["lake_bucket"], Prefix="compacted/track/"):
+        for item in page.get("Contents", []):
+            tenant = item["Key"].split("tenant=")[1].split("/")[0]
+            table = pq.read_table(io.BytesIO(s3.get_object(Bucket=info["lake_bucket"], Key=item["Key"])["Body"].read()))
+            rows += [(tenant, e) for e in table.column("event_id").to_pylist() if e.startswith("load-")]
+    return rows
+
+
+def post(info: dict[str, Any], path: str) -> dict[str, Any]:
+    address = urlsplit(info["api_url"])
+    connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port or 80, timeout=600)
+    connection.request("POST", path, body=b"{}", headers={"Content-Type": "application/json"})
+    answer: dict[str, Any] = json.loads(connection.getresponse().read())
+    connection.close()
+    return answer
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=100, help="requests per client (upper bound)")
+    parser.add_argument("--duration", type=float, default=120.0, help="seconds (upper bound)")
+    parser.add_argument("--batch", type=int, default=20, help="events per request")
+    parser.add_argument("--stack-file", type=Path, default=None, help="use a running local stack")
+    args = parser.parse_args(argv)
+    process = None
+    if args.stack_file:
+        info = json.loads(args.stack_file.read_text())
+    else:
+        process, info = start_stack()
+    if urlsplit(info["api_url"]).hostname not in LOOPBACK:
+        raise SystemExit("the load generator only targets 127.0.0.1")
+    try:
+        start = time.perf_counter()
+        clients = [Client(n, info, args, time.monotonic() + args.duration) for n in range(args.clients)]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join()
+        elapsed = time.perf_counter() - start
+        latencies = [value for client in clients for value in client.latencies]
+        statuses = sum((client.statuses for client in clients), Counter())
+        acknowledged = [row for client in clients for row in client.acknowledged]
+        drained = post(info, "/__local/drain")
+        compaction = post(info, "/__local/compact")
+        rows = compacted(info)
+    finally:
+        if process:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+    requests = sum(statuses.values())
+    duplicates = sum(count - 1 for count in Counter(rows).values() if count > 1)
+    missing = len(set(acknowledged) - set(rows))
+    extra = len(set(rows) - set(acknowledged))
+    print(f"{args.clients} clients, {args.batch} events per request, {elapsed:.1f} s")
+    print(
+        f"requests: {requests} ({requests / elapsed:.1f}/s)   events acknowledged: {len(acknowledged)} "
+        f"({len(acknowledged) / elapsed:.0f}/s)"
+    )
+    print(
+        f"latency: p50 {percentile(latencies, 0.5) * 1000:.1f} ms  p99 {percentile(latencies, 0.99) * 1000:.1f} ms  "
+        f"mean {statistics.fmean(latencies) * 1000 if latencies else 0:.1f} ms"
+    )
+    print(f"answers by status: {dict(statuses)}")
+    print(f"fan-out failures: {len(drained.get('async_failures', []))}; compaction: {compaction.get('status')}")
+    exact = missing == 0 and duplicates == 0 and extra == 0
+    print(
+        f"exactly-once: acknowledged {len(acknowledged)}, compacted {len(rows)}, missing {missing}, "
+        f"duplicates {duplicates}, unacknowledged extras {extra} -> {'OK' if exact else 'FAILED'}"
+    )
+    return 0 if exact and compaction.get("status") == "SUCCEEDED" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
