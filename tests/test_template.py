@@ -142,3 +142,16 @@ def test_given_the_fan_out_role_when_transformed_then_it_reads_raw_writes_lake_a
     assert "sqs:SendMessage" in actions  # the on-failure destination
     assert not any(action.startswith("glue:") for action in actions)
     assert "s3:DeleteObject" not in actions
+
+
+def test_given_the_transformed_template_when_layers_merge_then_only_compact_gets_the_pandas_layer():
+    from local.sam_transform import transformed_template
+
+    resources = transformed_template()["Resources"]
+    functions = {name: r for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    with_pandas = {
+        name for name, r in functions.items() if "AWSSDKPandas" in json.dumps(r["Properties"].get("Layers", []))
+    }
+
+    assert with_pandas == {"CompactionCompactFunction"}
+    assert all("AWSLambdaPowertoolsPythonV3" in json.dumps(r["Properties"]["Layers"]) for r in functions.values())

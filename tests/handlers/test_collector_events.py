@@ -59,6 +59,18 @@ def test_given_client_clock_when_sent_at_is_given_then_timestamp_is_skew_correct
     assert line["timestamp"] == 1_000_000_000_000 + (line["received_at"] - 1_000_000_060_000)
 
 
+def test_given_a_sent_at_far_ahead_when_corrected_then_a_timestamp_before_2000_is_rejected(
+    collector, aws, lambda_context
+):
+    body = {"events": [page_view(timestamp=1_000_000_000_000)], "sent_at": 4_000_000_000_000}
+
+    status, _, answer = post_events(collector, lambda_context, body)
+
+    assert (status, answer["error"]) == (400, "no_valid_events")
+    assert "before 2000" in answer["details"][0]["errors"][0]
+    aws.assert_nothing_stored_or_counted()
+
+
 def test_given_iso_timestamp_when_posted_then_it_is_stored_as_epoch_millis(collector, aws, lambda_context):
     status, _, _ = post_events(collector, lambda_context, {"events": [page_view(timestamp="2026-01-31T12:00:00Z")]})
 

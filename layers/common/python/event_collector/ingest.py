@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from .counters import CounterIncrement, counter_increments
 from .errors import ClientInputError, StorageError
-from .models import EVENT_MODELS, BatchResult, RejectedEvent
+from .models import EARLIEST_TIMESTAMP_MS, EVENT_MODELS, BatchResult, RejectedEvent
 from .packing import pack_lines
 
 MAX_EVENTS_PER_BATCH = 500
@@ -93,6 +93,8 @@ def validate_event(
     timestamp = received_at if event.timestamp is None else event.timestamp + clock_offset
     if timestamp > received_at + MAX_FUTURE_SKEW_MS:
         return ["timestamp: more than 24 hours in the future"]
+    if timestamp < EARLIEST_TIMESTAMP_MS:
+        return ["timestamp: before 2000-01-01 once corrected by sent_at"]
     record = {
         "event_id": event.event_id or generated_event_id,
         "event_type": event.event_type,
