@@ -141,7 +141,7 @@ def main() -> None:
     floor, compact = measure("floor"), measure("compact")
     mb_in = compact["bytes_in"] / 1024 / 1024
     print(
-        f"partition: {FILES} GZIP JSON files, {rows_in} rows ({rows_in // DUPLICATE_EVERY} duplicates), {mb_in:.1f} MB"
+        f"partition: {FILES} GZIP JSON files, {rows_in} rows (about 1 in {DUPLICATE_EVERY} a duplicate), {mb_in:.1f} MB"
     )
     for name, run in (("floor (pyarrow read + one Parquet)", floor), ("compaction (awswrangler + dedup)", compact)):
         print(

@@ -24,6 +24,8 @@ class LocalConfig:
     quiet: bool = False
     # Test-only: arms /__local/faults (docs/local-mode.md). Never set in the deployed stack.
     fault_injection: bool = False
+    # Optional: run the compaction workflow every this many seconds (the cloud's schedule, locally).
+    compaction_interval: float | None = None
 
     @property
     def api_url(self) -> str:
@@ -49,4 +51,5 @@ def config_from_environment() -> LocalConfig:
         authorizer_ttl=int(ttl) if ttl is not None else None,
         quiet=env.get("LOCAL_QUIET", "") not in ("", "0", "false"),
         fault_injection=env.get("LOCAL_FAULT_INJECTION", "") not in ("", "0", "false"),
+        compaction_interval=float(env["LOCAL_COMPACTION_INTERVAL"]) if env.get("LOCAL_COMPACTION_INTERVAL") else None,
     )

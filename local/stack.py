@@ -46,6 +46,7 @@ class LocalStack:
     skipped: list[str] = field(default_factory=list)
     ready_seconds: float = 0.0
     _compaction_lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         self._start_emulator()
@@ -98,8 +99,11 @@ class LocalStack:
         self._wait_until_ready()
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self.config.stack_file.write_text(json.dumps(self.info, indent=2) + "\n", encoding="utf-8")
+        if self.config.compaction_interval:
+            threading.Thread(target=self._compact_on_schedule, name="local-compaction-schedule", daemon=True).start()
 
     def stop(self) -> None:
+        self._stopping.set()
         if hasattr(self, "gateway"):
             self.gateway.stop()
         if hasattr(self, "async_invoker"):
@@ -224,6 +228,13 @@ class LocalStack:
         output = json.loads(described.get("output") or "{}")
         answer = {"status": described["status"], "report": output.get("report"), "error": described.get("error")}
         return 200, {"Content-Type": "application/json"}, json.dumps(answer, default=str).encode()
+
+    def _compact_on_schedule(self) -> None:
+        """LOCAL_COMPACTION_INTERVAL: the EventBridge schedule's stand-in (closed hours only, like the cloud)."""
+        assert self.config.compaction_interval
+        while not self._stopping.wait(self.config.compaction_interval):
+            status, _, body = self._compact(b'{"closed_hours_only": true}')
+            log.info("scheduled compaction: %s", body.decode() if status == 200 else status)
 
     def _demo(self, _: bytes) -> tuple[int, dict[str, str], bytes]:
         page = demo_page(self.info["api_url"], self.info["tenant"], self.info["api_key"])
