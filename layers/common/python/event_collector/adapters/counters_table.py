@@ -18,14 +18,17 @@ class CountersTable:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table_name = table_name
+        # Created on first use and kept for the container's life: no thread start-up per request.
+        self._pool: ThreadPoolExecutor | None = None
 
     def add(self, increments: Sequence[CounterIncrement]) -> None:
         """One ``UpdateItem ADD`` per increment; raises StorageError if any failed."""
         if len(increments) <= 2:
             failures = [self._add_one(increment) for increment in increments]
         else:
-            with ThreadPoolExecutor(max_workers=MAX_PARALLEL_UPDATES) as pool:
-                failures = list(pool.map(self._add_one, increments))
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_UPDATES, thread_name_prefix="counters")
+            failures = list(self._pool.map(self._add_one, increments))
         problems = [failure for failure in failures if failure]
         if problems:
             raise StorageError(f"{len(problems)} of {len(increments)} counter updates failed: {problems[0]}")
