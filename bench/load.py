@@ -16,13 +16,8 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
-import io
 import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,30 +29,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
+
+from local.harness import compacted_rows, spawn_stack, stop_child  # noqa: E402
+
 LOOPBACK = {"127.0.0.1", "localhost"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_stack() -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    state_dir = tempfile.mkdtemp()
-    env = {**os.environ, "LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port())}
-    env.update({"LOCAL_STATE_DIR": state_dir, "LOCAL_QUIET": "1"})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "ready in" in line:
-            break
-    else:
-        raise SystemExit("the local stack did not start")
-    threading.Thread(target=lambda: [None for _ in process.stdout or ()], daemon=True).start()
-    return process, json.loads((Path(state_dir) / "stack.json").read_text())
 
 
 class Client(threading.Thread):
@@ -110,26 +86,6 @@ class Client(threading.Thread):
         connection.close()
 
 
-def compacted(info: dict[str, Any]) -> list[tuple[str, str]]:
-    import boto3
-    import pyarrow.parquet as pq
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=info["aws_endpoint_url"],
-        region_name=info["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    rows: list[tuple[str, str]] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=info["lake_bucket"], Prefix="compacted/track/"):
-        for item in page.get("Contents", []):
-            tenant = item["Key"].split("tenant=")[1].split("/")[0]
-            table = pq.read_table(io.BytesIO(s3.get_object(Bucket=info["lake_bucket"], Key=item["Key"])["Body"].read()))
-            rows += [(tenant, e) for e in table.column("event_id").to_pylist() if e.startswith("load-")]
-    return rows
-
-
 def post(info: dict[str, Any], path: str) -> dict[str, Any]:
     address = urlsplit(info["api_url"])
     connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port or 80, timeout=600)
@@ -152,11 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=20, help="events per request")
     parser.add_argument("--stack-file", type=Path, default=None, help="use a running local stack")
     args = parser.parse_args(argv)
-    process = None
+    child = None
     if args.stack_file:
         info = json.loads(args.stack_file.read_text())
     else:
-        process, info = start_stack()
+        child = spawn_stack(Path(tempfile.mkdtemp()))
+        info = child.info
     if urlsplit(info["api_url"]).hostname not in LOOPBACK:
         raise SystemExit("the load generator only targets 127.0.0.1")
     try:
@@ -172,11 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         acknowledged = [row for client in clients for row in client.acknowledged]
         drained = post(info, "/__local/drain")
         compaction = post(info, "/__local/compact")
-        rows = compacted(info)
+        rows = [row for row in compacted_rows(info, "compacted/track/") if row[1].startswith("load-")]
     finally:
-        if process:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=60)
+        if child:
+            stop_child(child.process)
     requests = sum(statuses.values())
     duplicates = sum(count - 1 for count in Counter(rows).values() if count > 1)
     missing = len(set(acknowledged) - set(rows))

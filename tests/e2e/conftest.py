@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import io
 import json
 import uuid
 from collections import Counter
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from local.harness import compacted_rows
 from tests.local.conftest import RunningStack, start_stack, stop_stack
 
 MAX_ATTEMPTS = 6
@@ -76,17 +76,7 @@ class Ledger:
         return int(status) if isinstance(status, int) else 0
 
     def compacted_rows(self) -> list[tuple[str, str]]:
-        import pyarrow.parquet as pq
-
-        s3 = self.stack.aws("s3")
-        lake = self.stack.info["lake_bucket"]
-        rows: list[tuple[str, str]] = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=lake, Prefix="compacted/"):
-            for item in page.get("Contents", []):
-                tenant = item["Key"].split("tenant=")[1].split("/")[0]
-                table = pq.read_table(io.BytesIO(s3.get_object(Bucket=lake, Key=item["Key"])["Body"].read()))
-                rows += [(tenant, event_id) for event_id in table.column("event_id").to_pylist()]
-        return rows
+        return compacted_rows(self.stack.info)
 
     def settle(self) -> dict[str, Any]:
         """Wait for fan-out, run one compaction, return its answer."""

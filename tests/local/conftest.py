@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
 import socket
 import subprocess
-import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,13 +15,7 @@ from typing import Any
 
 import pytest
 
-from local.template import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from local.harness import spawn_stack, stop_child
 
 
 def is_listening(port: int) -> bool:
@@ -91,49 +81,12 @@ class RunningStack:
 
 
 def start_stack(tmp_path: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
-    api_port, aws_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "LOCAL_API_PORT": str(api_port),
-        "LOCAL_AWS_PORT": str(aws_port),
-        "LOCAL_STATE_DIR": str(tmp_path),
-        "LOCAL_QUIET": "1",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        **(extra_env or {}),
-    }
-    env.pop("AWS_ENDPOINT_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    seen = []
-    for line in process.stdout:  # blocks until the banner, or EOF if the stack died
-        seen.append(line)
-        if "ready in" in line:
-            break
-    else:
-        process.wait()
-        raise AssertionError("local mode did not start:\n" + "".join(seen))
-    # Keep reading its output: a child blocked on a full pipe would look like a hung stack.
-    threading.Thread(target=lambda: [None for _ in process.stdout or ()], daemon=True).start()
-    stack_file = tmp_path / "stack.json"
-    return RunningStack(process, json.loads(stack_file.read_text()), api_port, aws_port, stack_file)
+    child = spawn_stack(tmp_path, {"POWERTOOLS_LOG_LEVEL": "WARNING", **(extra_env or {})})
+    return RunningStack(child.process, child.info, child.api_port, child.aws_port, child.stack_file)
 
 
 def stop_stack(stack: RunningStack) -> int:
-    stack.process.send_signal(signal.SIGINT)
-    try:
-        stack.process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        stack.process.kill()
-        stack.process.communicate()
-        raise
-    return stack.process.returncode
+    return stop_child(stack.process)
 
 
 @pytest.fixture(scope="module")
