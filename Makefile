@@ -2,28 +2,32 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
+# The deployed pins are part of the test environment (docs/dependencies.md): a change to any reinstalls.
+REQUIREMENTS := requirements-dev.txt pyproject.toml layers/dependencies/requirements.txt layers/arrow/requirements.txt
+STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | cksum | cut -d' ' -f1)
 
-# aws-sam-cli is large (~340 MB): it lives in its own optional venv, used only by `make build`.
+# aws-sam-cli is large (~340 MB): it lives in its own optional venv, used by `make build` and `make parity`.
 SAM_VENV := .venv-sam
 SAM_CLI_VERSION := 1.170.0
 # `sam build` without a container needs the Lambda runtime's Python (3.13) on PATH.
 PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname $$(dirname $$(command -v python3.13 2>/dev/null || echo /x/x)))
 
-.PHONY: help venv lint format cfn-lint statelint test local compact query bench load build openapi clean
+.PHONY: help venv lint format cfn-lint statelint test local compact query bench load build parity smoke openapi clean
 
 help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
 	@echo "make test     lint, cfn-lint, statelint and every test"
+	@echo "make parity   sam build, then import and invoke every function as the Lambda runtime would (Python 3.13)"
 	@echo "make compact  run one compaction on the running local stack"
 	@echo "make query    print rows per event type and tenant from the local compacted tables"
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    benchmarks under bench/"
 	@echo "make load     load test of the local stack (LOAD_ARGS='--clients 8 --requests 100')"
 	@echo "make build    sam build without a container (optional aws-sam-cli venv)"
+	@echo "make smoke    check a deployed stack: STACK=<name> [REGION=...] (docs/deploy.md)"
 	@echo "make openapi  regenerate docs/openapi.json from the collector's models"
 
-$(STAMP): requirements-dev.txt pyproject.toml
+$(STAMP): $(REQUIREMENTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
@@ -34,7 +38,7 @@ venv: $(STAMP)
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/common/python/event_collector functions local bench tests
+	$(BIN)/mypy layers/common/python/event_collector functions local tools bench tests
 
 format: venv
 	$(BIN)/ruff check --fix .
@@ -77,6 +81,13 @@ $(SAM_VENV)/bin/sam:
 
 build: $(SAM_VENV)/bin/sam
 	SAM_CLI_TELEMETRY=0 PATH="$(PY313_PREFIX)/bin:$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml
+
+parity: venv build
+	PARITY_PYTHON="$(PY313_PREFIX)/bin/python3.13" $(BIN)/python -m tools.parity
+
+smoke: venv
+	$(BIN)/python -m tools.smoke $(if $(STACK),--stack-name $(STACK),--local) $(if $(REGION),--region $(REGION)) \
+		$(if $(API_URL),--api-url $(API_URL)) $(if $(API_KEY),--api-key $(API_KEY)) $(SMOKE_ARGS)
 
 clean:
 	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

@@ -67,6 +67,7 @@ def seed(s3) -> int:
 def run_compaction(s3) -> dict:
     import boto3
 
+    from event_collector.adapters.glue_catalog import GlueCatalog
     from event_collector.adapters.s3_objects import S3ObjectStore
     from event_collector.compaction.compact import compact_partition
     from event_collector.compaction.partitions import DayPartition
@@ -81,8 +82,8 @@ def run_compaction(s3) -> dict:
         DayPartition("page_view", "acme", "2026", "11", "20"),
         datetime(2026, 11, 22, tzinfo=UTC),
         lake_bucket=LAKE,
-        database="bench",
-        listing=S3ObjectStore(s3),
+        store=S3ObjectStore(s3),
+        catalog=GlueCatalog(boto3.client("glue"), "bench"),
         state=NoState(),
         now=datetime.now(UTC),
     )
@@ -101,7 +102,7 @@ def run_floor(s3) -> dict:
             tables.append(pj.read_json(io.BytesIO(raw)))
     table = pa.concat_tables(tables)
     out = io.BytesIO()
-    pq.write_table(table, out, compression="zstd")
+    pq.write_table(table, out, compression="snappy")
     s3.put_object(Bucket=LAKE, Key="floor/one.parquet", Body=out.getvalue())
     return {"rows_out": table.num_rows, "files_out": 1, "bytes_out": out.tell()}
 
@@ -143,7 +144,10 @@ def main() -> None:
     print(
         f"partition: {FILES} GZIP JSON files, {rows_in} rows (about 1 in {DUPLICATE_EVERY} a duplicate), {mb_in:.1f} MB"
     )
-    for name, run in (("floor (pyarrow read + one Parquet)", floor), ("compaction (awswrangler + dedup)", compact)):
+    for name, run in (
+        ("floor (pyarrow read + one Parquet)", floor),
+        ("compaction (pyarrow + exact parse + dedup)", compact),
+    ):
         print(
             f"{name:<36} {rows_in / run['seconds']:10,.0f} rows/s {mb_in / run['seconds']:6.2f} MB/s "
             f"{run['seconds']:6.2f} s  peak RSS {run['rss_peak'] / 2**20:5.0f} MB (+{run['rss_growth'] / 2**20:.0f} MB)"

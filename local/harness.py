@@ -78,10 +78,26 @@ def stop_child(process: subprocess.Popen[str]) -> int:
     return process.returncode
 
 
+def read_compacted(s3: Any, lake_bucket: str, prefix: str = "compacted/") -> list[dict[str, Any]]:
+    """Every row of the compacted Parquet files under ``prefix``, plus the partition values
+    (``tenant``, ``year``, ``month``, ``day``) from each key's ``name=value`` parts."""
+    import pyarrow.parquet as pq
+
+    rows: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=lake_bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            if not key.endswith(".parquet"):
+                continue
+            partition = dict(part.split("=", 1) for part in key.split("/") if "=" in part)
+            table = pq.read_table(io.BytesIO(s3.get_object(Bucket=lake_bucket, Key=key)["Body"].read()))
+            rows += [{**row, **partition} for row in table.to_pylist()]
+    return rows
+
+
 def compacted_rows(info: dict[str, Any], prefix: str = "compacted/") -> list[tuple[str, str]]:
     """(tenant, event_id) of every row in the compacted Parquet files under ``prefix``."""
     import boto3
-    import pyarrow.parquet as pq
 
     s3 = boto3.client(
         "s3",
@@ -90,11 +106,4 @@ def compacted_rows(info: dict[str, Any], prefix: str = "compacted/") -> list[tup
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    lake = info["lake_bucket"]
-    rows: list[tuple[str, str]] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=lake, Prefix=prefix):
-        for item in page.get("Contents", []):
-            tenant = item["Key"].split("tenant=")[1].split("/")[0]
-            table = pq.read_table(io.BytesIO(s3.get_object(Bucket=lake, Key=item["Key"])["Body"].read()))
-            rows += [(tenant, event_id) for event_id in table.column("event_id").to_pylist()]
-    return rows
+    return [(row["tenant"], row["event_id"]) for row in read_compacted(s3, info["lake_bucket"], prefix)]

@@ -39,6 +39,31 @@ class Resolver:
         self.region = region
         self._parameters = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
         self._parameters.update(parameter_overrides or {})
+        self._conditions: Mapping[str, Any] = template.get("Conditions", {})
+
+    # -- conditions -----------------------------------------------------------
+    def condition(self, name: str) -> bool:
+        return self._truth(self._conditions[name])
+
+    def is_active(self, logical_id: str) -> bool:
+        """False for a resource whose ``Condition`` is false (CloudFormation does not create it)."""
+        name = self.template["Resources"][logical_id].get("Condition")
+        return name is None or self.condition(name)
+
+    def _truth(self, value: Any) -> bool:
+        ((key, argument),) = value.items()
+        if key == "Condition":
+            return self.condition(argument)
+        if key == "Fn::Equals":
+            left, right = (self.resolve(item) for item in argument)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not self._truth(argument[0])
+        if key == "Fn::And":
+            return all(self._truth(item) for item in argument)
+        if key == "Fn::Or":
+            return any(self._truth(item) for item in argument)
+        raise UnsupportedIntrinsic(key)
 
     # -- names and ARNs ---------------------------------------------------
     def resource_type(self, logical_id: str) -> str:
@@ -123,6 +148,9 @@ class Resolver:
             ((key, argument),) = value.items()
             if key == "Ref":
                 return self.ref(argument)
+            if key == "Fn::If":
+                name, when_true, when_false = argument
+                return self.resolve(when_true if self.condition(name) else when_false)
             if key == "Fn::GetAtt":
                 logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
                 return self.get_att(logical_id, attribute)

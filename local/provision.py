@@ -189,13 +189,19 @@ HANDLED_ELSEWHERE = {
 }
 
 
-def provision(resolver: Resolver, clients: Clients, functions: LocalFunctions) -> list[str]:
-    """Create every emulated resource; return the logical ids that were skipped."""
+def provision_data_resources(resolver: Resolver, clients: Clients) -> None:
+    """Buckets, tables, queues, the Glue database and the delivery stream (no functions)."""
     resources = resolver.template["Resources"]
     for resource_type, create in CREATORS:
         for logical_id, resource in resources.items():
-            if resource["Type"] == resource_type:
+            if resource["Type"] == resource_type and resolver.is_active(logical_id):
                 create(resolver, clients, logical_id, resource.get("Properties", {}))
+
+
+def provision(resolver: Resolver, clients: Clients, functions: LocalFunctions) -> list[str]:
+    """Create every emulated resource; return the logical ids that were skipped."""
+    resources = resolver.template["Resources"]
+    provision_data_resources(resolver, clients)
     _functions(resolver, clients, functions)
     _s3_notifications(resolver, clients, functions)
     _state_machines(resolver, clients)

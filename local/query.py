@@ -1,39 +1,43 @@
 """``make query``: read the compacted Parquet tables of the running local stack; print rows per type and tenant.
 
 Athena does not run locally, so this reads the same files Athena would, with
-awswrangler against the local AWS endpoint.
+pyarrow against the local AWS endpoint.
 """
 
 from __future__ import annotations
 
-import os
 import sys
+from collections import Counter, defaultdict
 
 from .compact import load_stack_info
+from .harness import read_compacted
 
 
 def main() -> int:
     info = load_stack_info()
     if info is None:
         return 1
-    os.environ.update(
-        AWS_ENDPOINT_URL=info["aws_endpoint_url"],
-        AWS_DEFAULT_REGION=info["region"],
-        AWS_ACCESS_KEY_ID="local",
-        AWS_SECRET_ACCESS_KEY="local",
-    )
-    import awswrangler as wr
+    import boto3
 
-    lake = info["lake_bucket"]
-    types = sorted(path.rstrip("/").rsplit("/", 1)[-1] for path in wr.s3.list_directories(f"s3://{lake}/compacted/"))
-    if not types:
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=info["aws_endpoint_url"],
+        region_name=info["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    rows = read_compacted(s3, info["lake_bucket"])
+    if not rows:
         print("no compacted data yet: send events, then `make compact`")
         return 0
+    counts: Counter[tuple[str, str]] = Counter()
+    ids: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in rows:
+        counts[(row["event_type"], row["tenant"])] += 1
+        ids[(row["event_type"], row["tenant"])].add(row["event_id"])
     print(f"{'event_type':<16}{'tenant':<24}{'rows':>8}{'distinct event_id':>20}")
-    for event_type in types:
-        frame = wr.s3.read_parquet(f"s3://{lake}/compacted/{event_type}/", dataset=True)
-        for tenant, rows in frame.groupby("tenant", observed=True):
-            print(f"{event_type:<16}{tenant!s:<24}{len(rows):>8}{rows['event_id'].nunique():>20}")
+    for (event_type, tenant), total in sorted(counts.items()):
+        print(f"{event_type:<16}{tenant:<24}{total:>8}{len(ids[(event_type, tenant)]):>20}")
     return 0
 
 

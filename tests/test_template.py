@@ -33,7 +33,7 @@ def test_given_each_function_when_its_code_uri_and_handler_resolve_then_the_hand
 
 
 def test_given_the_common_layer_when_packaged_then_the_shared_package_sits_under_python():
-    (layer,) = resources_of_type("AWS::Serverless::LayerVersion").values()
+    layer = resources_of_type("AWS::Serverless::LayerVersion")["CommonLayer"]
     assert (ROOT / layer["Properties"]["ContentUri"] / "python" / "event_collector" / "__init__.py").is_file()
     assert {"Ref": "CommonLayer"} in template()["Globals"]["Function"]["Layers"]
 
@@ -41,14 +41,12 @@ def test_given_the_common_layer_when_packaged_then_the_shared_package_sits_under
 LEAN = ("collector", "authorizer", "fan_out", "compaction_plan", "compaction_refresh", "compaction_report")
 
 
-@pytest.mark.parametrize(
-    ("functions", "expected"), [(LEAN, "[]"), (("compaction_compact",), "['awswrangler', 'pandas']")]
-)
-def test_given_each_function_when_imported_then_only_compact_loads_pandas(functions, expected):
+@pytest.mark.parametrize(("functions", "expected"), [(LEAN, "[]"), (("compaction_compact",), "['pyarrow']")])
+def test_given_each_function_when_imported_then_only_compact_loads_pyarrow(functions, expected):
     probe = (
         "import sys; from local.functions import load_function;"
         f"[load_function(name) for name in {functions!r}];"
-        "print(sorted(m for m in ('pandas', 'awswrangler') if m in sys.modules))"
+        "print(sorted(m for m in ('pandas', 'awswrangler', 'pyarrow') if m in sys.modules))"
     )
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
     result = subprocess.run(
@@ -144,14 +142,63 @@ def test_given_the_fan_out_role_when_transformed_then_it_reads_raw_writes_lake_a
     assert "s3:DeleteObject" not in actions
 
 
-def test_given_the_transformed_template_when_layers_merge_then_only_compact_gets_the_pandas_layer():
+def test_given_the_transformed_template_when_layers_merge_then_every_layer_is_built_from_this_repository():
     from local.sam_transform import transformed_template
 
     resources = transformed_template()["Resources"]
     functions = {name: r for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
-    with_pandas = {
-        name for name, r in functions.items() if "AWSSDKPandas" in json.dumps(r["Properties"].get("Layers", []))
+    layers = {
+        name: [ref["Ref"][: -len("0123456789")] for ref in r["Properties"]["Layers"]] for name, r in functions.items()
     }
 
-    assert with_pandas == {"CompactionCompactFunction"}
-    assert all("AWSLambdaPowertoolsPythonV3" in json.dumps(r["Properties"]["Layers"]) for r in functions.values())
+    # No managed layer ARN (their contents cannot be pinned): every layer is a resource of this stack.
+    assert all(isinstance(ref, dict) for r in functions.values() for ref in r["Properties"]["Layers"])
+    assert layers.pop("CompactionCompactFunction") == ["CommonLayer", "DependenciesLayer", "ArrowLayer"]
+    assert all(order == ["CommonLayer", "DependenciesLayer"] for order in layers.values())
+
+
+def test_given_two_stacks_in_one_account_when_transformed_then_no_resource_has_a_fixed_name():
+    from local.sam_transform import transformed_template
+
+    resources = transformed_template()["Resources"]
+    schedule = next(r for r in resources.values() if r["Type"] == "AWS::Scheduler::Schedule")
+    database = resources["GlueDatabase"]["Properties"]["DatabaseInput"]["Name"]
+    log_group = resources["CompactionLogGroup"]["Properties"]["LogGroupName"]
+
+    assert schedule["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}-compaction"}
+    assert "Fn::If" in database
+    assert "AWS::StackId" in json.dumps(database)  # the default name is unique to the stack
+    assert log_group == {"Fn::Sub": "/aws/vendedlogs/states/${AWS::StackName}-compaction"}
+    fixed = {
+        name
+        for name, r in resources.items()
+        if r["Type"] != "AWS::Athena::NamedQuery"  # a label, not a physical name
+        for key in ("Name", "FunctionName", "TableName", "QueueName", "TopicName", "BucketName", "StateMachineName")
+        if isinstance(r.get("Properties", {}).get(key), str)
+    }
+    assert fixed == set()
+
+
+def test_given_the_rest_api_when_transformed_then_it_has_only_the_configured_stage():
+    from local.sam_transform import transformed_template
+
+    stages = [r for r in transformed_template()["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+
+    assert [stage["Properties"]["StageName"] for stage in stages] == [{"Ref": "StageName"}]
+
+
+def test_given_every_alarm_when_it_fires_then_it_notifies_the_alarm_topic():
+    resources = template()["Resources"]
+    alarms = {name: r for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+    assert len(alarms) >= 4
+    assert all(r["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for r in alarms.values())
+    assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+
+def test_given_stack_deletion_when_planned_then_scratch_buckets_are_emptied_and_data_buckets_kept():
+    resources = template()["Resources"]
+
+    assert resources["EmptyAthenaResultsOnDelete"]["Properties"]["BucketName"] == {"Ref": "AthenaResultsBucket"}
+    assert "DeletionPolicy" not in resources["AthenaResultsBucket"]
+    assert resources["RawBucket"]["DeletionPolicy"] == resources["LakeBucket"]["DeletionPolicy"] == "Retain"

@@ -77,7 +77,17 @@ app.configure_openapi(
 )
 app.enable_swagger(path="/v1/docs")
 
-AWS_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+# Timeouts bound every call so the request always ends in an answer (a 503 at worst), not a Lambda
+# timeout (API Gateway's 502): one Firehose HTTP attempt per call (FirehoseRecordSink retries itself,
+# within the time left), at most two per DynamoDB call (docs/ingestion.md).
+FIREHOSE_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=1, read_timeout=2
+)
+DYNAMODB_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=2
+)
+# Time kept back for answering, after delivery and counters.
+ANSWER_MARGIN_SECONDS = 0.5
 ERRORS: dict[int, OpenAPIResponse] = {
     status: {"description": description, "content": {"application/json": {"schema": ErrorBody.model_json_schema()}}}
     for status, description in {
@@ -99,8 +109,8 @@ class Services:
 
 
 def build_services(settings: Settings, firehose: Any = None, dynamodb: Any = None) -> Services:
-    firehose = firehose or boto3.client("firehose", config=AWS_CLIENT_CONFIG)
-    dynamodb = dynamodb or boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
+    firehose = firehose or boto3.client("firehose", config=FIREHOSE_CLIENT_CONFIG)
+    dynamodb = dynamodb or boto3.client("dynamodb", config=DYNAMODB_CLIENT_CONFIG)
     counters = CountersTable(dynamodb, settings.counters_table_name)
     sink = FirehoseRecordSink(firehose, settings.delivery_stream_name)
     return Services(
@@ -123,7 +133,13 @@ def _ingest(events: list[Any], sent_at: int | None = None) -> BatchResult:
     received_at = int(time.time() * 1000)
     batch = validate_batch(events, tenant=tenant, received_at=received_at, sent_at=sent_at)
     metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=len(batch.rejected))
-    outcome = services.ingestor.ingest(batch, tenant=tenant, received_at=received_at)
+    context = app.lambda_context
+    outcome = services.ingestor.ingest(
+        batch,
+        tenant=tenant,
+        received_at=received_at,
+        time_left=lambda: context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_SECONDS,
+    )
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=outcome.result.accepted)
     if not outcome.counters_updated:
         logger.error("Counter update failed after delivery; counts undercount this request", tenant=tenant)

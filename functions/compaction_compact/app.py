@@ -1,6 +1,6 @@
 """Compaction step 2 (Compact, one Map item): one day partition into deduplicated Parquet.
 
-Runs with the AWS SDK for pandas layer (awswrangler, pandas, pyarrow).
+Runs with the Arrow layer (pyarrow from PyPI, docs/dependencies.md).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from event_collector.adapters.compaction_state import CompactionStateTable
+from event_collector.adapters.glue_catalog import GlueCatalog
 from event_collector.adapters.s3_objects import S3ObjectStore
 from event_collector.compaction.compact import compact_partition
 from event_collector.compaction.partitions import DayPartition
@@ -21,6 +22,7 @@ from event_collector.settings import get_settings
 logger = Logger()
 settings = get_settings()
 store = S3ObjectStore(boto3.client("s3"))
+catalog = GlueCatalog(boto3.client("glue"), settings.glue_database_name)
 state = CompactionStateTable(boto3.client("dynamodb"), settings.compaction_state_table_name)
 
 
@@ -30,8 +32,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         DayPartition.from_dict(event["partition"]),
         datetime.fromisoformat(event["cutoff"]),
         lake_bucket=settings.lake_bucket_name,
-        database=settings.glue_database_name,
-        listing=store,
+        store=store,
+        catalog=catalog,
         state=state,
         now=datetime.now(UTC),
     )

@@ -21,6 +21,7 @@ from moto import mock_aws
 from event_collector.adapters.s3_objects import S3ObjectStore
 from event_collector.fan_out import FanOut
 from local.functions import load_function
+from local.harness import read_compacted
 from local.lambdas import route_moto_lambda_invocations
 from local.provision import placeholder_zip
 from local.statemachines import substitute
@@ -65,10 +66,8 @@ class Workflow:
         output = json.loads(execution.get("output") or "{}")
         return {"status": execution["status"], "error": execution.get("error"), "output": output, "arn": arn}
 
-    def compacted(self, event_type: str) -> Any:
-        import awswrangler as wr
-
-        return wr.s3.read_parquet(f"s3://{LAKE_BUCKET}/compacted/{event_type}/", dataset=True)
+    def compacted(self, event_type: str) -> list[dict[str, Any]]:
+        return read_compacted(self.s3, LAKE_BUCKET, f"compacted/{event_type}/")
 
     def lake_listing(self, prefix: str) -> dict[str, str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=LAKE_BUCKET, Prefix=prefix)

@@ -59,8 +59,7 @@ def seed(workflow) -> None:
 
 
 def rows(workflow, event_type: str) -> dict[tuple[str, str], dict[str, Any]]:
-    frame = workflow.compacted(event_type)
-    return {(r["tenant"], r["event_id"]): r for r in frame.to_dict("records")}
+    return {(r["tenant"], r["event_id"]): r for r in workflow.compacted(event_type)}
 
 
 def test_given_a_seeded_lake_when_compacted_then_rows_equal_the_distinct_events_and_glue_matches_s3(workflow):
@@ -160,7 +159,7 @@ def test_given_a_new_field_when_a_later_partition_has_it_then_the_schema_evolves
     assert result["status"] == "SUCCEEDED", result
     views = rows(workflow, "page_view")
     assert views[("acme", "e9")]["referral_url"] == "https://ref/"
-    assert views[("acme", "e1")]["referral_url"] is None or str(views[("acme", "e1")]["referral_url"]) == "<NA>"
+    assert views[("acme", "e1")]["referral_url"] is None
 
 
 def test_given_an_open_hour_when_planned_then_it_waits_unless_a_cutoff_is_given(workflow):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from event_collector.adapters.firehose import FirehoseRecordSink
+from event_collector.adapters.firehose import ATTEMPT_SECONDS, FirehoseRecordSink
+from event_collector.ingest import COUNTERS_SECONDS
 from tests.conftest import api_request, call, fail_calls, record_calls
 
 
@@ -168,3 +170,59 @@ def test_given_an_unexpected_bug_when_posted_then_500_json_and_nothing_acknowled
     assert (status, body["error"]) == (500, "internal_error")
     assert headers["Access-Control-Allow-Origin"] == "*"
     aws.assert_nothing_stored_or_counted()
+
+
+class SlowFailingFirehose:
+    """Every call times out: each one costs the client's whole connect + read timeout on a fake clock."""
+
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+        self.calls = 0
+
+    def put_record_batch(self, **_: Any) -> dict[str, Any]:
+        from botocore.exceptions import ReadTimeoutError
+
+        self.calls += 1
+        self.clock[0] += ATTEMPT_SECONDS
+        raise ReadTimeoutError(endpoint_url="https://firehose")
+
+
+@pytest.mark.parametrize("remaining", [20.0, 9.0, 6.4])
+def test_given_a_firehose_that_hangs_when_posted_then_503_comes_before_the_lambda_times_out(
+    collector, aws, monkeypatch, remaining
+):
+    clock = [0.0]
+    firehose = SlowFailingFirehose(clock)
+    monkeypatch.setattr(
+        collector.services.ingestor,
+        "_records",
+        FirehoseRecordSink(firehose, "test-delivery", sleep=lambda seconds: clock.__setitem__(0, clock[0] + seconds)),
+    )
+    context = SimpleNamespace(
+        function_name="collector",
+        memory_limit_in_mb=512,
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:collector",
+        aws_request_id="r",
+        get_remaining_time_in_millis=lambda: int((remaining - clock[0]) * 1000),
+    )
+
+    status, headers, body = call(
+        collector, api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}), context
+    )
+
+    assert (status, body["error"]) == (503, "delivery_failed")
+    assert "Retry-After" in headers
+    # Every attempt that started had time to end, and the answer still had its margin and the counters' reserve.
+    window = remaining - collector.ANSWER_MARGIN_SECONDS - COUNTERS_SECONDS
+    assert clock[0] <= max(0.0, window)
+    assert firehose.calls == min(4, max(0, int(window // ATTEMPT_SECONDS)))
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_the_deployed_function_when_its_timeout_is_read_then_it_covers_four_attempts_and_the_reserves():
+    from local.template import template
+
+    timeout = template()["Resources"]["CollectorFunction"]["Properties"]["Timeout"]
+
+    assert timeout >= 4 * ATTEMPT_SECONDS + COUNTERS_SECONDS + 0.5
+    assert timeout < 29  # API Gateway REST integrations time out at 29 s

@@ -1,17 +1,18 @@
-"""Plan, normalize, refresh and report on their own, without the state machine."""
+"""Plan, parse, deduplicate, refresh and report on their own, without the state machine."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
 import pytest
 
-from event_collector.compaction.compact import normalize
+from event_collector.compaction.compact import deduplicate, parse_line, to_table
 from event_collector.compaction.partitions import DayPartition, parse_lake_object
 from event_collector.compaction.plan import plan
-from event_collector.compaction.refresh import raw_columns, refresh
+from event_collector.compaction.refresh import refresh
 from event_collector.compaction.report import summarize
+from event_collector.lake_catalog import compacted_table, raw_table
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 
@@ -72,38 +73,50 @@ def test_given_keys_outside_the_layout_when_parsed_then_they_are_ignored():
         DayPartition("page_view", "../x", "2026", "11", "26")
 
 
-def test_given_duplicates_and_mixed_fields_when_normalized_then_the_earliest_wins_and_types_are_stable():
-    frame = pd.DataFrame(
-        [
-            {
-                "event_id": "a",
-                "event_type": "track",
-                "tenant": "t",
-                "received_at": 20,
-                "timestamp": 20,
-                "properties": {"b": 1, "a": [1]},
-            },
-            {
-                "event_id": "a",
-                "event_type": "track",
-                "tenant": "t",
-                "received_at": 10,
-                "timestamp": 10,
-                "properties": None,
-            },
-            {"event_id": "b", "event_type": "track", "tenant": "t", "received_at": 15, "name": "x"},
-        ]
-    )
+def line(**record) -> bytes:
+    return json.dumps(record).encode()
 
-    out = normalize(frame)
 
-    assert list(out["event_id"]) == ["a", "b"]
-    assert list(out["received_at"]) == [10, 15]
-    assert list(out["timestamp"]) == [10, 15]  # a missing client timestamp falls back to received_at
-    assert str(out["received_at"].dtype) == "int64"
-    assert all(str(out[c].dtype) == "string" for c in ("event_id", "properties", "name", "tenant"))
-    assert list(out.columns) == ["event_id", "event_type", "received_at", "timestamp", "name", "properties", "tenant"]
-    assert normalize(frame.iloc[[0]])["properties"][0] == '{"a":[1],"b":1}'
+def test_given_duplicates_and_mixed_fields_when_deduplicated_then_the_earliest_wins_and_types_are_stable():
+    rows = [
+        parse_line(
+            line(
+                event_id="a",
+                event_type="track",
+                tenant="t",
+                received_at=20,
+                timestamp=20,
+                name="x",
+                properties={"b": 1, "a": [1]},
+            )
+        ),
+        parse_line(
+            line(event_id="a", event_type="track", tenant="t", received_at=10, timestamp=10, name="x", properties=None)
+        ),
+        parse_line(line(event_id="b", event_type="track", tenant="t", received_at=15, name="y")),
+    ]
+    spec = compacted_table("track", "lake", sorted({name for row in rows for name in row}))
+
+    out = deduplicate(to_table(rows, spec))
+
+    assert out.column("event_id").to_pylist() == ["a", "b"]
+    assert out.column("received_at").to_pylist() == [10, 15]
+    assert out.column("timestamp").to_pylist() == [10, 15]  # a missing client timestamp falls back to received_at
+    assert str(out.schema.field("received_at").type) == "int64"
+    assert all(str(out.schema.field(c).type) == "string" for c in ("event_id", "properties", "name"))
+    assert out.column_names == ["event_id", "event_type", "received_at", "timestamp", "name", "properties"]
+    assert rows[0]["properties"] == '{"a":[1],"b":1}'
+
+
+def test_given_equal_received_at_when_deduplicated_then_the_row_read_first_wins():
+    rows = [
+        parse_line(line(event_id="a", event_type="track", tenant="t", received_at=10, name="first")),
+        parse_line(line(event_id="a", event_type="track", tenant="t", received_at=10, name="second")),
+    ]
+
+    out = deduplicate(to_table(rows, compacted_table("track", "lake")))
+
+    assert out.column("name").to_pylist() == ["first"]
 
 
 class Catalog:
@@ -111,11 +124,11 @@ class Catalog:
         self.tables: dict[str, list[tuple[str, str]]] = {}
         self.partitions: dict[str, list[list[str]]] = {}
 
-    def ensure_raw_table(self, table, location, columns):
-        self.tables[table] = columns
+    def ensure_table(self, spec):
+        self.tables[spec.name] = list(spec.columns)
 
-    def add_partitions(self, table, location, values):
-        self.partitions.setdefault(table, []).extend(values)
+    def add_partitions(self, spec, values):
+        self.partitions.setdefault(spec.name, []).extend(values)
         return len(values)
 
 
@@ -138,7 +151,9 @@ def test_given_compaction_results_when_refreshed_then_raw_tables_get_one_partiti
     assert outcome == {"raw_tables": ["track"], "raw_partitions_added": 2}
     assert catalog.partitions["track_raw"] == [["t", "2026", "11", "20", "09"], ["t", "2026", "11", "20", "10"]]
     assert ("properties", "string") in catalog.tables["track_raw"]
-    assert ("url", "string") in raw_columns("page_view")
+    assert ("url", "string") in raw_table("page_view", "lake").columns
+    # Every registered type has both tables, compacted or not, so the named queries always run.
+    assert {"page_view", "page_view_raw", "button_click", "button_click_raw", "track"} <= set(catalog.tables)
 
 
 def test_given_results_when_summarized_then_totals_and_failures_add_up():

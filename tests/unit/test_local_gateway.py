@@ -132,5 +132,8 @@ def test_given_explicit_names_when_resolved_then_the_template_expression_is_used
 
     assert raw.startswith("event-collector-raw-")
     assert len(raw) == len("event-collector-raw-") + 36
-    assert resolver.physical_name("GlueDatabase") == "event_collector"
+    # The default database name is unique to the stack: the first 8 hex digits of its id.
+    assert resolver.physical_name("GlueDatabase") == "event_collector_" + resolver.stack_id.split("/")[-1][:8]
+    assert resolver.resolve({"Fn::If": ["HasAlarmEmail", "yes", "no"]}) == "no"
+    assert not resolver.is_active("AlarmEmailSubscription")
     assert resolver.resolve({"Fn::Select": [1, {"Fn::Split": ["/", "a/b/c"]}]}) == "b"

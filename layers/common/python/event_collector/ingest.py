@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,8 +29,17 @@ MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+# Seconds an update of the counters may take at worst (two attempts within the
+# DynamoDB client's timeouts); the collector keeps this much time after delivery.
+COUNTERS_SECONDS = 6.0
+
+
+def unlimited() -> float:
+    return float("inf")
+
+
 class RecordSink(Protocol):
-    def put(self, records: Sequence[bytes]) -> None: ...
+    def put(self, records: Sequence[bytes], time_left: Callable[[], float] = ...) -> None: ...
 
 
 class CounterSink(Protocol):
@@ -155,7 +164,15 @@ class EventIngestor:
         self._counters = counters
         self._hourly_retention_days = hourly_retention_days
 
-    def ingest(self, batch: ValidatedBatch, *, tenant: str, received_at: int) -> IngestOutcome:
+    def ingest(
+        self,
+        batch: ValidatedBatch,
+        *,
+        tenant: str,
+        received_at: int,
+        time_left: Callable[[], float] = unlimited,
+    ) -> IngestOutcome:
+        """``time_left``: seconds the request may still spend (the Lambda's remaining time, less a margin)."""
         if not batch.accepted:
             raise ClientInputError(
                 400,
@@ -164,7 +181,7 @@ class EventIngestor:
                 details=[rejected.model_dump() for rejected in batch.rejected],
             )
         # Raises DeliveryError when Firehose keeps failing: nothing is counted then.
-        self._records.put(pack_lines(event.line for event in batch.accepted))
+        self._records.put(pack_lines(event.line for event in batch.accepted), lambda: time_left() - COUNTERS_SECONDS)
         increments = counter_increments(
             ((event.event_type, event.counter_key) for event in batch.accepted),
             tenant=tenant,
@@ -172,6 +189,8 @@ class EventIngestor:
             hourly_retention_days=self._hourly_retention_days,
         )
         try:
+            if time_left() < COUNTERS_SECONDS:
+                raise StorageError("no time left to update the counters")
             self._counters.add(increments)
             counters_updated = True
         except StorageError:

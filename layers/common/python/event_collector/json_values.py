@@ -75,3 +75,13 @@ def is_valid_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+# The one serialisation of nested values the lake stores (docs/guarantees.md):
+# sorted keys, no spaces, UTF-8 as is, floats in Python's shortest repr that
+# round-trips to the same double, integers exact.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
+def canonical_json(value: Any) -> str:
+    return _CANONICAL.encode(value)

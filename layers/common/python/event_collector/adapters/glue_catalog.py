@@ -1,4 +1,8 @@
-"""Glue adapter: the raw JSON tables (one per event type) and their hourly partitions."""
+"""Glue adapter: applies :class:`~event_collector.lake_catalog.TableSpec` descriptions.
+
+Tables only ever gain columns (a column present in Glue but not in the spec is
+kept, so older partitions stay readable); partitions are added, never changed.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,44 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import StorageError
+from ..lake_catalog import TableSpec
 from .aws_errors import AWS_ERRORS, error_code
 
-RAW_PARTITION_KEYS = ("tenant", "year", "month", "day", "hour")
-JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 BATCH = 100  # BatchCreatePartition takes at most 100 partitions
+_FORMATS: dict[str, dict[str, Any]] = {
+    "json": {
+        "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+        "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+        "SerdeInfo": {
+            "SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe",
+            "Parameters": {"ignore.malformed.json": "true"},
+        },
+        "Compressed": True,
+        "Parameters": {"classification": "json", "compressionType": "gzip"},
+    },
+    "parquet": {
+        "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+        "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+        "SerdeInfo": {
+            "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+            "Parameters": {"serialization.format": "1"},
+        },
+        "Compressed": True,
+        "Parameters": {"classification": "parquet", "compressionType": "snappy"},
+    },
+}
 
 
-def partition_path(values: Sequence[str]) -> str:
-    return "".join(f"{key}={value}/" for key, value in zip(RAW_PARTITION_KEYS, values, strict=True))
+def _storage(spec: TableSpec, location: str, columns: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    fmt = _FORMATS[spec.data_format]
+    return {
+        "Columns": [{"Name": name, "Type": kind} for name, kind in columns],
+        "Location": location,
+        "InputFormat": fmt["InputFormat"],
+        "OutputFormat": fmt["OutputFormat"],
+        "Compressed": fmt["Compressed"],
+        "SerdeInfo": fmt["SerdeInfo"],
+    }
 
 
 class GlueCatalog:
@@ -22,57 +55,63 @@ class GlueCatalog:
         self._client = client
         self._database = database
 
-    def ensure_raw_table(self, table: str, location: str, columns: Sequence[tuple[str, str]]) -> None:
-        storage = {
-            "Columns": [{"Name": name, "Type": kind} for name, kind in columns],
-            "Location": location,
-            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-            "Compressed": True,
-            "SerdeInfo": {"SerializationLibrary": JSON_SERDE, "Parameters": {"ignore.malformed.json": "true"}},
-        }
+    def ensure_table(self, spec: TableSpec) -> None:
+        """Create the table, or add the spec's columns that the table lacks."""
+        try:
+            existing = self._client.get_table(DatabaseName=self._database, Name=spec.name)["Table"]
+        except AWS_ERRORS as error:
+            if error_code(error) != "EntityNotFoundException":
+                raise StorageError(f"reading table {spec.name} failed: {error_code(error)}") from error
+            existing = None
+        columns = list(spec.columns)
+        if existing is not None:
+            current = [(c["Name"], c["Type"]) for c in existing["StorageDescriptor"]["Columns"]]
+            known = {name for name, _ in current}
+            columns = current + [column for column in spec.columns if column[0] not in known]
+            if columns == current:
+                return
         table_input = {
-            "Name": table,
+            "Name": spec.name,
             "TableType": "EXTERNAL_TABLE",
-            "Parameters": {"classification": "json", "compressionType": "gzip"},
-            "PartitionKeys": [{"Name": key, "Type": "string"} for key in RAW_PARTITION_KEYS],
-            "StorageDescriptor": storage,
+            "Parameters": dict(_FORMATS[spec.data_format]["Parameters"]),
+            "PartitionKeys": [{"Name": key, "Type": "string"} for key in spec.partition_keys],
+            "StorageDescriptor": _storage(spec, spec.location, columns),
         }
         try:
-            self._client.create_table(DatabaseName=self._database, TableInput=table_input)
+            if existing is None:
+                self._client.create_table(DatabaseName=self._database, TableInput=table_input)
+            else:
+                self._client.update_table(DatabaseName=self._database, TableInput=table_input)
         except AWS_ERRORS as error:
-            if error_code(error) != "AlreadyExistsException":
-                raise StorageError(f"creating table {table} failed: {error_code(error)}") from error
-            self._client.update_table(DatabaseName=self._database, TableInput=table_input)
+            if error_code(error) == "AlreadyExistsException":  # created by a concurrent run: merge again
+                self.ensure_table(spec)
+                return
+            raise StorageError(f"writing table {spec.name} failed: {error_code(error)}") from error
 
-    def add_partitions(self, table: str, location: str, values: Sequence[Sequence[str]]) -> int:
+    def add_partitions(self, spec: TableSpec, values: Sequence[Sequence[str]]) -> int:
         """Register partitions; existing ones are fine. Returns how many were new."""
         created = 0
-        for start in range(0, len(values), BATCH):
-            chunk = values[start : start + BATCH]
+        unique = sorted({tuple(value) for value in values})
+        for start in range(0, len(unique), BATCH):
+            chunk = unique[start : start + BATCH]
             inputs = [
                 {
                     "Values": list(value),
-                    "StorageDescriptor": {
-                        "Location": location
-                        + "".join(f"{k}={v}/" for k, v in zip(RAW_PARTITION_KEYS, value, strict=True)),
-                        "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-                        "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                        "SerdeInfo": {"SerializationLibrary": JSON_SERDE},
-                    },
+                    "StorageDescriptor": _storage(spec, spec.partition_location(value), spec.columns),
                 }
                 for value in chunk
             ]
             try:
                 response = self._client.batch_create_partition(
-                    DatabaseName=self._database, TableName=table, PartitionInputList=inputs
+                    DatabaseName=self._database, TableName=spec.name, PartitionInputList=inputs
                 )
             except AWS_ERRORS as error:
-                raise StorageError(f"adding partitions to {table} failed: {error_code(error)}") from error
+                raise StorageError(f"adding partitions to {spec.name} failed: {error_code(error)}") from error
             errors = response.get("Errors", [])
             unexpected = [e for e in errors if e["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException"]
             if unexpected:
-                raise StorageError(f"adding partitions to {table} failed: {unexpected[0]['ErrorDetail']['ErrorCode']}")
+                code = unexpected[0]["ErrorDetail"]["ErrorCode"]
+                raise StorageError(f"adding partitions to {spec.name} failed: {code}")
             created += len(chunk) - len(errors)
         return created
 

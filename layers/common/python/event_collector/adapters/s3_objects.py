@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import IO, Any
 
@@ -26,6 +26,44 @@ class S3ObjectStore:
             self._client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/gzip")
         except AWS_ERRORS as error:
             raise StorageError(f"writing s3://{bucket}/{key} failed: {error_code(error)}") from error
+
+    def put_file(self, bucket: str, key: str, path: str, content_type: str = "application/octet-stream") -> None:
+        """Upload a local file (multipart when large, so memory stays flat)."""
+        try:
+            self._client.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type})
+        except AWS_ERRORS as error:
+            raise StorageError(f"writing s3://{bucket}/{key} failed: {error_code(error)}") from error
+
+    def delete(self, bucket: str, keys: Sequence[str]) -> None:
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            chunk = keys[start : start + 1000]
+            try:
+                response = self._client.delete_objects(
+                    Bucket=bucket, Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True}
+                )
+            except AWS_ERRORS as error:
+                raise StorageError(f"deleting from s3://{bucket} failed: {error_code(error)}") from error
+            if response.get("Errors"):
+                raise StorageError(f"deleting from s3://{bucket} failed: {response['Errors'][0].get('Code')}")
+
+    def empty(self, bucket: str) -> int:
+        """Delete every object and object version in the bucket; returns how many were deleted."""
+        deleted = 0
+        try:
+            for page in self._client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+                objects = [{"Key": entry["Key"], "VersionId": entry["VersionId"]} for entry in entries]
+                for start in range(0, len(objects), 1000):
+                    chunk = objects[start : start + 1000]
+                    response = self._client.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
+                    if response.get("Errors"):
+                        raise StorageError(f"emptying s3://{bucket} failed: {response['Errors'][0].get('Code')}")
+                    deleted += len(chunk)
+        except AWS_ERRORS as error:
+            if error_code(error) == "NoSuchBucket":
+                return deleted
+            raise StorageError(f"emptying s3://{bucket} failed: {error_code(error)}") from error
+        return deleted
 
     def keys(self, bucket: str, prefix: str) -> Iterator[str]:
         for key, _, _ in self.listing(bucket, prefix):

@@ -1,4 +1,4 @@
 """The compaction workflow's steps: Plan -> Map(Compact) -> Refresh -> Report (docs/compaction.md).
 
-Only :mod:`.compact` needs pandas/awswrangler; the other steps stay lean.
+Only :mod:`.compact` needs pyarrow (the Arrow layer); the other steps stay lean.
 """

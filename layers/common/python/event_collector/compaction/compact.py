@@ -1,60 +1,104 @@
 """Compact one day partition: raw GZIP JSON lines -> deduplicated Parquet, registered in Glue.
 
-The only module that imports pandas and awswrangler (from the AWS SDK for
-pandas layer in the cloud). Re-running it gives the same rows: the output
-partition is overwritten (``mode="overwrite_partitions"``) and duplicates on
+The only module that imports pyarrow (the Arrow layer in the cloud; no pandas,
+no awswrangler: docs/dependencies.md). Lines are parsed with Python's own
+``json`` (exact for every number), nested values are kept as canonical JSON
+text, and the output is snappy Parquet. Re-running it gives the same rows: the
+new file replaces every other file of the partition, and duplicates on
 (``tenant``, ``event_id``) keep the earliest ``received_at``.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
-import math
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
-import awswrangler as wr
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from .partitions import DayPartition, closed, fingerprint, parse_lake_object
+from ..json_values import canonical_json
+from ..lake_catalog import CORE_COLUMNS, TableSpec, compacted_table
+from .partitions import DayPartition, LakeObject, closed, fingerprint, parse_lake_object
 
-PARTITION_COLUMNS = ["tenant", "year", "month", "day"]
-CORE_TEXT = ["event_id", "event_type"]
-CORE_TIMES = ["received_at", "timestamp"]
-TARGET_FILE_BYTES = 256 * 1024 * 1024  # aim inside 128-512 MB per Parquet file
-MIN_ROWS_PER_FILE = 100_000
+PARQUET_COMPRESSION = "snappy"  # every pyarrow build has it (docs/dependencies.md)
+ROW_GROUP_ROWS = 256 * 1024
+CORE_NAMES = [name for name, _ in CORE_COLUMNS]
+_SCHEMA_TYPES = {"string": pa.string(), "bigint": pa.int64()}
 
 
-class Listing(Protocol):
-    def listing(self, bucket: str, prefix: str) -> Any: ...
+class LakeStore(Protocol):
+    def listing(self, bucket: str, prefix: str) -> Iterable[tuple[str, str, int]]: ...
+    def open(self, bucket: str, key: str) -> tuple[IO[bytes], str, datetime]: ...
+    def put_file(self, bucket: str, key: str, path: str, content_type: str = ...) -> None: ...
+    def delete(self, bucket: str, keys: list[str]) -> None: ...
+
+
+class Catalog(Protocol):
+    def ensure_table(self, spec: TableSpec) -> None: ...
+    def add_partitions(self, spec: TableSpec, values: list[list[str]]) -> int: ...
 
 
 class StateRecorder(Protocol):
     def record(self, partition_id: str, fingerprint: str, rows: int, compacted_at: str) -> None: ...
 
 
-def _as_text(value: Any) -> Any:
-    """Every non-core column is text: nested values as canonical JSON, missing as NA."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return pd.NA
-    if isinstance(value, str):
+def lake_value(value: Any) -> str | None:
+    """A non-core field as stored in a text column: strings as they are, anything else as canonical JSON."""
+    if value is None or isinstance(value, str):
         return value
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return canonical_json(value)
 
 
-def normalize(frame: pd.DataFrame) -> pd.DataFrame:
-    """Stable types and column order whatever fields the events carried; then deduplicate."""
-    frame = frame.copy()
-    frame["received_at"] = frame["received_at"].astype("int64")
-    if "timestamp" not in frame:
-        frame["timestamp"] = frame["received_at"]
-    frame["timestamp"] = frame["timestamp"].fillna(frame["received_at"]).astype("int64")
-    others = sorted(c for c in frame.columns if c not in {*CORE_TEXT, *CORE_TIMES, "tenant"})
-    for column in [*CORE_TEXT, "tenant", *others]:
-        frame[column] = frame[column].map(_as_text).astype("string")
-    frame = frame.sort_values(["received_at", "event_id"], kind="mergesort")
-    frame = frame.drop_duplicates(subset=["tenant", "event_id"], keep="first")
-    return frame[[*CORE_TEXT, *CORE_TIMES, *others, "tenant"]].reset_index(drop=True)
+def parse_line(line: bytes) -> dict[str, Any]:
+    """One raw line as a row: core columns typed, every other field text."""
+    record = json.loads(line)
+    received_at = int(record["received_at"])
+    timestamp = record.get("timestamp")
+    row: dict[str, Any] = {
+        "event_id": str(record["event_id"]),
+        "event_type": str(record["event_type"]),
+        "received_at": received_at,
+        "timestamp": received_at if timestamp is None else int(timestamp),
+    }
+    for name, value in record.items():
+        if name not in row and name != "tenant":
+            row[name] = lake_value(value)
+    return row
+
+
+def read_rows(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
+    with gzip.GzipFile(fileobj=stream, mode="rb") as lines:
+        for line in lines:
+            if line.strip():
+                yield parse_line(line)
+
+
+def deduplicate(table: pa.Table) -> pa.Table:
+    """One row per ``event_id`` (the partition holds one tenant): the earliest ``received_at`` wins,
+    ties go to the row read first; the result is ordered by ``received_at``, then ``event_id``."""
+    if table.num_rows == 0:
+        return table
+    table = table.append_column("__row", pa.array(range(table.num_rows), pa.int64()))
+    ordered = table.take(
+        pc.sort_indices(table, [("event_id", "ascending"), ("received_at", "ascending"), ("__row", "ascending")])
+    )
+    ids = ordered["event_id"].combine_chunks()
+    first = pa.concat_arrays(
+        [pa.array([True]), pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)).cast(pa.bool_())]
+    )
+    kept = ordered.filter(first).drop_columns(["__row"])
+    return kept.take(pc.sort_indices(kept, [("received_at", "ascending"), ("event_id", "ascending")]))
+
+
+def to_table(rows: list[dict[str, Any]], spec: TableSpec) -> pa.Table:
+    schema = pa.schema([(name, _SCHEMA_TYPES[kind]) for name, kind in spec.columns])
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def compact_partition(
@@ -62,55 +106,48 @@ def compact_partition(
     cutoff: datetime,
     *,
     lake_bucket: str,
-    database: str,
-    listing: Listing,
+    store: LakeStore,
+    catalog: Catalog,
     state: StateRecorder,
     now: datetime,
+    work_dir: str | None = None,
 ) -> dict[str, Any]:
-    parsed = [
-        parse_lake_object(key, etag, size) for key, etag, size in listing.listing(lake_bucket, partition.raw_prefix)
+    listed = [
+        parse_lake_object(key, etag, size) for key, etag, size in store.listing(lake_bucket, partition.raw_prefix)
     ]
-    objects = closed([item for item in parsed if item is not None], cutoff)
+    objects: list[LakeObject] = closed([item for item in listed if item is not None], cutoff)
     result: dict[str, Any] = {"partition": partition.as_dict(), "status": "skipped", "files_in": len(objects)}
     if not objects:
         return result
-    frame = wr.s3.read_json(
-        path=[f"s3://{lake_bucket}/{item.key}" for item in objects],
-        lines=True,
-        dtype=False,
-        compression="gzip",
-    )
-    rows_in = len(frame)
-    compacted = normalize(frame)
-    for column, value in (("year", partition.year), ("month", partition.month), ("day", partition.day)):
-        compacted[column] = value
-    bytes_in = sum(item.size for item in objects)
-    rows_per_file = max(MIN_ROWS_PER_FILE, int(TARGET_FILE_BYTES / max(1.0, bytes_in / max(1, rows_in))))
-    text_columns = [c for c in compacted.columns if c not in CORE_TIMES]
-    written = wr.s3.to_parquet(
-        compacted,
-        path=f"s3://{lake_bucket}/compacted/{partition.event_type}/",
-        dataset=True,
-        mode="overwrite_partitions",
-        partition_cols=PARTITION_COLUMNS,
-        database=database,
-        table=partition.event_type,
-        compression="zstd",
-        max_rows_by_file=rows_per_file,
-        schema_evolution=True,
-        dtype={**dict.fromkeys(text_columns, "string"), "received_at": "bigint", "timestamp": "bigint"},
-    )
+    rows: list[dict[str, Any]] = []
+    for item in sorted(objects, key=lambda o: o.key):
+        stream, _, _ = store.open(lake_bucket, item.key)
+        with stream:
+            rows.extend(read_rows(stream))
+    spec = compacted_table(partition.event_type, lake_bucket, sorted({name for row in rows for name in row}))
+    compacted = deduplicate(to_table(rows, spec))
+
     output_prefix = partition.raw_prefix.replace("events/", "compacted/", 1)
-    bytes_out = sum(size for _, _, size in listing.listing(lake_bucket, output_prefix))
-    state.record(partition.id, fingerprint(objects), len(compacted), now.isoformat())
+    output_key = f"{output_prefix}{fingerprint(objects)[:32]}.snappy.parquet"
+    with tempfile.TemporaryDirectory(dir=work_dir) as scratch:
+        path = os.path.join(scratch, "partition.parquet")
+        pq.write_table(compacted, path, compression=PARQUET_COMPRESSION, row_group_size=ROW_GROUP_ROWS)
+        bytes_out = os.path.getsize(path)
+        store.put_file(lake_bucket, output_key, path)
+    stale = [key for key, _, _ in store.listing(lake_bucket, output_prefix) if key != output_key]
+    if stale:
+        store.delete(lake_bucket, stale)
+    catalog.ensure_table(spec)
+    catalog.add_partitions(spec, [[partition.tenant, partition.year, partition.month, partition.day]])
+    state.record(partition.id, fingerprint(objects), compacted.num_rows, now.isoformat())
     result.update(
         status="ok",
         hours=sorted({item.hour for item in objects}),
-        files_out=len(written["paths"]),
-        rows_in=rows_in,
-        rows_out=len(compacted),
-        duplicates_removed=rows_in - len(compacted),
-        bytes_in=bytes_in,
+        files_out=1,
+        rows_in=len(rows),
+        rows_out=compacted.num_rows,
+        duplicates_removed=len(rows) - compacted.num_rows,
+        bytes_in=sum(item.size for item in objects),
         bytes_out=bytes_out,
     )
     return result

@@ -1,32 +1,25 @@
-"""Refresh: keep the raw JSON tables' Glue partitions current for the partitions just compacted."""
+"""Refresh: keep the Glue catalog current after a compaction run.
+
+- every registered event type has both tables (raw and compacted), so the
+  Athena named queries work before a type was ever compacted;
+- the raw JSON tables get one partition per hour that was just compacted.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any, Protocol
 
+from ..lake_catalog import TableSpec, compacted_table, raw_table
 from ..models import EVENT_MODELS
 
-CORE_COLUMNS = [("event_id", "string"), ("event_type", "string"), ("received_at", "bigint"), ("timestamp", "bigint")]
+
+class Catalog(Protocol):
+    def ensure_table(self, spec: TableSpec) -> None: ...
+    def add_partitions(self, spec: TableSpec, values: list[list[str]]) -> int: ...
 
 
-class RawCatalog(Protocol):
-    def ensure_raw_table(self, table: str, location: str, columns: list[tuple[str, str]]) -> None: ...
-    def add_partitions(self, table: str, location: str, values: list[list[str]]) -> int: ...
-
-
-def raw_table_name(event_type: str) -> str:
-    return f"{event_type}_raw"
-
-
-def raw_columns(event_type: str) -> list[tuple[str, str]]:
-    """Core columns plus the type's own fields (all text; ``properties`` as JSON text)."""
-    model = EVENT_MODELS.get(event_type)
-    own = sorted(set(model.model_fields) - {"event_type", "event_id", "timestamp"}) if model else []
-    return [*CORE_COLUMNS, *((name, "string") for name in own)]
-
-
-def refresh(results: list[dict[str, Any]], catalog: RawCatalog, lake_bucket: str) -> dict[str, Any]:
+def refresh(results: list[dict[str, Any]], catalog: Catalog, lake_bucket: str) -> dict[str, Any]:
     hours_by_type: dict[str, list[list[str]]] = defaultdict(list)
     for result in results:
         if result.get("status") != "ok":
@@ -35,9 +28,12 @@ def refresh(results: list[dict[str, Any]], catalog: RawCatalog, lake_bucket: str
         for hour in result["hours"]:
             values = [partition["tenant"], partition["year"], partition["month"], partition["day"], hour]
             hours_by_type[partition["event_type"]].append(values)
+    for event_type in sorted(EVENT_MODELS):
+        catalog.ensure_table(compacted_table(event_type, lake_bucket))
+        catalog.ensure_table(raw_table(event_type, lake_bucket))
     added = 0
     for event_type, values in sorted(hours_by_type.items()):
-        location = f"s3://{lake_bucket}/events/{event_type}/"
-        catalog.ensure_raw_table(raw_table_name(event_type), location, raw_columns(event_type))
-        added += catalog.add_partitions(raw_table_name(event_type), location, values)
+        spec = raw_table(event_type, lake_bucket)
+        catalog.ensure_table(spec)
+        added += catalog.add_partitions(spec, values)
     return {"raw_tables": sorted(hours_by_type), "raw_partitions_added": added}

@@ -1,0 +1,141 @@
+"""One declaration of what each function runs with, and the test environment installed from it.
+
+`layers/*/requirements.txt` is what `sam build` puts in each layer and what
+requirements-dev.txt installs here; these tests fail when the two drift, when
+a pin is loose or incomplete, or when a handler imports a package that none
+of its own layers ships (docs/dependencies.md).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+
+from local.template import ROOT, resources_of_type, template
+
+PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+-]+)$")
+BUILT_LAYERS = {
+    name: ROOT / spec["Properties"]["ContentUri"] / "requirements.txt"
+    for name, spec in resources_of_type("AWS::Serverless::LayerVersion").items()
+    if spec.get("Metadata", {}).get("BuildMethod")
+}
+# Markers evaluated as on the Lambda runtime (python3.13 on Linux).
+LAMBDA_ENVIRONMENT: dict[str, str] = {
+    **{name: str(value) for name, value in default_environment().items()},
+    "python_version": "3.13",
+    "python_full_version": "3.13.0",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "aarch64",
+}
+
+
+def pins(path: Path) -> dict[str, str]:
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = PIN.fullmatch(line)
+        assert match, f"{path.relative_to(ROOT)}: {line!r} is not pinned with =="
+        found[canonical(match[1])] = match[2]
+    return found
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_given_the_template_when_read_then_the_built_layers_are_the_dependencies_and_arrow_layers():
+    assert set(BUILT_LAYERS) == {"DependenciesLayer", "ArrowLayer"}
+    assert all(path.is_file() for path in BUILT_LAYERS.values())
+
+
+@pytest.mark.parametrize("layer", sorted(BUILT_LAYERS))
+def test_given_a_layer_when_its_pins_are_installed_here_then_the_versions_are_identical(layer):
+    for name, version in pins(BUILT_LAYERS[layer]).items():
+        assert importlib.metadata.version(name) == version, f"{name} in {layer}"
+
+
+@pytest.mark.parametrize("layer", sorted(BUILT_LAYERS))
+def test_given_a_layer_when_its_dependencies_are_resolved_then_the_closure_is_pinned(layer):
+    pinned = pins(BUILT_LAYERS[layer])
+    for name in pinned:
+        for text in importlib.metadata.requires(name) or []:
+            requirement = Requirement(text)
+            if requirement.marker and not requirement.marker.evaluate({**LAMBDA_ENVIRONMENT, "extra": ""}):
+                continue
+            assert canonical(requirement.name) in pinned, f"{name} needs {requirement.name}, not pinned in {layer}"
+            assert requirement.specifier.contains(pinned[canonical(requirement.name)], prereleases=True)
+
+
+def test_given_requirements_dev_when_read_then_runtime_pins_come_only_from_the_layer_files():
+    lines = [line.strip() for line in (ROOT / "requirements-dev.txt").read_text().splitlines()]
+    includes = {line.removeprefix("-r ").strip() for line in lines if line.startswith("-r ")}
+    deployed = {name for path in BUILT_LAYERS.values() for name in pins(path)}
+    tools = {canonical(re.split(r"[\[=<>]", line)[0]) for line in lines if line and not line.startswith(("#", "-"))}
+
+    assert includes == {str(path.relative_to(ROOT)) for path in BUILT_LAYERS.values()}
+    assert tools & deployed == set()
+
+
+def test_given_two_layers_when_compared_then_no_package_is_in_both():
+    dependencies, arrow = pins(BUILT_LAYERS["DependenciesLayer"]), pins(BUILT_LAYERS["ArrowLayer"])
+
+    assert set(dependencies) & set(arrow) == set()
+
+
+FUNCTIONS = resources_of_type("AWS::Serverless::Function")
+
+
+def layer_packages(function: str) -> list[str]:
+    """The top-level import names the function's built layers provide, from this environment."""
+    layers = [*template()["Globals"]["Function"]["Layers"], *FUNCTIONS[function]["Properties"].get("Layers", [])]
+    names = []
+    for reference in layers:
+        requirements = BUILT_LAYERS.get(reference["Ref"])
+        for distribution in pins(requirements) if requirements else {}:
+            files = importlib.metadata.files(distribution) or []
+            names += sorted({str(f).split("/", 1)[0].removesuffix(".py") for f in files if ".dist-info" not in str(f)})
+    return names
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_given_a_function_when_imported_with_only_its_layers_then_every_import_resolves(function, tmp_path):
+    view = tmp_path / "layers"
+    view.mkdir()
+    site = Path(str(importlib.metadata.distribution("boto3").locate_file("")))
+    for name in layer_packages(function):
+        for candidate in (site / name, site / f"{name}.py"):
+            if candidate.exists() and not (view / candidate.name).exists():
+                (view / candidate.name).symlink_to(candidate)
+    code_dir = ROOT / FUNCTIONS[function]["Properties"]["CodeUri"]
+    probe = (
+        "import sys; sys.path[:0] = sys.argv[1:];"
+        "import app; print(sorted(m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('pandas', 'numpy')))"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        **dict.fromkeys(("LAKE_BUCKET_NAME", "TENANT_KEYS_TABLE_NAME"), "x"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, str(code_dir), str(ROOT / "layers/common/python"), str(view)],
+        cwd=code_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"  # nothing outside the declared layers, numpy included

@@ -1,0 +1,244 @@
+"""The pipeline, function by function, in the stand-in runtime against a moto server."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+from local.template import ROOT
+
+from .build import BUILD_DIR, WORK_DIR, BuiltFunction, Layer, ParityFailure, built_functions, check_fit, host_layer
+from .runtime import invoke, python_path, runtime_standins
+
+EVENTS = ROOT / "events"
+
+
+@dataclass
+class Step:
+    function: str
+    sample: str
+    patch: Callable[[Any, dict[str, Any]], Any] = lambda event, _: event
+    check: Callable[[Any], str | None] = lambda _: None
+    store_as: str | None = None
+
+
+@dataclass
+class Rehearsal:
+    python: str
+    functions: dict[str, BuiltFunction]
+    environment: Callable[[str], dict[str, str]]
+    host_layers: dict[str, Layer]
+    runtime_dir: Path
+    results: list[tuple[str, str, float]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    modules: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def run(self, step: Step) -> None:
+        function = self.functions[step.function]
+        event = step.patch(json.loads((EVENTS / step.sample).read_text(encoding="utf-8")), self.outputs)
+        layers = [self.host_layers[layer.logical_id] for layer in function.layers]
+        started = time.perf_counter()
+        outcome = invoke(
+            self.python,
+            function,
+            python_path(function, layers, self.runtime_dir),
+            event,
+            self.environment(step.function),
+        )
+        seconds = time.perf_counter() - started
+        if outcome["python"] != [int(part) for part in function.runtime.removeprefix("python").split(".")]:
+            raise ParityFailure(f"{step.function} ran on Python {outcome['python']}, not {function.runtime}")
+        if outcome["phase"] != "done":
+            raise ParityFailure(
+                f"{step.function} with {step.sample} failed at {outcome['phase']}: {outcome['error']}\n"
+                f"{outcome.get('traceback', '')}\n{outcome['log']}"
+            )
+        problem = step.check(outcome["response"])
+        if problem:
+            raise ParityFailure(f"{step.function} with {step.sample}: {problem}\n{outcome['log']}")
+        if step.store_as:
+            self.outputs[step.store_as] = outcome["response"]
+        self.modules[step.function] = outcome.get("modules", {})
+        self.results.append((step.function, step.sample, seconds))
+
+
+def _http_ok(response: Any) -> str | None:
+    status = response.get("statusCode") if isinstance(response, dict) else None
+    return None if status == 200 else f"answered {status}: {response}"
+
+
+class _ResponseCatcher(BaseHTTPRequestHandler):
+    """Where the custom resource answers CloudFormation (its pre-signed ResponseURL)."""
+
+    bodies: ClassVar[list[dict[str, Any]]] = []
+
+    def do_PUT(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        _ResponseCatcher.bodies.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        return None
+
+
+def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
+    """The pipeline, in order; each sample is patched only where it must name this run's resources."""
+
+    def with_key(event: Any, outputs: dict[str, Any]) -> Any:
+        event = copy.deepcopy(event)
+        header = "Basic " + base64.b64encode(f"{outputs['tenant']}:{outputs['api_key']}".encode()).decode()
+        event["headers"]["Authorization"] = header
+        event["multiValueHeaders"]["Authorization"] = [header]
+        return event
+
+    def raw_object(event: Any, outputs: dict[str, Any]) -> Any:
+        event = copy.deepcopy(event)
+        record = event["Records"][0]["s3"]
+        record["bucket"]["name"] = names["RawBucket"]
+        record["object"]["key"] = outputs["list_raw"]()[0]
+        return event
+
+    def planned(event: Any, outputs: dict[str, Any]) -> Any:
+        return {**event, "partition": outputs["plan"]["partitions"][0], "cutoff": outputs["plan"]["cutoff"]}
+
+    def results(event: Any, outputs: dict[str, Any]) -> Any:
+        return {**event, "results": [outputs["compacted"]]}
+
+    def deletion(event: Any, _: dict[str, Any]) -> Any:
+        event = copy.deepcopy(event)
+        event["ResponseURL"] = catcher_url
+        event["ResourceProperties"]["BucketName"] = names["AthenaResultsBucket"]
+        return event
+
+    def allowed(response: Any) -> str | None:
+        effect = response["policyDocument"]["Statement"][0]["Effect"]
+        return None if effect == "Allow" and response["context"]["tenant"] else f"policy says {effect}"
+
+    return [
+        Step("AuthorizerFunction", "authorizer-request.json", with_key, allowed),
+        *(
+            Step("CollectorFunction", f"collector-{name}.json", check=_http_ok)
+            for name in (
+                "get-health",
+                "post-events",
+                "post-page-view",
+                "post-button-click",
+                "get-counts",
+                "get-button-click-count",
+            )
+        ),
+        Step(
+            "FanOutFunction",
+            "fan-out-s3-put.json",
+            raw_object,
+            lambda r: None if r["objects"] and r["objects"][0]["lines_out"] else f"nothing fanned out: {r}",
+        ),
+        Step(
+            "CompactionPlanFunction",
+            "compaction-plan.json",
+            check=lambda r: None if r["partitions"] else f"nothing planned: {r}",
+            store_as="plan",
+        ),
+        Step(
+            "CompactionCompactFunction",
+            "compaction-compact.json",
+            planned,
+            lambda r: None if r["status"] == "ok" and r["rows_out"] else f"not compacted: {r}",
+            store_as="compacted",
+        ),
+        Step("CompactionRefreshFunction", "compaction-refresh.json", results),
+        Step("CompactionReportFunction", "compaction-report.json", results, lambda r: None if r["ok"] == 1 else str(r)),
+        Step("EmptyBucketFunction", "empty-bucket-delete.json", deletion),
+    ]
+
+
+def rehearse(python: str, build_dir: Path = BUILD_DIR) -> Rehearsal:
+    from moto.server import ThreadedMotoServer
+
+    from local.harness import free_port
+
+    functions = built_functions(build_dir)
+    check_fit(functions.values())
+    layers = {layer.logical_id: layer for function in functions.values() for layer in function.layers}
+    host_layers = {name: host_layer(layer, WORK_DIR / "layers" / name, python) for name, layer in layers.items()}
+    runtime_dir = runtime_standins(WORK_DIR / "runtime")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    catcher = ThreadingHTTPServer(("127.0.0.1", 0), _ResponseCatcher)
+    threading.Thread(target=catcher.serve_forever, daemon=True).start()
+    try:
+        names, environment, seeded = provision(port)
+        rehearsal = Rehearsal(python, functions, environment, host_layers, runtime_dir, outputs=seeded)
+        for step in steps(names, f"http://127.0.0.1:{catcher.server_address[1]}/response"):
+            rehearsal.run(step)
+        if not _ResponseCatcher.bodies or _ResponseCatcher.bodies[-1]["Status"] != "SUCCESS":
+            raise ParityFailure(f"the custom resource did not answer SUCCESS: {_ResponseCatcher.bodies}")
+        return rehearsal
+    finally:
+        catcher.shutdown()
+        server.stop()
+
+
+def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]], dict[str, Any]]:
+    """Create the template's data resources in moto and one tenant with a key; return names and environments."""
+    import boto3
+
+    from event_collector.adapters.tenant_keys_table import TenantKeysTable
+    from event_collector.tenant_admin import TenantAdmin
+    from local.intrinsics import Resolver
+    from local.provision import Clients, provision_data_resources
+    from local.template import template
+
+    endpoint = f"http://127.0.0.1:{port}"
+    session = boto3.Session(aws_access_key_id="parity", aws_secret_access_key="parity", region_name="us-east-1")
+    services = ("s3", "dynamodb", "firehose", "sqs", "glue", "iam", "lambda", "stepfunctions")
+    made = {name: session.client(name, endpoint_url=endpoint) for name in services}
+    clients = Clients(**{("lambda_" if name == "lambda" else name): client for name, client in made.items()})
+    resolver = Resolver(template(), "parity", "us-east-1")
+    provision_data_resources(resolver, clients)
+    keys = TenantKeysTable(clients.dynamodb, resolver.physical_name("TenantKeysTable"))
+    admin = TenantAdmin(keys, lambda: int(time.time()))
+    admin.create_tenant("acme")
+    api_key = admin.issue_key("acme").api_key
+    resources = template()["Resources"]
+    names = {
+        logical_id: resolver.physical_name(logical_id)
+        for logical_id, resource in resources.items()
+        if resource["Type"] in ("AWS::S3::Bucket", "AWS::DynamoDB::Table")
+    }
+    defaults = template().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+
+    def environment(logical_id: str) -> dict[str, str]:
+        own = resources[logical_id]["Properties"].get("Environment", {}).get("Variables", {})
+        variables = {name: str(value) for name, value in resolver.resolve({**defaults, **own}).items()}
+        return {
+            **variables,
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "parity",
+            "AWS_SECRET_ACCESS_KEY": "parity",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+    def list_raw() -> list[str]:
+        listed = clients.s3.list_objects_v2(Bucket=names["RawBucket"], Prefix="raw/").get("Contents", [])
+        return [item["Key"] for item in listed]
+
+    return names, environment, {"tenant": "acme", "api_key": api_key, "list_raw": list_raw}
