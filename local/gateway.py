@@ -285,7 +285,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         extra = self.server.extra_routes.get((method, path))
         if extra:
-            self._send(*extra(body))
+            refusal = self._local_route_refusal(method)
+            self._send(*(refusal or extra(body)))
             return
         route, path_parameters, path_exists = model.match(method, path)
         if method == "OPTIONS" and path_exists and model.cors and route is None:
@@ -327,6 +328,21 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(status, response_headers, response_body)
 
+    def _local_route_refusal(self, method: str) -> tuple[int, dict[str, str], bytes] | None:
+        """Local-only routes (demo page, control routes) answer only this stack's own address.
+
+        A ``Host`` naming anything else is a page on another site reaching 127.0.0.1 through DNS
+        rebinding; an ``Origin`` of another site on a write is a cross-site request. Both are refused.
+        """
+        own = {f"127.0.0.1:{self.server.port}", f"localhost:{self.server.port}"}
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host not in own:
+            return json_error(403, "forbidden_host", "Local-only routes answer only on this stack's own address")
+        origin = self.headers.get("Origin")
+        if method != "GET" and origin is not None and origin.strip().lower() not in {f"http://{h}" for h in own}:
+            return json_error(403, "forbidden_origin", "Local-only routes refuse requests from other origins")
+        return None
+
     def _authorize(
         self,
         model: ApiModel,
@@ -337,9 +353,12 @@ class _Handler(BaseHTTPRequestHandler):
         query: list[tuple[str, str]],
     ) -> dict[str, Any] | str:
         wanted = authorizer.identity_header.lower()
-        identity = next((value for name, value in headers if name.lower() == wanted), "")
-        if not identity:
-            return "UNAUTHORIZED"  # API Gateway answers 401 without calling the authorizer
+        identities = [value for name, value in headers if name.lower() == wanted]
+        if len(identities) != 1 or not identities[0]:
+            # None: API Gateway answers 401 without calling the authorizer. Several: refused too, so the
+            # cache key below is always exactly the one credential the authorizer decides on.
+            return "UNAUTHORIZED"
+        identity = identities[0]
         event = authorizer_event(
             method=route.method, path=path, resource=route.resource, headers=headers, query=query, stage=model.stage
         )

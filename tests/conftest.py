@@ -6,7 +6,7 @@ import base64
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
@@ -53,6 +53,26 @@ class FakeAws:
     s3: Any
     firehose: Any
     dynamodb: Any
+    delivered: set[str] = field(default_factory=set)
+
+    def deliver(self) -> list[Any]:
+        """What S3 notifications do in the cloud: fan out, and count, every raw object not yet delivered."""
+        from event_collector.adapters.counters_table import CountersTable
+        from event_collector.adapters.s3_objects import S3ObjectStore
+        from event_collector.fan_out import Counting, FanOut
+
+        fan_out = FanOut(
+            S3ObjectStore(self.s3),
+            LAKE_BUCKET,
+            counting=Counting(CountersTable(self.dynamodb, os.environ["COUNTERS_TABLE_NAME"])),
+        )
+        reports = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=RAW_BUCKET):
+            for item in page.get("Contents", []):
+                if item["Key"] not in self.delivered:
+                    self.delivered.add(item["Key"])
+                    reports.append(fan_out.process(RAW_BUCKET, item["Key"]))
+        return reports
 
     def raw_lines(self) -> list[dict[str, Any]]:
         """Every event line Firehose delivered to the raw bucket."""
@@ -62,6 +82,10 @@ class FakeAws:
                 body = self.s3.get_object(Bucket=RAW_BUCKET, Key=item["Key"])["Body"].read()
                 lines += [json.loads(line) for line in body.splitlines() if line]
         return lines
+
+    def lake_keys(self) -> list[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=LAKE_BUCKET)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
     def counter_items(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.dynamodb.scan(TableName=os.environ["COUNTERS_TABLE_NAME"])["Items"]

@@ -30,6 +30,18 @@ keys = TenantKeysTable(
 )
 
 
+def authorization_values(event: dict[str, Any]) -> list[str]:
+    """Every Authorization header of the request, under any spelling of the name.
+
+    API Gateway keeps only the last value in ``headers``; ``multiValueHeaders`` shows every copy.
+    """
+    multi = event.get("multiValueHeaders") or {}
+    found = [value for name, values in multi.items() if name.lower() == "authorization" for value in values or []]
+    if found:
+        return found
+    return [value for name, value in (event.get("headers") or {}).items() if name.lower() == "authorization"]
+
+
 class Unauthorized(Exception):
     """API Gateway answers 401 when an authorizer fails with exactly this message."""
 
@@ -40,8 +52,12 @@ class Unauthorized(Exception):
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayAuthorizerRequestEvent(event)
-    header = request.headers.get("authorization") or request.headers.get("Authorization")
-    decision = decide(header, keys, now=int(time.time()))
+    values = authorization_values(event)
+    if len(values) > 1:
+        # Two credentials in one request: refused, never chosen from (a cache or a proxy might pick the other).
+        logger.info("Authorization decision", outcome="unauthorized", reason="more than one Authorization header")
+        raise Unauthorized()
+    decision = decide(values[0] if values else None, keys, now=int(time.time()))
     logger.info("Authorization decision", outcome=decision.outcome, reason=decision.reason, tenant=decision.tenant)
     if decision.outcome == "unauthorized":
         raise Unauthorized()

@@ -146,3 +146,32 @@ def test_given_dynamodb_fails_when_authorizing_then_the_authorizer_fails_closed(
 
     with pytest.raises(Exception, match="reading a key failed"):
         authorize(authorizer, lambda_context, basic("acme", issued.api_key), monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("Authorization", "Authorization"), ("Authorization", "authorization"), ("AUTHORIZATION", "authorization")],
+    ids=["same-spelling", "two-spellings", "upper-and-lower"],
+)
+def test_given_two_authorization_headers_when_authorizing_then_401_even_if_one_is_valid(
+    authorizer, issued, tenant_admin, lambda_context, monkeypatch, names
+):
+    tenant_admin.create_tenant("globex")
+    other = tenant_admin.issue_key("globex")
+    monkeypatch.setattr(authorizer.time, "time", lambda: NOW)
+    headers = [(names[0], basic("acme", issued.api_key)), (names[1], basic("globex", other.api_key))]
+    event = authorizer_event(method="POST", path="/v1/events", headers=headers)
+
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorizer.lambda_handler(event, lambda_context)
+
+
+def test_given_the_same_credential_twice_when_authorizing_then_still_401(
+    authorizer, issued, lambda_context, monkeypatch
+):
+    monkeypatch.setattr(authorizer.time, "time", lambda: NOW)
+    header = basic("acme", issued.api_key)
+    event = authorizer_event(method="POST", path="/v1/events", headers=[("Authorization", header)] * 2)
+
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorizer.lambda_handler(event, lambda_context)

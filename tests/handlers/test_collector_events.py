@@ -23,7 +23,7 @@ def post_events(collector, context, body: Any, **kwargs: Any):
     return call(collector, api_request("POST", "/v1/events", body=body, **kwargs), context)
 
 
-def test_given_valid_events_when_posted_then_each_is_stored_enriched_and_counted(collector, aws, lambda_context):
+def test_given_valid_events_when_posted_then_each_is_stored_and_enriched(collector, aws, lambda_context):
     events = [
         page_view(event_id="e-1"),
         click(),
@@ -42,11 +42,6 @@ def test_given_valid_events_when_posted_then_each_is_stored_enriched_and_counted
     assert stored[1]["event_id"] != stored[2]["event_id"]
     assert stored[2]["properties"] == {"plan": "pro"}
     assert all(line["timestamp"] == line["received_at"] for line in stored)
-    counts = aws.counts()
-    assert counts[("acme#page_view#key#https://example.com/", "total")] == 1
-    assert counts[("acme#button_click#key#buy", "total")] == 1
-    assert counts[("acme#track#key#Signed Up", "total")] == 1
-    assert counts[("acme#track#all", "total")] == 1
 
 
 def test_given_client_clock_when_sent_at_is_given_then_timestamp_is_skew_corrected(collector, aws, lambda_context):
@@ -79,21 +74,19 @@ def test_given_iso_timestamp_when_posted_then_it_is_stored_as_epoch_millis(colle
 
 
 def test_given_some_invalid_events_when_posted_then_only_valid_ones_are_stored(collector, aws, lambda_context):
-    events = [page_view(), {"event_type": "nope"}, click(button_id="../etc"), page_view(event_id="keep-me")]
+    events = [page_view(), {"event_type": "nope"}, click(event_id="../etc"), page_view(event_id="keep-me")]
 
     status, _, body = post_events(collector, lambda_context, {"events": events})
 
     assert status == 200
     assert body["accepted"] == 2
-    assert [(item["index"], item["event_id"]) for item in body["rejected"]] == [(1, None), (2, None)]
+    assert [(item["index"], item["event_id"]) for item in body["rejected"]] == [(1, None), (2, "../etc")]
     assert "event_type" in body["rejected"][0]["errors"][0]
-    assert "button_id" in body["rejected"][1]["errors"][0]
-    assert len(aws.raw_lines()) == 2
-    assert aws.counts()[("acme#page_view#all", "total")] == 2
-    assert ("acme#button_click#all", "total") not in aws.counts()
+    assert "event_id" in body["rejected"][1]["errors"][0]
+    assert [line["event_type"] for line in aws.raw_lines()] == ["page_view", "page_view"]
 
 
-def test_given_500_events_when_posted_then_one_firehose_call_and_one_update_per_counter(collector, aws, lambda_context):
+def test_given_500_events_when_posted_then_one_firehose_call_and_no_dynamodb_write(collector, aws, lambda_context):
     firehose_calls = record_calls(aws.firehose, "PutRecordBatch")
     dynamodb_calls = record_calls(aws.dynamodb, "UpdateItem")
     events = [page_view(url=f"https://example.com/{i % 3}") for i in range(250)] + [click() for _ in range(250)]
@@ -103,11 +96,7 @@ def test_given_500_events_when_posted_then_one_firehose_call_and_one_update_per_
     assert status == 200
     assert body["accepted"] == 500
     assert len(firehose_calls) == 1
-    # Distinct counters: 3 URLs + page_view/all + 1 button + button_click/all = 6, each a total and an hour.
-    touched = [(call["Key"]["pk"]["S"], call["Key"]["sk"]["S"]) for call in dynamodb_calls]
-    assert len(touched) == len(set(touched)) == 12
-    assert all(call["UpdateExpression"].startswith("ADD ") for call in dynamodb_calls)
-    assert aws.counts()[("acme#page_view#all", "total")] == 250
+    assert dynamodb_calls == []  # counting happens in the fan-out, once per delivered object
     assert len(aws.raw_lines()) == 500
 
 
@@ -214,18 +203,16 @@ BAD_EVENTS = [
     pytest.param({"event_type": 7}, "event_type", id="type-not-a-string"),
     pytest.param(page_view(url=None), "url", id="url-null"),
     pytest.param(page_view(url=12), "url", id="url-number"),
-    pytest.param(page_view(url="https://x/" + "a" * 2048), "url", id="url-too-long"),
+    pytest.param(page_view(url="https://x/" + "a" * 8192), "url", id="url-too-long"),
     pytest.param(page_view(url="https://x/\n"), "control characters", id="url-newline"),
     pytest.param(page_view(url="https://x/\u2028"), "control characters", id="url-line-separator"),
     pytest.param(page_view(url="https://x/\ud800"), "url", id="url-lone-surrogate"),
-    pytest.param(page_view(session_id="a/b"), "session_id", id="session-id-slash"),
-    pytest.param(page_view(session_id="..\\x"), "session_id", id="session-id-backslash"),
     pytest.param(page_view(session_id="s\x00"), "session_id", id="session-id-nul"),
-    pytest.param(page_view(session_id="s" * 129), "session_id", id="session-id-too-long"),
+    pytest.param(page_view(session_id="s" * 1025), "session_id", id="session-id-too-long"),
     pytest.param(page_view(event_id="../../other-tenant"), "event_id", id="event-id-traversal"),
     pytest.param(page_view(event_id=""), "event_id", id="event-id-empty"),
     pytest.param(page_view(event_id=123), "event_id", id="event-id-number"),
-    pytest.param(page_view(ipaddress="1" * 46), "ipaddress", id="ip-too-long"),
+    pytest.param(page_view(ipaddress="1" * 257), "ipaddress", id="ip-too-long"),
     pytest.param(page_view(extra_field=1), "extra_field", id="unknown-field"),
     pytest.param(page_view(tenant="other-tenant"), "'tenant' is set by the server", id="spoofed-tenant"),
     pytest.param(page_view(received_at=1), "'received_at' is set by the server", id="spoofed-received-at"),
@@ -236,7 +223,7 @@ BAD_EVENTS = [
     pytest.param(page_view(timestamp=123), "2000-01-01", id="timestamp-seconds-not-millis"),
     pytest.param(page_view(timestamp=9_999_999_999_999), "timestamp", id="timestamp-far-future"),
     pytest.param(click(button_id=None), "button_id", id="button-id-null"),
-    pytest.param(click(button_id="a b"), "button_id", id="button-id-space"),
+    pytest.param(click(button_id="a\tb"), "button_id", id="button-id-tab"),
     pytest.param({"event_type": "track"}, "name", id="track-without-name"),
     pytest.param({"event_type": "track", "name": "x", "properties": []}, "properties", id="properties-list"),
     pytest.param({"event_type": "track", "name": "x", "properties": {"n": 2**64}}, "64 bits", id="int-over-64-bits"),
@@ -274,6 +261,19 @@ def test_given_only_an_invalid_event_when_posted_then_400_lists_why_and_nothing_
     assert rejected["index"] == 0
     assert any(expected_error in error for error in rejected["errors"]), rejected["errors"]
     aws.assert_nothing_stored_or_counted()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a b", "a/b", "..\\x", "#hash", "über-knöpf", "ボタン", "😀", "", "x" * 1024, "../../other-tenant"],
+)
+def test_given_any_printable_data_value_when_posted_then_it_is_stored_as_sent(collector, aws, lambda_context, value):
+    # Data fields are data: only server-built parts reach storage paths (docs/api.md).
+    status, _, body = post_events(collector, lambda_context, {"events": [click(button_id=value, session_id=value)]})
+
+    assert (status, body["accepted"]) == (200, 1)
+    (line,) = aws.raw_lines()
+    assert (line["button_id"], line["session_id"]) == (value, value)
 
 
 def test_given_a_missing_tenant_in_the_authorizer_context_when_posted_then_401(collector, aws, lambda_context):

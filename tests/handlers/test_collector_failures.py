@@ -1,4 +1,4 @@
-"""Injected Firehose and DynamoDB failures: retry what failed, answer 503 without counting, never lose an ack."""
+"""Injected Firehose and DynamoDB failures: retry what failed, answer 503 in time, never lose an ack."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from event_collector.adapters.firehose import ATTEMPT_SECONDS, FirehoseRecordSink
-from event_collector.ingest import COUNTERS_SECONDS
 from tests.conftest import api_request, call, fail_calls, record_calls
 
 
@@ -55,7 +54,6 @@ def test_given_firehose_rejects_a_record_once_when_posted_then_only_that_record_
     lines = aws.raw_lines()
     assert len(lines) == 50
     assert len({line["event_id"] for line in lines}) == 50
-    assert aws.counts()[("acme#track#all", "total")] == 50
 
 
 def test_given_firehose_keeps_rejecting_when_posted_then_503_with_retry_after_and_nothing_counted(
@@ -69,7 +67,6 @@ def test_given_firehose_keeps_rejecting_when_posted_then_503_with_retry_after_an
     assert (status, body["error"]) == (503, "delivery_failed")
     assert int(headers["Retry-After"]) > 0
     assert len(firehose.calls) == 4
-    assert aws.counter_items() == []
 
 
 @pytest.mark.parametrize("code", ["ServiceUnavailableException", "ResourceNotFoundException", "AccessDeniedException"])
@@ -105,10 +102,11 @@ def test_given_firehose_fails_once_when_posted_then_the_retry_succeeds(collector
     assert len(aws.raw_lines()) == 1
 
 
-def test_given_dynamodb_fails_after_delivery_when_posted_then_200_and_the_failure_is_reported(
-    collector, aws, lambda_context, capsys, caplog
-):
+def test_given_a_post_when_delivered_then_the_request_path_never_touches_dynamodb(collector, aws, lambda_context):
+    # Counting happens in the fan-out, from what Firehose delivered (docs/counters.md): a DynamoDB
+    # outage cannot slow down or fail ingestion.
     fail_calls(aws.dynamodb, "UpdateItem", "ProvisionedThroughputExceededException")
+    calls = [record_calls(aws.dynamodb, operation) for operation in ("UpdateItem", "PutItem", "GetItem", "Query")]
 
     status, _, body = call(
         collector,
@@ -116,12 +114,9 @@ def test_given_dynamodb_fails_after_delivery_when_posted_then_200_and_the_failur
         lambda_context,
     )
 
-    # The event is durable in Firehose, so the client must not resend it; counters are approximate by contract.
     assert (status, body["accepted"]) == (200, 1)
     assert len(aws.raw_lines()) == 1
-    assert aws.counter_items() == []
-    assert "Counter update failed" in caplog.text
-    assert '"CounterUpdateFailures":[1.0]' in capsys.readouterr().out
+    assert all(recorded == [] for recorded in calls)
 
 
 def test_given_dynamodb_reads_fail_when_counts_are_read_then_503(collector, aws, lambda_context):
@@ -187,7 +182,7 @@ class SlowFailingFirehose:
         raise ReadTimeoutError(endpoint_url="https://firehose")
 
 
-@pytest.mark.parametrize("remaining", [20.0, 9.0, 6.4])
+@pytest.mark.parametrize("remaining", [15.0, 9.0, 3.4])
 def test_given_a_firehose_that_hangs_when_posted_then_503_comes_before_the_lambda_times_out(
     collector, aws, monkeypatch, remaining
 ):
@@ -212,17 +207,17 @@ def test_given_a_firehose_that_hangs_when_posted_then_503_comes_before_the_lambd
 
     assert (status, body["error"]) == (503, "delivery_failed")
     assert "Retry-After" in headers
-    # Every attempt that started had time to end, and the answer still had its margin and the counters' reserve.
-    window = remaining - collector.ANSWER_MARGIN_SECONDS - COUNTERS_SECONDS
+    # Every attempt that started had time to end, and the answer still had its margin.
+    window = remaining - collector.ANSWER_MARGIN_SECONDS
     assert clock[0] <= max(0.0, window)
     assert firehose.calls == min(4, max(0, int(window // ATTEMPT_SECONDS)))
     aws.assert_nothing_stored_or_counted()
 
 
-def test_given_the_deployed_function_when_its_timeout_is_read_then_it_covers_four_attempts_and_the_reserves():
+def test_given_the_deployed_function_when_its_timeout_is_read_then_it_covers_four_attempts_and_the_answer(collector):
     from local.template import template
 
     timeout = template()["Resources"]["CollectorFunction"]["Properties"]["Timeout"]
 
-    assert timeout >= 4 * ATTEMPT_SECONDS + COUNTERS_SECONDS + 0.5
+    assert timeout >= 4 * ATTEMPT_SECONDS + collector.ANSWER_MARGIN_SECONDS
     assert timeout < 29  # API Gateway REST integrations time out at 29 s

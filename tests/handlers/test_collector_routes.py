@@ -15,6 +15,7 @@ def test_given_a_button_click_when_posted_to_the_seed_route_then_received_and_co
 
     first = call(collector, api_request("POST", "/button/click", body=body), lambda_context)
     call(collector, api_request("POST", "/button/click", body=body), lambda_context)
+    aws.deliver()
     status, _, count = call(
         collector, api_request("GET", "/button/click/count", query=[("button_id", "buy")]), lambda_context
     )
@@ -38,6 +39,7 @@ def test_given_a_page_view_when_posted_to_the_seed_route_then_received_and_count
     }
 
     status, _, body = call(collector, api_request("POST", "/web/page_view", body=view), lambda_context)
+    aws.deliver()
     _, _, count = call(
         collector, api_request("GET", "/web/page_view/count", query=[("url", view["url"])]), lambda_context
     )
@@ -54,6 +56,7 @@ def test_given_counts_of_another_tenant_when_read_then_they_are_not_visible(coll
         api_request("POST", "/button/click", body={"session_id": "s", "button_id": "buy"}, tenant="other"),
         lambda_context,
     )
+    aws.deliver()
 
     _, _, count = call(
         collector, api_request("GET", "/button/click/count", query=[("button_id", "buy")]), lambda_context
@@ -66,29 +69,97 @@ def test_given_counts_of_another_tenant_when_read_then_they_are_not_visible(coll
     ("path", "body", "expected"),
     [
         ("/button/click", {"session_id": "s"}, "button_id"),
-        ("/button/click", {"session_id": "s", "button_id": "a/b"}, "button_id"),
-        ("/button/click", {"session_id": "s", "button_id": "b", "tenant": "x"}, "tenant"),
+        ("/button/click", {"session_id": "s", "button_id": 5}, "button_id"),
+        ("/button/click", {"session_id": "s", "button_id": "a\x00b"}, "button_id"),
+        ("/button/click", {"session_id": None, "button_id": "b"}, "session_id"),
         ("/web/page_view", {"session_id": "s"}, "url"),
-        ("/web/page_view", {"url": "https://x/", "session_id": "s", "received_at": 1}, "received_at"),
         ("/web/page_view", {"url": 5, "session_id": "s"}, "url"),
+        ("/web/page_view", {"url": "https://x/", "session_id": "s", "useragent": ["x"]}, "useragent"),
     ],
 )
-def test_given_a_bad_seed_body_when_posted_then_400_names_the_field_and_nothing_is_stored(
+def test_given_a_bad_seed_body_when_posted_then_422_names_the_field_and_nothing_is_stored(
     collector, aws, lambda_context, path, body, expected
 ):
     status, _, error = call(collector, api_request("POST", path, body=body), lambda_context)
 
-    assert (status, error["error"]) == (400, "invalid_request")
+    assert (status, error["error"]) == (422, "invalid_request")
     assert expected in error["message"]
     aws.assert_nothing_stored_or_counted()
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "content_type"),
+    [
+        ("/button/click", b'{"session_id": "s",', "application/json"),
+        ("/button/click", b"", "application/json"),
+        ("/web/page_view", b'["url"]', "application/json"),
+        ("/web/page_view", b"url=x", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_given_an_unreadable_seed_body_when_posted_then_422_as_the_original_collector_did(
+    collector, aws, lambda_context, path, raw, content_type
+):
+    event = api_request("POST", path, raw_body=raw, content_type=content_type)
+
+    status, _, error = call(collector, event, lambda_context)
+
+    assert status == 422
+    assert error["message"]
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_unknown_fields_in_a_seed_body_when_posted_then_they_are_ignored_as_before(
+    collector, aws, lambda_context
+):
+    body = {"session_id": "s", "button_id": "b", "tenant": "other-tenant", "clicked_at": "now"}
+
+    status, _, answer = call(collector, api_request("POST", "/button/click", body=body), lambda_context)
+
+    assert (status, answer) == (200, {"message": "Received"})
+    (line,) = aws.raw_lines()
+    assert line["tenant"] == "acme"  # the authorizer's tenant; the body's is ignored, never used
+    assert "clicked_at" not in line
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a b", "a/b", "#x?y=z&w", "über", "ボタン-1", "😀", "", "x" * 1024, "../../etc/passwd"],
+)
+def test_given_any_printable_seed_value_when_posted_and_counted_then_it_round_trips(
+    collector, aws, lambda_context, value
+):
+    body = {"session_id": value, "button_id": value}
+
+    status, _, _ = call(collector, api_request("POST", "/button/click", body=body), lambda_context)
+    aws.deliver()
+    _, _, count = call(
+        collector, api_request("GET", "/button/click/count", query=[("button_id", value)]), lambda_context
+    )
+
+    assert status == 200
+    assert count == {"count": 1}
+    assert aws.raw_lines()[0]["button_id"] == value
+    assert not any(value in key and "/" in value for key in aws.lake_keys())  # never a path component
 
 
 @pytest.mark.parametrize(
     ("path", "query"),
     [
         ("/button/click/count", []),
-        ("/button/click/count", [("button_id", "")]),
+        ("/button/click/count", [("button_id", "a\x00")]),
         ("/web/page_view/count", []),
+    ],
+)
+def test_given_a_bad_seed_count_query_when_read_then_422(collector, lambda_context, path, query):
+    status, _, body = call(collector, api_request("GET", path, query=query), lambda_context)
+
+    assert status == 422
+    assert body["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
         ("/v1/counts", []),
         ("/v1/counts", [("event_type", "nope")]),
         ("/v1/counts", [("event_type", "page_view"), ("from", "yesterday")]),
@@ -107,9 +178,10 @@ def test_given_a_bad_count_query_when_read_then_400(collector, lambda_context, p
     assert body["message"]
 
 
-def test_given_events_this_hour_when_counts_are_read_then_total_and_hourly_series_match(collector, lambda_context):
+def test_given_events_this_hour_when_counts_are_read_then_total_and_hourly_series_match(collector, aws, lambda_context):
     views = [{"event_type": "page_view", "url": f"https://x/{i % 2}", "session_id": "s"} for i in range(5)]
     call(collector, api_request("POST", "/v1/events", body={"events": views}), lambda_context)
+    aws.deliver()
     now_ms = int(time.time() * 1000)
 
     _, _, all_keys = call(

@@ -63,6 +63,11 @@ class RunningStack:
         except urllib.error.HTTPError as error:
             return Response(error.code, dict(error.headers.items()), error.read())
 
+    def drain(self) -> None:
+        """Wait until every S3 notification (fan-out and its counting) has been handled."""
+        answer = self.request("POST", "/__local/drain")
+        assert answer.status == 200, answer.body
+
     def demo_auth(self, index: int = 0) -> tuple[str, str]:
         tenant = self.info["tenants"][index]
         return tenant["tenant"], tenant["api_key"]

@@ -68,6 +68,7 @@ def test_given_a_valid_batch_when_posted_then_it_lands_in_the_raw_bucket_and_is_
     ]
 
     answer = local_stack.request("POST", "/v1/events", body={"events": events}, auth=auth)
+    local_stack.drain()  # counts come from the fan-out, once Firehose delivered (docs/counters.md)
     counts = local_stack.request(
         "GET", "/v1/counts?event_type=page_view&key=https%3A%2F%2Fexample.com%2Flocal", auth=auth
     )
@@ -91,6 +92,7 @@ def test_given_a_valid_batch_when_posted_then_it_lands_in_the_raw_bucket_and_is_
 def test_given_two_tenants_when_one_sends_then_the_other_sees_nothing(local_stack: RunningStack):
     first, second = local_stack.demo_auth(0), local_stack.demo_auth(1)
     local_stack.request("POST", "/button/click", body={"session_id": "s", "button_id": "only-first"}, auth=first)
+    local_stack.drain()
 
     mine = local_stack.request("GET", "/button/click/count?button_id=only-first", auth=first)
     theirs = local_stack.request("GET", "/button/click/count?button_id=only-first", auth=second)

@@ -16,8 +16,8 @@ def test_given_a_running_stack_when_smoke_tested_then_every_check_passes_and_it_
         "GET /v1/health answers 200",
         "POST /v1/events stores 5 events",
         "a malformed batch gets a 4xx JSON error",
-        "GET /v1/counts counts them",
         "Firehose and the fan-out landed them in the lake",
+        "GET /v1/counts counts them",
         "one compaction run succeeded",
         "the compacted table holds exactly the 5 events",
     ):

@@ -28,9 +28,12 @@ from datetime import UTC, datetime
 from typing import IO, Any, Protocol
 from urllib.parse import unquote_plus
 
+from .counters import CounterTally
+from .counting import CounterStore, CountingLimits, record_counts
+from .errors import StorageError
+from .event_types import COUNTER_FIELDS, EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
 from .identifiers import CLIENT_ID_PATTERN, is_event_type, is_tenant_id
 from .lake_paths import Partition, event_object_key, quarantine_object_key, source_id
-from .models import EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
 
 MAX_LINE_BYTES = 1024 * 1024
 QUARANTINED_EXCERPT_BYTES = 64 * 1024
@@ -61,6 +64,9 @@ class FanOutReport:
     lines_out: int = 0
     lines_quarantined: int = 0
     written: list[str] = field(default_factory=list)
+    counter_writes: int = 0
+    counted_before: bool = False  # a redelivery: its counts were applied by an earlier run
+    counter_error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,7 +76,19 @@ class FanOutReport:
             "lines_out": self.lines_out,
             "lines_quarantined": self.lines_quarantined,
             "objects_written": len(self.written),
+            "counter_writes": self.counter_writes,
+            "counted_before": self.counted_before,
+            "counter_error": self.counter_error,
         }
+
+
+@dataclass(frozen=True)
+class Counting:
+    """Where and how the fan-out counts what it places (docs/counters.md)."""
+
+    store: CounterStore
+    limits: CountingLimits = field(default_factory=CountingLimits)
+    clock: Any = None  # () -> aware datetime; defaults to now
 
 
 class TooLongLine(bytes):
@@ -119,8 +137,15 @@ HOUR_MS = 3_600_000
 PartitionKey = tuple[str, str, int]  # (event_type, tenant, hours since the epoch)
 
 
-def place(line: bytes) -> PartitionKey | str:
-    """Where a line belongs (type, tenant, hour), or the reason it cannot be placed."""
+@dataclass(frozen=True)
+class Placement:
+    partition: PartitionKey
+    received_at: int
+    counter_key: str | None  # the value of the type's counter field, if it has one
+
+
+def place(line: bytes) -> Placement | str:
+    """Where a line belongs (type, tenant, hour) and what it counts as, or the reason it cannot be placed."""
     if isinstance(line, TooLongLine):
         return f"line longer than {MAX_LINE_BYTES} bytes"
     if not line.strip():
@@ -143,7 +168,10 @@ def place(line: bytes) -> PartitionKey | str:
     event_id = record.get("event_id")
     if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
         return "event_id missing or malformed"
-    return (event_type, tenant, received_at // HOUR_MS)
+    field_name = COUNTER_FIELDS.get(event_type)
+    value = record.get(field_name) if field_name else None
+    counter_key = value if isinstance(value, str) else None
+    return Placement((event_type, tenant, received_at // HOUR_MS), received_at, counter_key)
 
 
 class _Ranges:
@@ -168,10 +196,13 @@ def _deterministic_gzip(target: IO[bytes]) -> gzip.GzipFile:
 
 
 class FanOut:
-    def __init__(self, store: ObjectStore, lake_bucket: str, spill_dir: str | None = None) -> None:
+    def __init__(
+        self, store: ObjectStore, lake_bucket: str, spill_dir: str | None = None, counting: Counting | None = None
+    ) -> None:
         self._store = store
         self._lake_bucket = lake_bucket
         self._spill_dir = spill_dir
+        self._counting = counting
 
     def process(self, bucket: str, key: str) -> FanOutReport:
         raw, etag, last_modified = self._store.open(bucket, key)
@@ -179,6 +210,7 @@ class FanOut:
         report = FanOutReport(source)
         identity = source_id(bucket, key, etag)
         partitions: dict[PartitionKey, _Ranges] = {}
+        tally = CounterTally(self._counting.limits.max_keys_per_hour if self._counting else 0)
         with (
             raw,
             tempfile.TemporaryFile(dir=self._spill_dir) as spill,
@@ -194,7 +226,10 @@ class FanOut:
                     continue
                 offset = spill.tell()
                 spill.write(line + b"\n")
-                partitions.setdefault(verdict, _Ranges()).add(offset, len(line) + 1)
+                partitions.setdefault(verdict.partition, _Ranges()).add(offset, len(line) + 1)
+                if self._counting:
+                    event_type, tenant, _ = verdict.partition
+                    tally.add(tenant, event_type, verdict.received_at, verdict.counter_key)
                 report.lines_out += 1
             quarantine.close()
             for event_type, tenant, hour in sorted(partitions):
@@ -206,7 +241,24 @@ class FanOut:
                 quarantine_file.seek(0)
                 self._store.put(self._lake_bucket, target, quarantine_file)
                 report.written.append(target)
+        if self._counting:
+            self._count(tally, identity, report)
         return report
+
+    def _count(self, tally: CounterTally, identity: str, report: FanOutReport) -> None:
+        """After the lake writes, so a retried object counts at most once (the marker) and only once stored.
+        A failure here does not fail the object: its events are safe in the lake; the caller reports it."""
+        assert self._counting is not None
+        now = self._counting.clock() if self._counting.clock else datetime.now(UTC)
+        try:
+            outcome = record_counts(
+                tally, self._counting.store, source_id=identity, now=now, limits=self._counting.limits
+            )
+        except StorageError as error:
+            report.counter_error = str(error)
+            return
+        report.counter_writes = outcome.writes
+        report.counted_before = not outcome.applied
 
     def _upload_ranges(self, spill: IO[bytes], ranges: _Ranges, target: str) -> None:
         with tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=self._spill_dir) as compressed:

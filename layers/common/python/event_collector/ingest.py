@@ -1,8 +1,8 @@
-"""Validate and enrich a batch of events, deliver it, then count it.
+"""Validate and enrich a batch of events, then deliver it.
 
-The order is the guarantee: Firehose must accept every accepted event before
-the caller is told 200, and counters are touched only after that (so a 503
-counts nothing). See docs/guarantees.md.
+The guarantee: Firehose must accept every accepted event before the caller is
+told 200 (docs/guarantees.md). Nothing is counted here: the fan-out counts
+what Firehose delivered, so a 503 counts nothing by construction.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from .counters import CounterIncrement, counter_increments
-from .errors import ClientInputError, StorageError
-from .models import EARLIEST_TIMESTAMP_MS, EVENT_MODELS, BatchResult, RejectedEvent
+from .errors import ClientInputError
+from .event_types import EARLIEST_TIMESTAMP_MS
+from .models import EVENT_MODELS, BatchResult, RejectedEvent
 from .packing import pack_lines
 
 MAX_EVENTS_PER_BATCH = 500
@@ -29,11 +29,6 @@ MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-# Seconds an update of the counters may take at worst (two attempts within the
-# DynamoDB client's timeouts); the collector keeps this much time after delivery.
-COUNTERS_SECONDS = 6.0
-
-
 def unlimited() -> float:
     return float("inf")
 
@@ -42,14 +37,9 @@ class RecordSink(Protocol):
     def put(self, records: Sequence[bytes], time_left: Callable[[], float] = ...) -> None: ...
 
 
-class CounterSink(Protocol):
-    def add(self, increments: Sequence[CounterIncrement]) -> None: ...
-
-
 @dataclass(frozen=True)
 class AcceptedEvent:
     event_type: str
-    counter_key: str
     line: bytes
 
 
@@ -57,12 +47,6 @@ class AcceptedEvent:
 class ValidatedBatch:
     accepted: list[AcceptedEvent]
     rejected: list[RejectedEvent]
-
-
-@dataclass(frozen=True)
-class IngestOutcome:
-    result: BatchResult
-    counters_updated: bool
 
 
 def _error_messages(error: ValidationError) -> list[str]:
@@ -115,7 +99,7 @@ def validate_event(
     line = _LINE_ENCODER.encode(record).encode("utf-8") + b"\n"
     if len(line) > MAX_EVENT_BYTES:
         return [f"event is {len(line)} bytes once stored; the limit is {MAX_EVENT_BYTES}"]
-    return AcceptedEvent(event_type=event.event_type, counter_key=event.counter_key(), line=line)
+    return AcceptedEvent(event_type=event.event_type, line=line)
 
 
 def validate_batch(
@@ -157,22 +141,16 @@ def validate_batch(
 
 
 class EventIngestor:
-    """Delivers a validated batch to Firehose, then updates the counters."""
+    """Delivers a validated batch to Firehose. Counting happens downstream, from what Firehose
+    delivered (the fan-out; docs/counters.md), so a request never waits on DynamoDB."""
 
-    def __init__(self, records: RecordSink, counters: CounterSink, hourly_retention_days: int) -> None:
+    def __init__(self, records: RecordSink) -> None:
         self._records = records
-        self._counters = counters
-        self._hourly_retention_days = hourly_retention_days
 
-    def ingest(
-        self,
-        batch: ValidatedBatch,
-        *,
-        tenant: str,
-        received_at: int,
-        time_left: Callable[[], float] = unlimited,
-    ) -> IngestOutcome:
-        """``time_left``: seconds the request may still spend (the Lambda's remaining time, less a margin)."""
+    def ingest(self, batch: ValidatedBatch, *, time_left: Callable[[], float] = unlimited) -> BatchResult:
+        """``time_left``: seconds the request may still spend (the Lambda's remaining time, less a margin).
+
+        Raises DeliveryError when Firehose keeps failing: the client gets a 503 and resends."""
         if not batch.accepted:
             raise ClientInputError(
                 400,
@@ -180,22 +158,5 @@ class EventIngestor:
                 "No event in the request is valid; nothing was stored",
                 details=[rejected.model_dump() for rejected in batch.rejected],
             )
-        # Raises DeliveryError when Firehose keeps failing: nothing is counted then.
-        self._records.put(pack_lines(event.line for event in batch.accepted), lambda: time_left() - COUNTERS_SECONDS)
-        increments = counter_increments(
-            ((event.event_type, event.counter_key) for event in batch.accepted),
-            tenant=tenant,
-            received_at=received_at,
-            hourly_retention_days=self._hourly_retention_days,
-        )
-        try:
-            if time_left() < COUNTERS_SECONDS:
-                raise StorageError("no time left to update the counters")
-            self._counters.add(increments)
-            counters_updated = True
-        except StorageError:
-            # The events are durable; counters are approximate by contract, so
-            # the caller reports the failure loudly instead of failing the request.
-            counters_updated = False
-        result = BatchResult(accepted=len(batch.accepted), rejected=batch.rejected)
-        return IngestOutcome(result=result, counters_updated=counters_updated)
+        self._records.put(pack_lines(event.line for event in batch.accepted), time_left)
+        return BatchResult(accepted=len(batch.accepted), rejected=batch.rejected)

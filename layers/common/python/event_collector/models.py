@@ -7,18 +7,16 @@ type does not declare is an error, so typos never pass silently.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from .event_types import EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
 from .identifiers import CLIENT_ID_PATTERN, has_control_characters
 from .json_values import is_valid_unicode, problems_in_value
 
 # The server owns these; a client that sends them gets a clear per-event error.
 SERVER_OWNED_FIELDS = ("tenant", "received_at")
-
-EARLIEST_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
-LATEST_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
 
 
 def _printable(value: str) -> str:
@@ -68,29 +66,39 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PageViewFields(_Strict):
+class _SeedBody(BaseModel):
+    """The original collector's bodies: unknown fields are ignored, as they were there."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# Data fields take any printable text, as the original collector did (empty included); only values
+# that build storage paths or keys are restricted (tenant, event_type, event_id).
+SeedId = Annotated[PrintableText, Field(max_length=1024)]
+SeedText = Annotated[PrintableText, Field(max_length=8192)]
+
+
+class PageViewFields(_SeedBody):
     """The seed-compatible body of ``POST /web/page_view``."""
 
-    url: Url
-    session_id: ClientId
-    referral_url: Url | None = None
-    ipaddress: Annotated[PrintableText, Field(max_length=45)] | None = None
-    useragent: Annotated[PrintableText, Field(max_length=1024)] | None = None
+    url: SeedText
+    session_id: SeedId
+    referral_url: SeedText | None = None
+    ipaddress: Annotated[PrintableText, Field(max_length=256)] | None = None
+    useragent: SeedText | None = None
 
 
-class ButtonClickFields(_Strict):
+class ButtonClickFields(_SeedBody):
     """The seed-compatible body of ``POST /button/click``."""
 
-    session_id: ClientId
-    button_id: ClientId
+    session_id: SeedId
+    button_id: SeedId
 
 
 class EventBase(_Strict):
     event_type: str
     event_id: ClientId | None = Field(default=None, description="Idempotency key; generated when absent")
     timestamp: Timestamp | None = Field(default=None, description="Client time of the event")
-
-    counter_field: ClassVar[str]
 
     @model_validator(mode="before")
     @classmethod
@@ -101,22 +109,19 @@ class EventBase(_Strict):
                     raise ValueError(f"'{name}' is set by the server and must not be sent")
         return data
 
-    def counter_key(self) -> str:
-        return str(getattr(self, self.counter_field))
-
     def payload(self) -> dict[str, Any]:
         """The type's own fields, as stored (absent optionals left out)."""
         return self.model_dump(exclude={"event_type", "event_id", "timestamp"}, exclude_none=True)
 
 
 class PageView(EventBase, PageViewFields):
+    model_config = ConfigDict(extra="forbid", frozen=True)
     event_type: Literal["page_view"]
-    counter_field: ClassVar[str] = "url"
 
 
 class ButtonClick(EventBase, ButtonClickFields):
+    model_config = ConfigDict(extra="forbid", frozen=True)
     event_type: Literal["button_click"]
-    counter_field: ClassVar[str] = "button_id"
 
 
 class Track(EventBase):
@@ -125,7 +130,6 @@ class Track(EventBase):
     event_type: Literal["track"]
     name: Annotated[PrintableText, Field(min_length=1, max_length=128)]
     properties: Annotated[dict[str, Any], AfterValidator(_properties_are_lake_safe)] = Field(default_factory=dict)
-    counter_field: ClassVar[str] = "name"
 
 
 EVENT_MODELS: dict[str, type[EventBase]] = {
@@ -173,8 +177,12 @@ class HourlyCount(BaseModel):
 class CountsResult(BaseModel):
     event_type: str
     key: str | None
-    total: int
+    total: int = Field(description="Running total of the key (or of the whole type), kept while it is in use")
     hourly: list[HourlyCount]
+    overflow: int | None = Field(
+        default=None,
+        description="Without 'key': events of keys over the per-hour cardinality limit, counted together",
+    )
 
 
 class Health(BaseModel):

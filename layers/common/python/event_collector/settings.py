@@ -24,6 +24,8 @@ class Settings(BaseModel):
     compact_max_concurrency: int = Field(default=4, ge=1, le=40)
     # How long hourly counter buckets live before DynamoDB TTL removes them.
     hourly_counter_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Distinct counter keys per tenant, event type and hour; later new keys count as overflow.
+    counter_keys_per_hour: int = Field(default=1000, ge=1, le=100_000)
 
 
 _ENVIRONMENT_NAMES = {
@@ -38,6 +40,7 @@ _ENVIRONMENT_NAMES = {
     "max_partitions_per_run": "MAX_PARTITIONS_PER_RUN",
     "compact_max_concurrency": "COMPACT_MAX_CONCURRENCY",
     "hourly_counter_retention_days": "HOURLY_COUNTER_RETENTION_DAYS",
+    "counter_keys_per_hour": "COUNTER_KEYS_PER_HOUR",
 }
 
 

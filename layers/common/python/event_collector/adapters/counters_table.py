@@ -1,4 +1,4 @@
-"""DynamoDB adapter for the counters table: atomic ADDs and reads."""
+"""DynamoDB adapter for the counters table: the fan-out's atomic ADDs, key admission, and the API's reads."""
 
 from __future__ import annotations
 
@@ -6,20 +6,95 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..counters import HOUR_PREFIX, TOTAL_SORT_KEY, CounterIncrement
+from ..counters import HOUR_PREFIX, TOTAL_SORT_KEY, CounterIncrement, HourGroup, counter_pk, registry_pk
 from ..errors import StorageError
 from .aws_errors import AWS_ERRORS, error_code
 
-# UpdateItem calls of one request run side by side; boto3 clients are thread-safe.
+# UpdateItem calls run side by side; boto3 clients are thread-safe.
 MAX_PARALLEL_UPDATES = 8
+BATCH_GET = 100  # BatchGetItem takes at most 100 keys
+ADMIT_ATTEMPTS = 5
+APPLIED_PREFIX = "applied#"
 
 
 class CountersTable:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table_name = table_name
-        # Created on first use and kept for the container's life: no thread start-up per request.
+        # Created on first use and kept for the container's life: no thread start-up per object.
         self._pool: ThreadPoolExecutor | None = None
+
+    # -- writes (the fan-out) -------------------------------------------------------------
+    def first_application(self, source_id: str, expires_at: int) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table_name,
+                Item={
+                    "pk": {"S": APPLIED_PREFIX + source_id},
+                    "sk": {"S": "object"},
+                    "expires_at": {"N": str(expires_at)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except AWS_ERRORS as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(f"marking counts applied failed: {error_code(error)}") from error
+        return True
+
+    def known_keys(self, group: HourGroup, encoded: Sequence[str]) -> set[str]:
+        sort_key = HOUR_PREFIX + group.label
+        prefix = counter_pk(group.tenant, group.event_type, "")
+        found: set[str] = set()
+        for start in range(0, len(encoded), BATCH_GET):
+            keys = [{"pk": {"S": prefix + key}, "sk": {"S": sort_key}} for key in encoded[start : start + BATCH_GET]]
+            request: dict[str, Any] = {self._table_name: {"Keys": keys, "ProjectionExpression": "pk"}}
+            for _ in range(ADMIT_ATTEMPTS):
+                try:
+                    response = self._client.batch_get_item(RequestItems=request)
+                except AWS_ERRORS as error:
+                    raise StorageError(f"reading counters failed: {error_code(error)}") from error
+                found |= {
+                    item["pk"]["S"].removeprefix(prefix) for item in response["Responses"].get(self._table_name, [])
+                }
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise StorageError("reading counters failed: keys left unprocessed")
+        return found
+
+    def admit(self, group: HourGroup, wanted: int, limit: int, expires_at: int) -> int:
+        key = {"pk": {"S": registry_pk(group.tenant, group.event_type)}, "sk": {"S": HOUR_PREFIX + group.label}}
+        ask = min(wanted, limit)
+        for _ in range(ADMIT_ATTEMPTS):
+            if ask <= 0:
+                return 0
+            try:
+                self._client.update_item(
+                    TableName=self._table_name,
+                    Key=key,
+                    UpdateExpression="ADD admitted :n SET expires_at = :exp",
+                    ConditionExpression="attribute_not_exists(admitted) OR admitted <= :room",
+                    ExpressionAttributeValues={
+                        ":n": {"N": str(ask)},
+                        ":room": {"N": str(limit - ask)},
+                        ":exp": {"N": str(expires_at)},
+                    },
+                )
+                return ask
+            except AWS_ERRORS as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise StorageError(f"admitting counter keys failed: {error_code(error)}") from error
+            ask = min(wanted, limit - self._admitted(key))
+        return 0
+
+    def _admitted(self, key: dict[str, Any]) -> int:
+        try:
+            item = self._client.get_item(TableName=self._table_name, Key=key, ConsistentRead=True).get("Item")
+        except AWS_ERRORS as error:
+            raise StorageError(f"reading admitted keys failed: {error_code(error)}") from error
+        return int(item["admitted"]["N"]) if item and "admitted" in item else 0
 
     def add(self, increments: Sequence[CounterIncrement]) -> None:
         """One ``UpdateItem ADD`` per increment; raises StorageError if any failed."""
@@ -34,25 +109,22 @@ class CountersTable:
             raise StorageError(f"{len(problems)} of {len(increments)} counter updates failed: {problems[0]}")
 
     def _add_one(self, increment: CounterIncrement) -> str | None:
-        update = "ADD #count :amount"
-        names = {"#count": "count"}
-        values: dict[str, Any] = {":amount": {"N": str(increment.amount)}}
-        if increment.expires_at is not None:
-            update += " SET #expires = :expires"
-            names["#expires"] = "expires_at"
-            values[":expires"] = {"N": str(increment.expires_at)}
         try:
             self._client.update_item(
                 TableName=self._table_name,
                 Key={"pk": {"S": increment.pk}, "sk": {"S": increment.sk}},
-                UpdateExpression=update,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                UpdateExpression="ADD #count :amount SET #expires = :expires",
+                ExpressionAttributeNames={"#count": "count", "#expires": "expires_at"},
+                ExpressionAttributeValues={
+                    ":amount": {"N": str(increment.amount)},
+                    ":expires": {"N": str(increment.expires_at)},
+                },
             )
         except AWS_ERRORS as error:
             return error_code(error)
         return None
 
+    # -- reads (the API) --------------------------------------------------------------------
     def total(self, pk: str) -> int:
         try:
             item = self._client.get_item(
