@@ -38,7 +38,7 @@ venv: $(STAMP)
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/common/python/event_collector functions local tools bench tests
+	$(BIN)/mypy layers/common/python/event_collector cli/event_collector_cli functions local tools bench tests
 
 format: venv
 	$(BIN)/ruff check --fix .
@@ -48,7 +48,7 @@ cfn-lint: venv
 	$(BIN)/cfn-lint template.yaml
 
 statelint: venv
-	$(BIN)/python -m local.statemachines --lint
+	$(BIN)/python -m tools.statemachines --lint
 
 test: lint cfn-lint statelint
 	$(BIN)/python -m pytest
@@ -73,7 +73,7 @@ load: venv
 	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 openapi: venv
-	$(BIN)/python -m local.openapi > docs/openapi.json
+	$(BIN)/python -m tools.openapi > docs/openapi.json
 
 $(SAM_VENV)/bin/sam:
 	$(PYTHON) -m venv $(SAM_VENV)
@@ -86,7 +86,7 @@ parity: venv build
 	PARITY_PYTHON="$(PY313_PREFIX)/bin/python3.13" $(BIN)/python -m tools.parity
 
 smoke: venv
-	$(BIN)/python -m tools.smoke $(if $(STACK),--stack-name $(STACK),--local) $(if $(REGION),--region $(REGION)) \
+	$(BIN)/python -m event_collector_cli.smoke $(if $(STACK),--stack-name $(STACK),--local) $(if $(REGION),--region $(REGION)) \
 		$(if $(API_URL),--api-url $(API_URL)) $(if $(API_KEY),--api-key $(API_KEY)) $(SMOKE_ARGS)
 
 clean:

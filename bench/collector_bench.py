@@ -26,9 +26,9 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-from event_collector.models import EVENT_MODELS  # noqa: E402
-from local.apigateway_events import proxy_event  # noqa: E402
+from event_collector.ingest.models import EVENT_MODELS  # noqa: E402
 from local.functions import load_function  # noqa: E402
+from local.gateway.events import proxy_event  # noqa: E402
 
 BATCH_SIZE = 500
 ROUNDS = 30

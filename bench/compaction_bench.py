@@ -1,170 +1,298 @@
-"""Compaction of one day partition of 1,000 small GZIP JSON files (moto S3, in-process).
+"""Compaction at scale: time and peak memory against partition size, rows read over a day, Plan's time.
 
-Compared, in the same run and on the same files, with the floor: read every
-file with pyarrow and write one Parquet file. Each side runs in its own
-process so peak RSS is its own. Prints rows/s, MB/s, peak memory, and the
-file-count and byte-size reduction. Run: ``make bench``.
+1. **Engine against the floor.** For each size (100k, 1M, 3M ``track`` events
+   with eight properties, about 1 in 20 a client resend of an earlier event,
+   spread over the 24 hours of a day in lake objects of 5,000 lines, as the
+   fan-out writes them), two fresh processes on the same files in a local
+   directory (not moto: an emulator's memory would be measured too):
+   - *floor*: pyarrow reads every object, keeps the first copy of each
+     event id, writes one Parquet file;
+   - *compact*: the deployed ``compact_tenant`` (lease, queue, spill buckets,
+     ledger, one Parquet file per type and day).
+   Printed: seconds, time ÷ floor, peak RSS of each process.
+2. **Rows read over a day of hourly runs**: a day with data every hour,
+   compacted after each hour; rows read by compaction ÷ rows that landed
+   (the previous design re-read the whole day every run: sum(h)/24 = 12.5x).
+3. **Plan's time** with 10k and 100k lake objects already compacted and 200
+   pending, against the queue in (moto) DynamoDB.
+
+Run: ``make bench`` or ``.venv/bin/python bench/compaction_bench.py [--sizes 100000,1000000]``.
+Generated data is kept under ``$TMPDIR/event-collector-bench`` for the next run.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import io
 import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
 os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-FILES = 1000
-LINES_PER_FILE = 100
-DUPLICATE_EVERY = 20  # one line in 20 repeats an earlier event_id (a client retry)
-LAKE = "bench-lake"
-PREFIX = "events/page_view/tenant=acme/year=2026/month=11/day=20/"
-DAY_MS = int(datetime(2026, 11, 20, tzinfo=UTC).timestamp() * 1000)
+from bench.directory_store import DirectoryStore  # noqa: E402
+from event_collector.compaction.compact import Compaction, compact_tenant  # noqa: E402
+from event_collector.compaction.contracts import CompactRequest  # noqa: E402
+from event_collector.ingest.validation import validate_batch  # noqa: E402
+from event_collector.lake.layout import HourPartition, event_object_key, events_prefix, run_item_key  # noqa: E402
+from event_collector.lake.queue import PendingObject  # noqa: E402
+from tests.fakes.catalog import MemoryCatalog  # noqa: E402
+from tests.fakes.compaction_state import MemoryCompactionState  # noqa: E402
+
+DATA_ROOT = Path(tempfile.gettempdir()) / "event-collector-bench"
+SIZES = (100_000, 1_000_000, 3_000_000)
+LINES_PER_OBJECT = 5_000
+RESEND_EVERY = 20
+TENANT = "acme"
+LAKE = "lake"
+DAY = datetime(2026, 11, 20, tzinfo=UTC)
+DAY_MS = int(DAY.timestamp() * 1000)
+HOUR_MS = 3_600_000
+CUTOFF = DAY + timedelta(days=2)
+NAMES = [f"Event {i}" for i in range(40)]
 
 
-def seed(s3) -> int:
-    rng = random.Random(11)
-    s3.create_bucket(Bucket=LAKE)
-    total = 0
-    for index in range(FILES):
-        hour = index * 24 // FILES
+def track_event(rng: random.Random, number: int) -> dict[str, Any]:
+    return {
+        "event_type": "track",
+        "event_id": f"e-{number}",
+        "name": rng.choice(NAMES),
+        "properties": {
+            "plan": rng.choice(["free", "pro", "team"]),
+            "seats": rng.randrange(1, 500),
+            "price": round(rng.random() * 100, 2),
+            "trial": rng.random() < 0.3,
+            "country": rng.choice(["DE", "FR", "US", "JP", "BR"]),
+            "campaign": f"c-{rng.randrange(1000)}",
+            "tags": [f"t{rng.randrange(20)}" for _ in range(rng.randrange(4))],
+            "referrer": {"host": f"site{rng.randrange(100)}.example", "path": f"/p/{rng.randrange(10**4)}"},
+        },
+    }
+
+
+def generate(rows: int, root: Path) -> list[PendingObject]:
+    """Lake objects of one tenant's day, written as the fan-out writes them; returns the queue's items."""
+    rng = random.Random(rows)
+    objects: list[PendingObject] = []
+    store = DirectoryStore(root)
+    per_hour = max(1, rows // 24)
+    number = 0
+    for index in range((rows + LINES_PER_OBJECT - 1) // LINES_PER_OBJECT):
+        count = min(LINES_PER_OBJECT, rows - index * LINES_PER_OBJECT)
+        start = index * LINES_PER_OBJECT
+        hour = min(23, start // per_hour)
+        events = []
+        for _ in range(count):
+            resend = number % RESEND_EVERY == 0 and number > 1000
+            event = track_event(rng, number - 997 if resend else number)  # a resend: an earlier id, later
+            events.append(event)
+            number += 1
+        received_at = DAY_MS + hour * HOUR_MS + index
         lines = []
-        for line in range(LINES_PER_FILE):
-            number = index * LINES_PER_FILE + line
-            event_id = f"e-{number - 7 if number % DUPLICATE_EVERY == 0 and number else number}"
-            lines.append(
-                json.dumps(
-                    {
-                        "event_id": event_id,
-                        "event_type": "page_view",
-                        "tenant": "acme",
-                        "received_at": DAY_MS + hour * 3_600_000 + line,
-                        "timestamp": DAY_MS + hour * 3_600_000,
-                        "url": f"https://example.com/p/{rng.randrange(300)}",
-                        "session_id": f"s-{rng.randrange(10**5)}",
-                        "useragent": "Mozilla/5.0 (X11; Linux x86_64)",
-                    },
-                    separators=(",", ":"),
-                )
-            )
-        body = gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=6)
-        s3.put_object(Bucket=LAKE, Key=f"{PREFIX}hour={hour:02d}/{index:04d}.json.gz", Body=body)
-        total += len(body)
-    return total
+        for first in range(0, count, 500):  # the API's batches
+            batch = validate_batch(events[first : first + 500], tenant=TENANT, received_at=received_at)
+            assert not batch.rejected
+            lines += [accepted.line for accepted in batch.accepted]
+        body = gzip.compress(b"".join(lines), compresslevel=6)
+        key = event_object_key(HourPartition.of("track", TENANT, received_at), f"{index:032x}")
+        etag = store.put(LAKE, key, io.BytesIO(body))
+        objects.append(PendingObject(key, etag, len(body), int((DAY_MS + (hour + 1) * HOUR_MS) / 1000)))
+    return objects
 
 
-def run_compaction(s3) -> dict:
-    import boto3
-
-    from event_collector.adapters.glue_catalog import GlueCatalog
-    from event_collector.adapters.s3_objects import S3ObjectStore
-    from event_collector.compaction.compact import compact_partition
-    from event_collector.compaction.partitions import DayPartition
-
-    boto3.client("glue").create_database(DatabaseInput={"Name": "bench"})
-
-    class NoState:
-        def record(self, *_: object) -> None:
-            return None
-
-    result = compact_partition(
-        DayPartition("page_view", "acme", "2026", "11", "20"),
-        datetime(2026, 11, 22, tzinfo=UTC),
-        lake_bucket=LAKE,
-        store=S3ObjectStore(s3),
-        catalog=GlueCatalog(boto3.client("glue"), "bench"),
-        state=NoState(),
-        now=datetime.now(UTC),
-    )
-    return {"rows_out": result["rows_out"], "files_out": result["files_out"], "bytes_out": result["bytes_out"]}
+def dataset(rows: int) -> tuple[Path, list[PendingObject]]:
+    root = DATA_ROOT / f"track-{rows}"
+    manifest = root / "manifest.json"
+    if not manifest.exists():
+        print(f"  generating {rows:,} events ...", flush=True)
+        objects = generate(rows, root)
+        manifest.write_text(json.dumps([o.__dict__ for o in objects]))
+    return root, [PendingObject(**item) for item in json.loads(manifest.read_text())]
 
 
-def run_floor(s3) -> dict:
+# -- the two sides, each in a fresh process -------------------------------------------------------
+
+
+def run_floor(root: Path, objects: list[PendingObject], scratch: Path) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.json as pj
     import pyarrow.parquet as pq
 
     tables = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=LAKE, Prefix=PREFIX):
-        for item in page["Contents"]:
-            raw = gzip.decompress(s3.get_object(Bucket=LAKE, Key=item["Key"])["Body"].read())
-            tables.append(pj.read_json(io.BytesIO(raw)))
-    table = pa.concat_tables(tables)
-    out = io.BytesIO()
-    pq.write_table(table, out, compression="snappy")
-    s3.put_object(Bucket=LAKE, Key="floor/one.parquet", Body=out.getvalue())
-    return {"rows_out": table.num_rows, "files_out": 1, "bytes_out": out.tell()}
+    for item in objects:
+        with gzip.open(root / LAKE / item.key, "rb") as handle:
+            tables.append(pj.read_json(handle))
+    table = pa.concat_tables(tables, promote_options="default")
+    table = table.append_column("_i", pa.array(range(table.num_rows), pa.int64()))
+    first = table.group_by("event_id").aggregate([("_i", "min")])
+    kept = table.take(first["_i_min"]).drop_columns(["_i"])
+    pq.write_table(kept, scratch / "floor.parquet", compression="snappy")
+    return {"rows_in": table.num_rows, "rows_out": kept.num_rows}
 
 
-def child(mode: str) -> None:
+def run_compact(root: Path, objects: list[PendingObject], scratch: Path) -> dict[str, Any]:
+    state = MemoryCompactionState()
+    state.enqueue(TENANT, objects)
+    compaction = Compaction(
+        lake_bucket=LAKE,
+        store=DirectoryStore(root),
+        state=state,
+        catalog=MemoryCatalog(),
+        work_dir=str(scratch),
+    )
+    request = CompactRequest(item_key=run_item_key("bench", TENANT), run_id="bench", cutoff=CUTOFF)
+    result = compact_tenant(request, compaction, now=CUTOFF)
+    # The next run of the benchmark starts from the same lake: drop this run's outputs.
+    for prefix in ("compacted", "ledger"):
+        shutil.rmtree(root / LAKE / prefix, ignore_errors=True)
+    return {
+        "rows_in": result.rows_in,
+        "rows_out": result.rows_out,
+        "files_out": result.files_out,
+        "bytes_in": result.bytes_in,
+        "bytes_out": result.bytes_out,
+    }
+
+
+def child(mode: str, rows: int) -> None:
+    root, objects = dataset(rows)
+    with tempfile.TemporaryDirectory() as scratch:
+        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        start = time.perf_counter()
+        outcome = (run_floor if mode == "floor" else run_compact)(root, objects, Path(scratch))
+        seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({**outcome, "seconds": seconds, "rss_peak": peak, "rss_at_start": baseline}))
+
+
+def measure(mode: str, rows: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--rows", str(rows)], capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def engine_curve(sizes: list[int]) -> None:
+    print("1. Compact against the floor (fresh process each; peak RSS includes the interpreter and pyarrow)")
+    print(f"{'rows':>10} {'floor s':>8} {'compact s':>9} {'ratio':>6} {'floor peak':>11} {'compact peak':>13}")
+    for rows in sizes:
+        dataset(rows)  # generated once, outside the measured processes
+        floor, compact = measure("floor", rows), measure("compact", rows)
+        assert compact["rows_out"] == floor["rows_out"], (compact, floor)
+        print(
+            f"{rows:>10,} {floor['seconds']:>8.1f} {compact['seconds']:>9.1f} "
+            f"{compact['seconds'] / floor['seconds']:>5.2f}x "
+            f"{floor['rss_peak'] / 2**20:>8.0f} MB {compact['rss_peak'] / 2**20:>10.0f} MB"
+            f"   {compact['bytes_in'] / 2**20:.0f} MB GZIP -> {compact['bytes_out'] / 2**20:.0f} MB Parquet,"
+            f" {rows - compact['rows_out']:,} resends removed"
+        )
+
+
+def rows_read_over_a_day(rows_per_hour: int = 1_000) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        store = DirectoryStore(root)
+        state = MemoryCompactionState()
+        compaction = Compaction(lake_bucket=LAKE, store=store, state=state, catalog=MemoryCatalog())
+        rng = random.Random(5)
+        landed = read = 0
+        for hour in range(24):
+            for part in range(2):
+                received_at = DAY_MS + hour * HOUR_MS + part
+                events = [track_event(rng, hour * rows_per_hour + part * 500 + i) for i in range(rows_per_hour // 2)]
+                batch = validate_batch(events, tenant=TENANT, received_at=received_at, request_id=f"h{hour}p{part}")
+                body = gzip.compress(b"".join(accepted.line for accepted in batch.accepted))
+                key = event_object_key(HourPartition.of("track", TENANT, received_at), f"{hour:02d}{part:030x}")
+                etag = store.put(LAKE, key, io.BytesIO(body))
+                hour_end = (DAY_MS + (hour + 1) * HOUR_MS) // 1000
+                state.enqueue(TENANT, [PendingObject(key, etag, len(body), hour_end)])
+                landed += len(batch.accepted)
+            cutoff = DAY + timedelta(hours=hour + 1)
+            request = CompactRequest(item_key=run_item_key(f"h{hour}", TENANT), run_id=f"h{hour}", cutoff=cutoff)
+            read += compact_tenant(request, compaction, now=cutoff).rows_in
+    previous = sum(h * rows_per_hour for h in range(1, 25)) / (24 * rows_per_hour)
+    print(
+        f"2. Rows read over a day of 24 hourly runs: {read:,} read for {landed:,} landed = {read / landed:.2f}x "
+        f"(the previous design re-read the day every run: {previous:.1f}x)"
+    )
+
+
+def plan_time(lake_sizes: tuple[int, ...] = (10_000, 100_000), pending: int = 200) -> None:
     import boto3
     from moto import mock_aws
 
-    with mock_aws():
-        s3 = boto3.client("s3")
-        bytes_in = seed(s3)
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        start = time.perf_counter()
-        outcome = run_compaction(s3) if mode == "compact" else run_floor(s3)
-        seconds = time.perf_counter() - start
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    from event_collector.aws.compaction_state import CompactionStateTable
+    from event_collector.compaction.contracts import PlanRequest
+    from event_collector.compaction.plan import plan
+
+    timings = []
+    for size in lake_sizes:
+        with mock_aws():
+            dynamodb = boto3.client("dynamodb")
+            dynamodb.create_table(
+                TableName="state",
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            )
+            queue = CompactionStateTable(dynamodb, "state")
+            hour_end = (DAY_MS + HOUR_MS) // 1000
+
+            def objects(count: int, label: str, hour_end: int = hour_end) -> list[PendingObject]:
+                return [
+                    PendingObject(f"{events_prefix('track', 'tt')}{label}-{i}", "e", 1000, hour_end)
+                    for i in range(count)
+                ]
+
+            for tenant in range(10):  # the lake's history: written, queued, compacted
+                compacted = objects(size // 10, f"{tenant}")
+                queue.enqueue(f"t{tenant}", compacted)
+                queue.done(f"t{tenant}", [o.key for o in compacted])
+            for tenant in range(10):
+                queue.enqueue(f"t{tenant}", objects(pending // 10, f"new-{tenant}"))
+            request = PlanRequest(run_id="bench")
+            start = time.perf_counter()
+            outcome, items = plan(
+                request, queue, now=CUTOFF, grace=timedelta(minutes=20), lake_bucket=LAKE, max_concurrency=10
+            )
+            timings.append(time.perf_counter() - start)
+            assert outcome.objects == pending
+            assert len(items) == 10
     print(
-        json.dumps(
-            {
-                **outcome,
-                "seconds": seconds,
-                "bytes_in": bytes_in,
-                "rss_growth": rss_after - rss_before,
-                "rss_peak": rss_after,
-            }
-        )
+        f"3. Plan with {pending} pending objects: {lake_sizes[0]:,} lake objects {timings[0] * 1000:.0f} ms, "
+        f"{lake_sizes[1]:,} lake objects {timings[1] * 1000:.0f} ms ({timings[1] / timings[0]:.2f}x for 10x the lake)"
     )
-
-
-def measure(mode: str) -> dict:
-    done = subprocess.run([sys.executable, __file__, mode], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    rows_in = FILES * LINES_PER_FILE
-    floor, compact = measure("floor"), measure("compact")
-    mb_in = compact["bytes_in"] / 1024 / 1024
-    print(
-        f"partition: {FILES} GZIP JSON files, {rows_in} rows (about 1 in {DUPLICATE_EVERY} a duplicate), {mb_in:.1f} MB"
-    )
-    for name, run in (
-        ("floor (pyarrow read + one Parquet)", floor),
-        ("compaction (pyarrow + exact parse + dedup)", compact),
-    ):
-        print(
-            f"{name:<36} {rows_in / run['seconds']:10,.0f} rows/s {mb_in / run['seconds']:6.2f} MB/s "
-            f"{run['seconds']:6.2f} s  peak RSS {run['rss_peak'] / 2**20:5.0f} MB (+{run['rss_growth'] / 2**20:.0f} MB)"
-        )
-    print(
-        f"ratio compaction/floor time: {compact['seconds'] / floor['seconds']:.2f}x; "
-        f"memory growth ratio: {compact['rss_growth'] / max(1, floor['rss_growth']):.2f}x"
-    )
-    print(
-        f"files: {FILES} -> {compact['files_out']} ({FILES / compact['files_out']:.0f}x fewer); "
-        f"bytes: {compact['bytes_in']:,} -> {compact['bytes_out']:,} ({compact['bytes_in'] / compact['bytes_out']:.1f}x smaller); "
-        f"rows {rows_in} -> {compact['rows_out']}"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
+    parser.add_argument("--child", choices=("floor", "compact"))
+    parser.add_argument("--rows", type=int)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.rows)
+        return
+    engine_curve([int(size) for size in args.sizes.split(",")])
+    rows_read_over_a_day()
+    plan_time()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 2 and sys.argv[1] in ("compact", "floor"):
-        child(sys.argv[1])
-    else:
-        main()
+    main()

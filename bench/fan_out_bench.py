@@ -24,33 +24,18 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
 
-from event_collector.fan_out import FanOut, iter_lines, open_maybe_gzip  # noqa: E402
+from bench.directory_store import DirectoryStore  # noqa: E402
+from event_collector.lake.fan_out import FanOut, iter_lines, open_maybe_gzip  # noqa: E402
 
 MB = 1024 * 1024
 THROUGHPUT_MB = 50
 MEMORY_MB = 100
 HOUR_MS = 1_780_000_000_000
-
-
-class DiskStore:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def open(self, bucket: str, key: str) -> tuple[IO[bytes], str, datetime]:
-        return open(self.root / bucket / key, "rb"), "etag", datetime.now(UTC)
-
-    def put(self, bucket: str, key: str, body: IO[bytes]) -> None:
-        target = self.root / bucket / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "wb") as out:
-            shutil.copyfileobj(body, out)
 
 
 def make_input(path: Path, decompressed_mb: int) -> int:
@@ -102,7 +87,7 @@ def floor_seconds(path: Path, spill: Path) -> float:
 
 
 def fan_out_seconds(root: Path) -> float:
-    fan_out = FanOut(DiskStore(root), "lake", spill_dir=str(root))
+    fan_out = FanOut(DirectoryStore(root), "lake", spill_dir=str(root))
     start = time.perf_counter()
     report = fan_out.process("raw", "input.json.gz")
     elapsed = time.perf_counter() - start
@@ -113,7 +98,7 @@ def fan_out_seconds(root: Path) -> float:
 
 def measure_memory(root: Path) -> None:
     """Child process: print peak tracemalloc bytes and RSS growth for one fan-out."""
-    fan_out = FanOut(DiskStore(root), "lake", spill_dir=str(root))
+    fan_out = FanOut(DirectoryStore(root), "lake", spill_dir=str(root))
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     tracemalloc.start()
     fan_out.process("raw", "input.json.gz")

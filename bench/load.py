@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
 
-from local.harness import compacted_rows, spawn_stack, stop_child  # noqa: E402
+from event_collector.lake.layout import compacted_type_prefix  # noqa: E402
+from tools.harness import compacted_rows, spawn_stack, stop_child  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost"}
 
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         acknowledged = [row for client in clients for row in client.acknowledged]
         drained = post(info, "/__local/drain")
         compaction = post(info, "/__local/compact")
-        rows = [row for row in compacted_rows(info, "compacted/track/") if row[1].startswith("load-")]
+        rows = [row for row in compacted_rows(info, compacted_type_prefix("track")) if row[1].startswith("load-")]
     finally:
         if child:
             stop_child(child.process)

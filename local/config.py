@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .template import ROOT
+from tools.template import ROOT
 
 DEFAULT_API_PORT = 3000
 DEFAULT_AWS_PORT = 3001

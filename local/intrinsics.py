@@ -1,4 +1,5 @@
-"""Resolve CloudFormation intrinsics (Ref, GetAtt, Sub, Join) against the local stack."""
+"""Resolve CloudFormation intrinsics (Ref, GetAtt, Sub, Join, Select, Split, If, conditions) against the local
+stack: each resource's physical name and ARN, each parameter's value. Works on the SAM-transformed template."""
 
 from __future__ import annotations
 
@@ -15,9 +16,14 @@ _EXPLICIT_NAME = {
     "AWS::DynamoDB::Table": ("TableName",),
     "AWS::SQS::Queue": ("QueueName",),
     "AWS::Glue::Database": ("DatabaseInput", "Name"),
-    "AWS::Serverless::Function": ("FunctionName",),
-    "AWS::Serverless::StateMachine": ("Name",),
+    "AWS::Lambda::Function": ("FunctionName",),
+    "AWS::StepFunctions::StateMachine": ("StateMachineName",),
+    "AWS::Athena::WorkGroup": ("Name",),
 }
+
+
+# Resource types whose Ref is their ARN, not their name.
+_REF_IS_ARN = {"AWS::StepFunctions::StateMachine", "AWS::SNS::Topic"}
 
 
 class UnsupportedIntrinsic(ValueError):
@@ -91,12 +97,13 @@ class Resolver:
             "AWS::S3::Bucket": "arn:aws:s3:::",
             "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/",
             "AWS::KinesisFirehose::DeliveryStream": f"arn:aws:firehose:{self.region}:{ACCOUNT_ID}:deliverystream/",
-            "AWS::Serverless::Function": f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:",
-            "AWS::Serverless::StateMachine": f"arn:aws:states:{self.region}:{ACCOUNT_ID}:stateMachine:",
+            "AWS::Lambda::Function": f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:",
+            "AWS::StepFunctions::StateMachine": f"arn:aws:states:{self.region}:{ACCOUNT_ID}:stateMachine:",
             "AWS::SQS::Queue": f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:",
             "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT_ID}:role/",
             "AWS::Logs::LogGroup": f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:",
             "AWS::Glue::Database": f"arn:aws:glue:{self.region}:{ACCOUNT_ID}:database/",
+            "AWS::SNS::Topic": f"arn:aws:sns:{self.region}:{ACCOUNT_ID}:",
         }.get(self.resource_type(logical_id))
         if prefix is None:
             raise UnsupportedIntrinsic(f"no ARN for {logical_id} ({self.resource_type(logical_id)})")
@@ -118,6 +125,8 @@ class Resolver:
         if name in self.template["Resources"]:
             if self.resource_type(name) == "AWS::SQS::Queue":
                 return self.queue_url(name)
+            if self.resource_type(name) in _REF_IS_ARN:
+                return self.arn(name)
             return self.physical_name(name)
         raise UnsupportedIntrinsic(f"unknown Ref {name}")
 

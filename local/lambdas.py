@@ -1,16 +1,17 @@
 """The template's functions, run in-process: one warm "container" per function.
 
-API routes call them synchronously; S3 notifications go through an async
-queue with Lambda's retry policy and on-failure destination; Step Functions
-Lambda tasks reach them through moto's Lambda backend, which is patched here
-to dispatch to the real handlers instead of Docker.
+Built from the SAM-transformed template: each ``AWS::Lambda::Function`` (its
+handler, code path, timeout, memory and its own resolved ``Environment``) and
+each ``AWS::Lambda::EventInvokeConfig`` (retries, on-failure destination).
+API routes call them synchronously; S3 notifications go through an async queue
+with Lambda's retry policy and on-failure destination; Step Functions Lambda
+tasks reach them through moto's Lambda backend (local/moto_bridge.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import threading
 import time
@@ -20,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .functions import load_function
-from .intrinsics import Resolver
+from local.functions import load_function
+from local.intrinsics import Resolver
+from tools.sam import code_path
 
 log = logging.getLogger("local.lambdas")
 DEFAULT_ASYNC_RETRIES = 2  # Lambda's default for asynchronous invocations
@@ -60,15 +62,16 @@ class LocalFunction:
     handler_name: str
     timeout: int
     memory: int
-    max_async_retries: int
-    on_failure_queue_url: str | None
+    environment: dict[str, str]
+    max_async_retries: int = DEFAULT_ASYNC_RETRIES
+    on_failure_queue: str | None = None  # queue name
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _handler: Callable[[Any, Any], Any] | None = None
     # Set by the local stack when fault injection is on: True means "fail this invocation".
     inject_error: Callable[[str], bool] = lambda _logical_id: False
 
     def load(self) -> None:
-        self._handler = getattr(load_function(self.code_name), self.handler_name)
+        self._handler = getattr(load_function(self.code_name, self.environment), self.handler_name)
 
     def invoke(self, event: Any) -> Any:
         """One invocation at a time, like one warm Lambda container; imported on first use (a cold start)."""
@@ -82,53 +85,38 @@ class LocalFunction:
             return self._handler(event, context)
 
 
-def _merged(*values: dict[str, Any] | None) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for value in values:
-        merged.update(value or {})
-    return merged
-
-
 class LocalFunctions:
-    """Every ``AWS::Serverless::Function`` of the template, by physical name and ARN."""
+    """Every ``AWS::Lambda::Function`` of the transformed template, by physical name and ARN."""
 
     def __init__(self, resolver: Resolver) -> None:
-        self._resolver = resolver
         self.by_name: dict[str, LocalFunction] = {}
-        template = resolver.template
-        function_globals = template.get("Globals", {}).get("Function", {})
-        self.environment: dict[str, str] = {}
-        for logical_id, resource in template["Resources"].items():
-            if resource["Type"] != "AWS::Serverless::Function":
+        resources = resolver.template["Resources"]
+        for logical_id, resource in resources.items():
+            if resource["Type"] != "AWS::Lambda::Function":
                 continue
-            properties = _merged(function_globals, resource["Properties"])
-            variables = _merged(
-                function_globals.get("Environment", {}).get("Variables"),
-                resource["Properties"].get("Environment", {}).get("Variables"),
-            )
-            self.environment.update({k: str(v) for k, v in resolver.resolve(variables).items()})
-            handler_name = properties["Handler"].rsplit(".", 1)[1]
-            invoke_config = properties.get("EventInvokeConfig", {})
-            destination = invoke_config.get("DestinationConfig", {}).get("OnFailure", {})
-            queue_url = None
-            if destination.get("Type") == "SQS":
-                queue_url = resolver.queue_url(destination["Destination"]["Fn::GetAtt"][0])
+            properties = resource["Properties"]
+            variables = resolver.resolve(properties.get("Environment", {}).get("Variables", {}))
             function = LocalFunction(
                 logical_id=logical_id,
                 name=resolver.physical_name(logical_id),
                 arn=resolver.arn(logical_id),
-                code_name=properties["CodeUri"].rstrip("/").split("/")[-1],
-                handler_name=handler_name,
+                code_name=code_path(properties["Code"]).rstrip("/").rsplit("/", 1)[-1],
+                handler_name=properties["Handler"].rsplit(".", 1)[1],
                 timeout=int(resolver.resolve(properties.get("Timeout", 3))),
                 memory=int(resolver.resolve(properties.get("MemorySize", 128))),
-                max_async_retries=int(invoke_config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES)),
-                on_failure_queue_url=queue_url,
+                environment={name: str(value) for name, value in variables.items()},
             )
             self.by_name[function.name] = function
+        for resource in resources.values():
+            if resource["Type"] == "AWS::Lambda::EventInvokeConfig":
+                self._configure_async(resolver, resource["Properties"])
 
-    def export_environment(self) -> None:
-        """Handlers read their configuration at import, so set it before loading any."""
-        os.environ.update(self.environment)
+    def _configure_async(self, resolver: Resolver, properties: dict[str, Any]) -> None:
+        function = self.get(str(resolver.resolve(properties["FunctionName"])))
+        function.max_async_retries = int(properties.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES))
+        destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if destination:
+            function.on_failure_queue = str(resolver.resolve(destination)).rsplit(":", 1)[-1]
 
     def get(self, name_or_arn: str) -> LocalFunction:
         name = name_or_arn.split(":function:")[-1].split(":")[0]
@@ -194,53 +182,8 @@ class AsyncInvoker:
             "responsePayload": {"errorMessage": error},
         }
         self.failures.append(record)
-        if function.on_failure_queue_url:
-            queue_name = function.on_failure_queue_url.rsplit("/", 1)[-1]
-            url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        if function.on_failure_queue:
+            url = self._sqs.get_queue_url(QueueName=function.on_failure_queue)["QueueUrl"]
             self._sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
         else:
             log.error("async invocation of %s failed and it has no on-failure destination: %s", function.name, error)
-
-
-def route_moto_lambda_invocations(invoke: Callable[[str, Any], Any]) -> None:
-    """Make moto's Lambda backends call ``invoke(function_name, event)`` instead of Docker or a canned reply.
-
-    Covers both of moto's backends (with and without ``use_docker``), so Step
-    Functions Lambda tasks reach the real handlers. A handler's exception
-    becomes a function error, as Lambda reports it.
-    """
-    from moto.awslambda.models import LambdaFunction
-    from moto.awslambda_simple.models import LambdaSimpleBackend
-
-    def invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
-        try:
-            result = invoke(self.function_name, event if event is not None else {})
-        except Exception as exc:  # noqa: BLE001 - reported to the caller as a function error, like Lambda
-            payload = {"errorMessage": str(exc), "errorType": type(exc).__name__}
-            return json.dumps(payload), True, traceback.format_exc()
-        return json.dumps(result), False, ""
-
-    def simple_backend_invoke(
-        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-    ) -> bytes:
-        payload = self.get_function(function_name, qualifier).invoke(body, headers, response_headers)
-        return payload if isinstance(payload, bytes) else str(payload).encode()
-
-    LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
-    LambdaSimpleBackend.invoke = simple_backend_invoke  # type: ignore[method-assign]
-
-
-def patch_moto_lambda_dispatch(
-    functions: LocalFunctions, async_invoker: AsyncInvoker, duplicate: Callable[[], bool] = lambda: False
-) -> None:
-    """Route moto's Lambda invocations to the local stack's handlers; S3 notifications go async."""
-    from moto.s3 import notifications
-
-    route_moto_lambda_invocations(lambda name, event: functions.get(name).invoke(event))
-
-    def enqueue_s3_notification(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
-        async_invoker.submit(fn_arn, event_body)
-        if duplicate():  # S3 delivers at least once
-            async_invoker.submit(fn_arn, event_body)
-
-    notifications._invoke_awslambda = enqueue_s3_notification

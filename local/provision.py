@@ -1,7 +1,10 @@
-"""Create the template's resources in the emulator, from template.yaml itself.
+"""Create the stack's resources in the emulator from the SAM-transformed template.
 
-Only what the local mode can emulate is created (see docs/local-mode.md);
-everything else (IAM, alarms, log groups, the API itself) is listed as skipped.
+The transform (tools/sam.py) is what CloudFormation runs, so the resources,
+the functions' merged environments, the bucket notifications SAM generates and
+the state machine's substitutions come from it, not from a copy of its rules.
+Only what the local mode can emulate is created (docs/local-mode.md);
+everything else is listed as skipped.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .intrinsics import ACCOUNT_ID, Resolver
-from .lambdas import LocalFunctions
-from .statemachines import substitute
-from .template import ROOT
+from local.intrinsics import ACCOUNT_ID, Resolver
+from tools.sam import code_path
+from tools.statemachines import substitute
+from tools.template import ROOT
 
 log = logging.getLogger("local.provision")
-LOCAL_LAMBDA_ROLE = "local-lambda-role"
+LOCAL_ROLE = "local-lambda-role"
+LOCAL_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{LOCAL_ROLE}"
 
 
 @dataclass
@@ -99,7 +103,7 @@ def _delivery_stream(resolver: Resolver, clients: Clients, logical_id: str, prop
         DeliveryStreamType=properties.get("DeliveryStreamType", "DirectPut"),
         ExtendedS3DestinationConfiguration={
             "BucketARN": destination["BucketARN"],
-            "RoleARN": f"arn:aws:iam::{ACCOUNT_ID}:role/{LOCAL_LAMBDA_ROLE}",
+            "RoleARN": LOCAL_ROLE_ARN,
             "Prefix": static_prefix(destination.get("Prefix", "")),
             "ErrorOutputPrefix": static_prefix(destination.get("ErrorOutputPrefix", "")),
             "CompressionFormat": destination.get("CompressionFormat", "UNCOMPRESSED"),
@@ -114,98 +118,90 @@ def placeholder_zip() -> bytes:
     return buffer.getvalue()
 
 
-def _functions(resolver: Resolver, clients: Clients, functions: LocalFunctions) -> None:
-    clients.iam.create_role(
-        RoleName=LOCAL_LAMBDA_ROLE,
-        AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}',
+def _function(resolver: Resolver, clients: Clients, logical_id: str, properties: dict[str, Any]) -> None:
+    clients.lambda_.create_function(
+        FunctionName=resolver.physical_name(logical_id),
+        Runtime="python3.12",  # moto's list; the handler really runs in this process
+        Role=LOCAL_ROLE_ARN,
+        Handler=properties["Handler"],
+        Code={"ZipFile": placeholder_zip()},
+        Timeout=int(resolver.resolve(properties.get("Timeout", 3))),
+        MemorySize=int(resolver.resolve(properties.get("MemorySize", 128))),
     )
-    code = placeholder_zip()
-    for function in functions.by_name.values():
-        clients.lambda_.create_function(
-            FunctionName=function.name,
-            Runtime="python3.12",
-            Role=f"arn:aws:iam::{ACCOUNT_ID}:role/{LOCAL_LAMBDA_ROLE}",
-            Handler=f"app.{function.handler_name}",
-            Code={"ZipFile": code},
-            Timeout=function.timeout,
-            MemorySize=function.memory,
-        )
 
 
-def _s3_notifications(resolver: Resolver, clients: Clients, functions: LocalFunctions) -> None:
-    """Wire every ``Type: S3`` function event as the bucket's notification, as SAM would."""
-    per_bucket: dict[str, list[dict[str, Any]]] = {}
-    for function in functions.by_name.values():
-        resource = resolver.template["Resources"][function.logical_id]
-        for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] != "S3":
-                continue
-            properties = event["Properties"]
-            events = properties["Events"] if isinstance(properties["Events"], list) else [properties["Events"]]
-            configuration: dict[str, Any] = {"LambdaFunctionArn": function.arn, "Events": events}
-            if "Filter" in properties:
-                rules = resolver.resolve(properties["Filter"])["S3Key"]["Rules"]  # CloudFormation's shape
-                configuration["Filter"] = {"Key": {"FilterRules": rules}}
-            bucket = resolver.resolve(properties["Bucket"])
-            per_bucket.setdefault(bucket, []).append(configuration)
-    for bucket, configurations in per_bucket.items():
+def _notifications(resolver: Resolver, clients: Clients, logical_id: str, properties: dict[str, Any]) -> None:
+    """The bucket notifications SAM generated for ``Type: S3`` events (CloudFormation's shape to the API's)."""
+    configurations = []
+    for entry in resolver.resolve(properties.get("NotificationConfiguration", {}).get("LambdaConfigurations", [])):
+        configuration: dict[str, Any] = {"LambdaFunctionArn": entry["Function"], "Events": [entry["Event"]]}
+        if "Filter" in entry:
+            configuration["Filter"] = {"Key": {"FilterRules": entry["Filter"]["S3Key"]["Rules"]}}
+        configurations.append(configuration)
+    if configurations:
         clients.s3.put_bucket_notification_configuration(
-            Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": configurations}
+            Bucket=resolver.physical_name(logical_id),
+            NotificationConfiguration={"LambdaFunctionConfigurations": configurations},
         )
 
 
-def _state_machines(resolver: Resolver, clients: Clients) -> None:
-    """The real ASL definition, its ``${...}`` filled from DefinitionSubstitutions as SAM would."""
-    for logical_id, resource in resolver.template["Resources"].items():
-        if resource["Type"] != "AWS::Serverless::StateMachine":
-            continue
-        properties = resource["Properties"]
-        definition = (ROOT / properties["DefinitionUri"]).read_text(encoding="utf-8")
-        values = {
-            name: str(value) for name, value in resolver.resolve(properties.get("DefinitionSubstitutions", {})).items()
-        }
-        clients.stepfunctions.create_state_machine(
-            name=resolver.physical_name(logical_id),
-            definition=substitute(definition, values),
-            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{LOCAL_LAMBDA_ROLE}",
-            type="STANDARD",
-        )
+def _state_machine(resolver: Resolver, clients: Clients, logical_id: str, properties: dict[str, Any]) -> None:
+    """The real ASL definition, its ``${...}`` filled from DefinitionSubstitutions as CloudFormation does."""
+    definition = (ROOT / code_path(properties["DefinitionS3Location"])).read_text(encoding="utf-8")
+    values = {
+        name: str(value) for name, value in resolver.resolve(properties.get("DefinitionSubstitutions", {})).items()
+    }
+    clients.stepfunctions.create_state_machine(
+        name=resolver.physical_name(logical_id),
+        definition=substitute(definition, values),
+        roleArn=LOCAL_ROLE_ARN,
+        type="STANDARD",
+    )
 
 
 Creator = Callable[[Resolver, Clients, str, dict[str, Any]], None]
-# Creation order matters: buckets and queues before the streams and functions that use them.
-CREATORS: list[tuple[str, Creator]] = [
+# In creation order: data stores first, then what uses them.
+DATA_STORES: list[tuple[str, Creator]] = [
     ("AWS::S3::Bucket", _bucket),
     ("AWS::DynamoDB::Table", _table),
     ("AWS::SQS::Queue", _queue),
     ("AWS::Glue::Database", _glue_database),
     ("AWS::KinesisFirehose::DeliveryStream", _delivery_stream),
 ]
-HANDLED_ELSEWHERE = {
-    "AWS::Serverless::Function",
-    "AWS::Serverless::Api",
-    "AWS::Serverless::LayerVersion",
-    "AWS::Serverless::StateMachine",
+COMPUTE: list[tuple[str, Creator]] = [
+    ("AWS::Lambda::Function", _function),
+    ("AWS::S3::Bucket", _notifications),
+    ("AWS::StepFunctions::StateMachine", _state_machine),
+]
+# Read by the local mode itself (functions, async settings, the API), not created in moto.
+MODELLED = {
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Stage",
+    "AWS::ApiGateway::Deployment",
+    "AWS::Lambda::Permission",
 }
 
 
-def provision_data_resources(resolver: Resolver, clients: Clients) -> None:
-    """Buckets, tables, queues, the Glue database and the delivery stream (no functions)."""
+def _create(resolver: Resolver, clients: Clients, creators: list[tuple[str, Creator]]) -> None:
     resources = resolver.template["Resources"]
-    for resource_type, create in CREATORS:
+    for resource_type, create in creators:
         for logical_id, resource in resources.items():
             if resource["Type"] == resource_type and resolver.is_active(logical_id):
                 create(resolver, clients, logical_id, resource.get("Properties", {}))
 
 
-def provision(resolver: Resolver, clients: Clients, functions: LocalFunctions) -> list[str]:
-    """Create every emulated resource; return the logical ids that were skipped."""
+def provision_data_resources(resolver: Resolver, clients: Clients) -> None:
+    """Buckets, tables, queues, the Glue database and the delivery stream (no functions)."""
+    _create(resolver, clients, DATA_STORES)
+
+
+def provision(resolver: Resolver, clients: Clients) -> list[str]:
+    """Create every emulated resource of the transformed template; return the logical ids skipped."""
+    clients.iam.create_role(RoleName=LOCAL_ROLE, AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
+    _create(resolver, clients, DATA_STORES + COMPUTE)
+    handled = {resource_type for resource_type, _ in DATA_STORES + COMPUTE} | MODELLED
     resources = resolver.template["Resources"]
-    provision_data_resources(resolver, clients)
-    _functions(resolver, clients, functions)
-    _s3_notifications(resolver, clients, functions)
-    _state_machines(resolver, clients)
-    emulated = {resource_type for resource_type, _ in CREATORS} | HANDLED_ELSEWHERE
-    skipped = sorted(logical_id for logical_id, r in resources.items() if r["Type"] not in emulated)
+    skipped = sorted(logical_id for logical_id, r in resources.items() if r["Type"] not in handled)
     log.debug("not emulated: %s", ", ".join(skipped))
     return skipped

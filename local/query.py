@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 from collections import Counter, defaultdict
 
+from event_collector_cli.compacted import read_compacted
+
 from .compact import load_stack_info
-from .harness import read_compacted
 
 
 def main() -> int:

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .config import LocalConfig
-from .demo import demo_page
-from .faults import Faults
-from .gateway import ApiModel, LocalGateway, json_error
-from .intrinsics import Resolver
-from .lambdas import AsyncInvoker, LocalFunctions, patch_moto_lambda_dispatch
-from .provision import Clients, provision
-from .template import template
+from local import moto_bridge
+from local.config import LocalConfig
+from local.demo import demo_page
+from local.faults import Faults
+from local.gateway.app import LocalGateway, LocalGatewayApp
+from local.gateway.model import Answer, ApiModel, json_error
+from local.intrinsics import Resolver
+from local.lambdas import AsyncInvoker, LocalFunctions
+from local.provision import Clients, provision
+from tools.sam import transformed_template
 
 log = logging.getLogger("local.stack")
 DEMO_TENANTS = ("demo", "demo-two")
@@ -36,6 +38,7 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
 }
+SERVICES = ("s3", "dynamodb", "firehose", "sqs", "glue", "iam", "lambda", "stepfunctions")
 
 
 @dataclass
@@ -49,27 +52,17 @@ class LocalStack:
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
+        moto_bridge.check_version()
         self._start_emulator()
         import boto3  # after the endpoint is in the environment
 
-        clients = Clients(
-            **{
-                attribute: boto3.client(service, region_name=self.config.region)
-                for attribute, service in (
-                    ("s3", "s3"),
-                    ("dynamodb", "dynamodb"),
-                    ("firehose", "firehose"),
-                    ("sqs", "sqs"),
-                    ("glue", "glue"),
-                    ("iam", "iam"),
-                    ("lambda_", "lambda"),
-                    ("stepfunctions", "stepfunctions"),
-                )
-            }
-        )
-        self.clients = clients
-        self.resolver = Resolver(template(), self.config.stack_name, self.config.region)
+        made = {name: boto3.client(name, region_name=self.config.region) for name in SERVICES}
+        self.clients = Clients(**{("lambda_" if name == "lambda" else name): client for name, client in made.items()})
+        self.resolver = Resolver(transformed_template(), self.config.stack_name, self.config.region)
         self.functions = LocalFunctions(self.resolver)
+        if self.config.quiet:
+            for function in self.functions.by_name.values():
+                function.environment["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers log warnings and errors only
         self.faults: Faults | None = None
         if self.config.fault_injection:
             # Registered on the default session now, so only clients created later (the handlers') get them.
@@ -77,23 +70,26 @@ class LocalStack:
             self.faults.install(boto3.DEFAULT_SESSION.events, self.resolver.physical_name("LakeBucket"))
             for function in self.functions.by_name.values():
                 function.inject_error = self.faults.take_function_error
-        self.async_invoker = AsyncInvoker(self.functions, clients.sqs)
-        patch_moto_lambda_dispatch(self.functions, self.async_invoker, lambda: self._fault("duplicate_s3_events"))
-        self.skipped = provision(self.resolver, clients, self.functions)
-        self.functions.export_environment()
-        if self.config.quiet:
-            os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers log warnings and errors only
+        self.async_invoker = AsyncInvoker(self.functions, self.clients.sqs)
+        moto_bridge.route_lambda_invocations(lambda name, event: self.functions.get(name).invoke(event))
+        moto_bridge.route_s3_notifications(self._notify)
+        self.skipped = provision(self.resolver, self.clients)
         self.async_invoker.start()
         tenants = self._create_demo_tenants()
-        model = ApiModel(self.resolver, self.functions, self.config.authorizer_ttl)
-        extra_routes = {
+        local_routes = {
             ("GET", "/demo"): self._demo,
             ("POST", DRAIN_PATH): self._drain,
             ("POST", COMPACT_PATH): self._compact,
         }
         if self.faults:
-            extra_routes[("POST", FAULTS_PATH)] = self._arm_faults
-        self.gateway = LocalGateway(self.config.api_port, model, extra_routes, lambda: self._fault("drop_responses"))
+            local_routes[("POST", FAULTS_PATH)] = self._arm_faults
+        app = LocalGatewayApp(
+            ApiModel(self.resolver, self.functions, self.config.authorizer_ttl),
+            local_routes,
+            port=lambda: self.gateway.port,
+            drop_response=lambda: self._fault("drop_responses"),
+        )
+        self.gateway = LocalGateway(self.config.api_port, app)
         self.gateway.start()
         self.info = self._stack_info(tenants)
         self._wait_until_ready()
@@ -110,7 +106,7 @@ class LocalStack:
             self.async_invoker.stop()
         if hasattr(self, "emulator"):
             self.emulator.stop()
-        if self.config.stack_file.exists():
+        if self.info and self.config.stack_file.exists():
             self.config.stack_file.unlink()
 
     # -- steps ---------------------------------------------------------------
@@ -134,9 +130,15 @@ class LocalStack:
         )
         urllib.request.urlopen(request, timeout=5).close()
 
+    def _notify(self, function_arn: str, event: Any) -> None:
+        """An S3 notification: an asynchronous invocation (delivered twice when the fault is armed)."""
+        self.async_invoker.submit(function_arn, event)
+        if self._fault("duplicate_s3_events"):  # S3 delivers at least once
+            self.async_invoker.submit(function_arn, event)
+
     def _create_demo_tenants(self) -> list[dict[str, str]]:
-        from event_collector.adapters.tenant_keys_table import TenantKeysTable
-        from event_collector.tenant_admin import TenantAdmin
+        from event_collector.aws.tenant_keys_table import TenantKeysTable
+        from event_collector.tenants.admin import TenantAdmin
 
         table = self.resolver.physical_name("TenantKeysTable")
         admin = TenantAdmin(TenantKeysTable(self.clients.dynamodb, table), clock=lambda: int(time.time()))
@@ -152,7 +154,7 @@ class LocalStack:
         def name_of(logical_id: str) -> str | None:
             return self.resolver.physical_name(logical_id) if logical_id in resources else None
 
-        state_machines = [k for k, v in resources.items() if v["Type"] == "AWS::Serverless::StateMachine"]
+        state_machines = [k for k, v in resources.items() if v["Type"] == "AWS::StepFunctions::StateMachine"]
         glue = [k for k, v in resources.items() if v["Type"] == "AWS::Glue::Database"]
         return {
             "api_url": self.config.api_url,
@@ -164,6 +166,8 @@ class LocalStack:
             "delivery_stream": name_of("DeliveryStream"),
             "counters_table": name_of("CountersTable"),
             "keys_table": name_of("TenantKeysTable"),
+            "compaction_state_table": name_of("CompactionStateTable"),
+            "fan_out_function": name_of("FanOutFunction"),
             "glue_database": name_of(glue[0]) if glue else None,
             "state_machine_arn": self.resolver.arn(state_machines[0]) if state_machines else None,
             "tenant": tenants[0]["tenant"],
@@ -188,7 +192,7 @@ class LocalStack:
     def _fault(self, name: str) -> bool:
         return self.faults.take(name) if self.faults else False
 
-    def _arm_faults(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _arm_faults(self, body: bytes) -> Answer:
         assert self.faults is not None
         try:
             settings = json.loads(body or b"{}")
@@ -199,10 +203,8 @@ class LocalStack:
             return json_error(400, "bad_request", "send a JSON object of fault counters")
         return 200, {"Content-Type": "application/json"}, json.dumps(state).encode()
 
-    def _compact(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _compact(self, body: bytes) -> Answer:
         """Start one execution and wait for moto's worker threads to finish it (no polling)."""
-        from moto.stepfunctions.parser.utils import TMP_THREADS
-
         try:
             options = json.loads(body or b"{}")
         except ValueError:
@@ -211,19 +213,16 @@ class LocalStack:
         if not arn or not isinstance(options, dict):
             return json_error(400, "bad_request", "no compaction state machine, or options are not an object")
         now = datetime.now(UTC)
-        execution_input = (
-            {}
+        cutoff = (
+            None
             if options.get("closed_hours_only")
-            else {"cutoff": options.get("cutoff") or (now + timedelta(hours=1)).isoformat()}
+            else options.get("cutoff") or (now + timedelta(hours=1)).isoformat()
         )
         with self._compaction_lock:
             execution = self.clients.stepfunctions.start_execution(
-                stateMachineArn=arn, name=f"local-{now:%Y%m%dT%H%M%S%f}", input=json.dumps(execution_input)
+                stateMachineArn=arn, name=f"local-{now:%Y%m%dT%H%M%S%f}", input=json.dumps({"cutoff": cutoff})
             )
-            while any(thread.is_alive() for thread in TMP_THREADS):
-                for thread in list(TMP_THREADS):
-                    thread.join()
-            TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+            moto_bridge.wait_for_executions()
             described = self.clients.stepfunctions.describe_execution(executionArn=execution["executionArn"])
         output = json.loads(described.get("output") or "{}")
         answer = {"status": described["status"], "report": output.get("report"), "error": described.get("error")}
@@ -236,11 +235,11 @@ class LocalStack:
             status, _, body = self._compact(b'{"closed_hours_only": true}')
             log.info("scheduled compaction: %s", body.decode() if status == 200 else status)
 
-    def _demo(self, _: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _demo(self, _: bytes) -> Answer:
         page = demo_page(self.info["api_url"], self.info["tenant"], self.info["api_key"])
         return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
 
-    def _drain(self, _: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _drain(self, _: bytes) -> Answer:
         self.async_invoker.drain()
         failures = [record["responsePayload"]["errorMessage"] for record in self.async_invoker.failures]
         return 200, {"Content-Type": "application/json"}, json.dumps({"async_failures": failures}).encode()

@@ -1,4 +1,8 @@
-"""Shared fixtures: fake AWS (moto), the real handlers, Lambda context, request builders."""
+"""Shared fixtures: fake AWS (moto), the real handlers, Lambda context, request builders.
+
+In-memory fakes of each port live in tests/fakes; this module is for tests
+that go through moto or a handler.
+"""
 
 from __future__ import annotations
 
@@ -10,42 +14,50 @@ from dataclasses import dataclass, field
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
-# Set before any handler module creates its boto3 clients: never reach real AWS.
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "event-collector",
-        "POWERTOOLS_METRICS_NAMESPACE": "EventCollector",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "DELIVERY_STREAM_NAME": "test-delivery",
-        "COUNTERS_TABLE_NAME": "test-counters",
-        "TENANT_KEYS_TABLE_NAME": "test-tenant-keys",
-        "LAKE_BUCKET_NAME": "test-lake",
-        "GLUE_DATABASE_NAME": "test_db",
-        "COMPACTION_STATE_TABLE_NAME": "test-compaction-state",
-        "COMPACT_MAX_CONCURRENCY": "2",
-    }
-)
+# Every function's settings (event_collector/config.py), set before any handler module is imported,
+# and fake credentials: never reach real AWS.
+TEST_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "event-collector",
+    "POWERTOOLS_METRICS_NAMESPACE": "EventCollector",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "DELIVERY_STREAM_NAME": "test-delivery",
+    "COUNTERS_TABLE_NAME": "test-counters",
+    "TENANT_KEYS_TABLE_NAME": "test-tenant-keys",
+    "LAKE_BUCKET_NAME": "test-lake",
+    "GLUE_DATABASE_NAME": "test_db",
+    "COMPACTION_STATE_TABLE_NAME": "test-compaction-state",
+    "COMPACTION_GRACE_MINUTES": "20",
+    "COMPACT_MAX_CONCURRENCY": "2",
+    "HOURLY_COUNTER_RETENTION_DAYS": "90",
+    "COUNTER_KEYS_PER_HOUR": "1000",
+    "DEDUP_WINDOW_DAYS": "1",
+    "ATHENA_WORK_GROUP": "test-analytics",
+    "ATHENA_THRESHOLD_BYTES": "805306368",
+    "CORS_ALLOW_ORIGIN": "*",
+}
+os.environ.update(TEST_ENVIRONMENT)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-import boto3
-import pytest
-from botocore.exceptions import ClientError
-from moto import mock_aws
+import boto3  # noqa: E402 - after the environment above
+import pytest  # noqa: E402 - after the environment above
+from botocore.exceptions import ClientError  # noqa: E402 - after the environment above
+from moto import mock_aws  # noqa: E402 - after the environment above
 
-from event_collector.adapters.tenant_keys_table import TenantKeysTable
-from event_collector.tenant_admin import TenantAdmin
-from local.apigateway_events import authorizer_event, proxy_event
-from local.functions import load_function
+from event_collector.aws.tenant_keys_table import TenantKeysTable  # noqa: E402 - after the environment above
+from event_collector.tenants.admin import TenantAdmin  # noqa: E402 - after the environment above
+from local.functions import load_function  # noqa: E402 - after the environment above
+from local.gateway.events import authorizer_event, proxy_event  # noqa: E402 - after the environment above
 
 RAW_BUCKET = "test-raw"
 LAKE_BUCKET = "test-lake"
 NOW = 1_780_000_000  # a fixed "now" (2026-05-28) for key expiry tests
+TABLES = ("COUNTERS_TABLE_NAME", "TENANT_KEYS_TABLE_NAME", "COMPACTION_STATE_TABLE_NAME")
 
 
 @dataclass
@@ -53,19 +65,26 @@ class FakeAws:
     s3: Any
     firehose: Any
     dynamodb: Any
+    glue: Any
     delivered: set[str] = field(default_factory=set)
 
-    def deliver(self) -> list[Any]:
-        """What S3 notifications do in the cloud: fan out, and count, every raw object not yet delivered."""
-        from event_collector.adapters.counters_table import CountersTable
-        from event_collector.adapters.s3_objects import S3ObjectStore
-        from event_collector.fan_out import Counting, FanOut
+    def fan_out(self) -> Any:
+        """The fan-out as deployed: S3 in and out, counting and the compaction queue in DynamoDB."""
+        from event_collector.aws.compaction_state import CompactionStateTable
+        from event_collector.aws.counters_table import CountersTable
+        from event_collector.aws.s3 import S3ObjectStore
+        from event_collector.lake.fan_out import Counting, FanOut
 
-        fan_out = FanOut(
+        return FanOut(
             S3ObjectStore(self.s3),
             LAKE_BUCKET,
             counting=Counting(CountersTable(self.dynamodb, os.environ["COUNTERS_TABLE_NAME"])),
+            queue=CompactionStateTable(self.dynamodb, os.environ["COMPACTION_STATE_TABLE_NAME"]),
         )
+
+    def deliver(self) -> list[Any]:
+        """What S3 notifications do in the cloud: fan out (count, queue) every raw object not yet delivered."""
+        fan_out = self.fan_out()
         reports = []
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=RAW_BUCKET):
             for item in page.get("Contents", []):
@@ -83,8 +102,8 @@ class FakeAws:
                 lines += [json.loads(line) for line in body.splitlines() if line]
         return lines
 
-    def lake_keys(self) -> list[str]:
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=LAKE_BUCKET)
+    def lake_keys(self, prefix: str = "") -> list[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=LAKE_BUCKET, Prefix=prefix)
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
     def counter_items(self) -> list[dict[str, Any]]:
@@ -92,7 +111,9 @@ class FakeAws:
         return items
 
     def counts(self) -> dict[tuple[str, str], int]:
-        return {(item["pk"]["S"], item["sk"]["S"]): int(item["count"]["N"]) for item in self.counter_items()}
+        """Every counter (admission and applied-marker items carry no count)."""
+        items = self.counter_items()
+        return {(item["pk"]["S"], item["sk"]["S"]): int(item["count"]["N"]) for item in items if "count" in item}
 
     def assert_nothing_stored_or_counted(self) -> None:
         assert self.raw_lines() == []
@@ -123,25 +144,23 @@ def fail_calls(client: Any, operation: str, code: str, times: int | None = None)
     return failures
 
 
-def _create_tables(dynamodb: Any) -> None:
-    for table in (os.environ["COUNTERS_TABLE_NAME"], os.environ["TENANT_KEYS_TABLE_NAME"]):
-        dynamodb.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )
+def create_table(dynamodb: Any, name: str) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    )
 
 
 @pytest.fixture
 def aws() -> Iterator[FakeAws]:
     with mock_aws():
-        s3 = boto3.client("s3")
-        firehose = boto3.client("firehose")
-        dynamodb = boto3.client("dynamodb")
+        s3, firehose = boto3.client("s3"), boto3.client("firehose")
+        dynamodb, glue = boto3.client("dynamodb"), boto3.client("glue")
         s3.create_bucket(Bucket=RAW_BUCKET)
         s3.create_bucket(Bucket=LAKE_BUCKET)
         firehose.create_delivery_stream(
@@ -153,8 +172,10 @@ def aws() -> Iterator[FakeAws]:
                 "Prefix": "raw/",
             },
         )
-        _create_tables(dynamodb)
-        yield FakeAws(s3=s3, firehose=firehose, dynamodb=dynamodb)
+        for table in TABLES:
+            create_table(dynamodb, os.environ[table])
+        glue.create_database(DatabaseInput={"Name": os.environ["GLUE_DATABASE_NAME"]})
+        yield FakeAws(s3=s3, firehose=firehose, dynamodb=dynamodb, glue=glue)
 
 
 @pytest.fixture
@@ -175,8 +196,15 @@ def lambda_context() -> SimpleNamespace:
 def collector(aws: FakeAws, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """The real collector module, wired to this test's moto clients."""
     module = load_function("collector")
-    services = module.build_services(module.get_settings(), firehose=aws.firehose, dynamodb=aws.dynamodb)
-    monkeypatch.setattr(module, "services", services)
+    monkeypatch.setattr(module, "collector", module.build(firehose=aws.firehose, dynamodb=aws.dynamodb))
+    return module
+
+
+@pytest.fixture
+def fan_out_handler(aws: FakeAws, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The real fan-out module, wired to this test's moto clients (counting and the queue included)."""
+    module = load_function("fan_out")
+    monkeypatch.setattr(module, "fan_out", aws.fan_out())
     return module
 
 

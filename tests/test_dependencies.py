@@ -19,7 +19,7 @@ import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
-from local.template import ROOT, resources_of_type, template
+from tools.template import ROOT, resources_of_type, template
 
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+-]+)$")
 BUILT_LAYERS = {
@@ -96,6 +96,16 @@ def test_given_two_layers_when_compared_then_no_package_is_in_both():
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 
 
+def function_environment(function: str) -> dict[str, str]:
+    """The function's own environment as CloudFormation sets it (Globals merged by the SAM transform)."""
+    from local.intrinsics import Resolver
+    from tools.sam import transformed_template
+
+    resolver = Resolver(transformed_template(), "deps", "us-east-1")
+    variables = resolver.template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
+    return {name: str(value) for name, value in resolver.resolve(variables).items()}
+
+
 def layer_packages(function: str) -> list[str]:
     """The top-level import names the function's built layers provide, from this environment."""
     layers = [*template()["Globals"]["Function"]["Layers"], *FUNCTIONS[function]["Properties"].get("Layers", [])]
@@ -122,12 +132,9 @@ def test_given_a_function_when_imported_with_only_its_layers_then_every_import_r
         "import sys; sys.path[:0] = sys.argv[1:];"
         "import app; print(sorted(m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('pandas', 'numpy')))"
     )
-    env = {
-        "PATH": os.environ["PATH"],
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        **dict.fromkeys(("LAKE_BUCKET_NAME", "TENANT_KEYS_TABLE_NAME"), "x"),
-    }
+    # Exactly the function's own environment from the template: a variable its settings need but its
+    # Environment block lacks fails the import here.
+    env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1", **function_environment(function)}
     done = subprocess.run(
         [sys.executable, "-I", "-S", "-c", probe, str(code_dir), str(ROOT / "layers/common/python"), str(view)],
         cwd=code_dir,

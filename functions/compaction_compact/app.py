@@ -1,6 +1,7 @@
-"""Compaction step 2 (Compact, one Map item): one day partition into deduplicated Parquet.
+"""Compaction step 2 (Compact, one Map item): one tenant's closed pending objects into its tables.
 
-Runs with the Arrow layer (pyarrow from PyPI, docs/dependencies.md).
+Runs with the Arrow layer (pyarrow from PyPI, docs/dependencies.md); hands a
+unit too large for one Lambda to Athena. Writes its result where Report reads it.
 """
 
 from __future__ import annotations
@@ -8,34 +9,47 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from event_collector.adapters.compaction_state import CompactionStateTable
-from event_collector.adapters.glue_catalog import GlueCatalog
-from event_collector.adapters.s3_objects import S3ObjectStore
-from event_collector.compaction.compact import compact_partition
-from event_collector.compaction.partitions import DayPartition
-from event_collector.settings import get_settings
+from event_collector.aws.athena import AthenaQueryRunner
+from event_collector.aws.clients import client
+from event_collector.aws.compaction_state import CompactionStateTable
+from event_collector.aws.glue import GlueCatalog
+from event_collector.aws.s3 import S3ObjectStore
+from event_collector.compaction.athena import AthenaEngine
+from event_collector.compaction.compact import Compaction, compact_tenant, result_summary
+from event_collector.compaction.contracts import CompactRequest
+from event_collector.config import CompactSettings, load
+from event_collector.lake.layout import run_result_key
 
 logger = Logger()
-settings = get_settings()
-store = S3ObjectStore(boto3.client("s3"))
-catalog = GlueCatalog(boto3.client("glue"), settings.glue_database_name)
-state = CompactionStateTable(boto3.client("dynamodb"), settings.compaction_state_table_name)
+settings = load(CompactSettings)
+store = S3ObjectStore(client("s3"))
+catalog = GlueCatalog(client("glue"), settings.glue_database_name)
+compaction = Compaction(
+    lake_bucket=settings.lake_bucket_name,
+    store=store,
+    state=CompactionStateTable(client("dynamodb"), settings.compaction_state_table_name),
+    catalog=catalog,
+    dedup_window_days=settings.dedup_window_days,
+    large_unit_bytes=settings.athena_threshold_bytes,
+    large_units=AthenaEngine(
+        settings.glue_database_name,
+        settings.lake_bucket_name,
+        AthenaQueryRunner(client("athena"), settings.athena_work_group),
+        catalog,
+        settings.dedup_window_days,
+    ),
+)
 
 
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = compact_partition(
-        DayPartition.from_dict(event["partition"]),
-        datetime.fromisoformat(event["cutoff"]),
-        lake_bucket=settings.lake_bucket_name,
-        store=store,
-        catalog=catalog,
-        state=state,
-        now=datetime.now(UTC),
+    request = CompactRequest.model_validate(event)
+    result = compact_tenant(request, compaction, now=datetime.now(UTC))
+    store.put_json(
+        settings.lake_bucket_name, run_result_key(request.run_id, request.tenant), result.model_dump(mode="json")
     )
-    logger.info("Compacted", **result)
-    return result
+    logger.info("Compacted", **result_summary(result))
+    return result_summary(result)

@@ -1,24 +1,32 @@
-"""Compaction step 3 (Refresh): register the raw JSON tables' partitions for what was compacted."""
+"""Compaction step 3 (Refresh): every table exists; the raw tables get the hours just compacted."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from event_collector.adapters.glue_catalog import GlueCatalog
+from event_collector.aws.clients import client
+from event_collector.aws.glue import GlueCatalog
+from event_collector.aws.s3 import S3ObjectStore
+from event_collector.compaction.contracts import CompactResult, RefreshRequest
 from event_collector.compaction.refresh import refresh
-from event_collector.settings import get_settings
+from event_collector.config import RefreshSettings, load
 
 logger = Logger()
-settings = get_settings()
-catalog = GlueCatalog(boto3.client("glue"), settings.glue_database_name)
+settings = load(RefreshSettings)
+store = S3ObjectStore(client("s3"))
+catalog = GlueCatalog(client("glue"), settings.glue_database_name)
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = refresh(event.get("results") or [], catalog, settings.lake_bucket_name)
-    logger.info("Refreshed", **result)
-    return result
+    plan = RefreshRequest.model_validate(event).plan
+    results = (
+        CompactResult.model_validate(store.get_json(settings.lake_bucket_name, key))
+        for key in store.keys(settings.lake_bucket_name, plan.results_prefix)
+    )
+    outcome = refresh(results, catalog, settings.lake_bucket_name)
+    logger.info("Refreshed", **outcome)
+    return outcome

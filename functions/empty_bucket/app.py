@@ -12,14 +12,14 @@ import json
 import urllib.request
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from event_collector.adapters.s3_objects import S3ObjectStore
+from event_collector.aws.clients import client
+from event_collector.aws.s3 import S3ObjectStore
 
 logger = Logger()
-store = S3ObjectStore(boto3.client("s3"))
+store = S3ObjectStore(client("s3"))
 
 
 def answer(event: dict[str, Any], status: str, reason: str = "") -> None:

@@ -1,41 +1,37 @@
-"""Fan-out Lambda: S3 ObjectCreated on raw/ -> per-tenant, per-hour objects in the lake bucket.
+"""Fan-out Lambda: S3 ObjectCreated on raw/ -> per-tenant, per-hour lake objects, queued and counted.
 
-Thin: the work is in event_collector.fan_out. A failure fails the invocation,
-so Lambda retries it and then sends it to the dead-letter queue.
+Thin: the work is in event_collector.lake.fan_out. A failure fails the
+invocation, so Lambda retries it and then sends it to the dead-letter queue.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
-from event_collector.adapters.counters_table import CountersTable
-from event_collector.adapters.s3_objects import S3ObjectStore
-from event_collector.counting import CountingLimits
-from event_collector.fan_out import Counting, FanOut, fan_out_event
-from event_collector.settings import get_settings
+from event_collector.aws.clients import client
+from event_collector.aws.compaction_state import CompactionStateTable
+from event_collector.aws.counters_table import CountersTable
+from event_collector.aws.s3 import S3ObjectStore
+from event_collector.config import FanOutSettings, load
+from event_collector.counts.record import CountingLimits
+from event_collector.lake.fan_out import Counting, FanOut, fan_out_event
 
 logger = Logger()
 metrics = Metrics()
-settings = get_settings()
+settings = load(FanOutSettings)
+dynamodb = client("dynamodb")
 fan_out = FanOut(
-    S3ObjectStore(boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": 5}))),
+    S3ObjectStore(client("s3")),
     lake_bucket=settings.lake_bucket_name,
     counting=Counting(
-        CountersTable(
-            boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5})),
-            settings.counters_table_name,
-        ),
-        CountingLimits(
-            max_keys_per_hour=settings.counter_keys_per_hour,
-            hourly_retention_days=settings.hourly_counter_retention_days,
-        ),
+        CountersTable(dynamodb, settings.counters_table_name),
+        CountingLimits(settings.counter_keys_per_hour, settings.hourly_counter_retention_days),
     ),
+    queue=CompactionStateTable(dynamodb, settings.compaction_state_table_name),
 )
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from local.harness import compacted_rows
 from tests.local.conftest import RunningStack, start_stack, stop_stack
+from tools.harness import compacted_rows
 
 MAX_ATTEMPTS = 6
 

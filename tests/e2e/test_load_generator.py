@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from local.template import ROOT
+from tools.template import ROOT
 
 
 def test_given_a_short_profile_when_the_load_generator_runs_then_every_acknowledged_event_is_compacted_once():

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from local.harness import spawn_stack, stop_child
+from tools.harness import spawn_stack, stop_child
 
 
 def is_listening(port: int) -> bool:

@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from local.template import ROOT
 from tests.local.conftest import RunningStack, is_listening, start_stack, stop_stack
+from tools.template import ROOT
 
 VIEW = {"event_type": "page_view", "url": "https://example.com/local", "session_id": "s-1"}
 
@@ -159,7 +159,7 @@ def test_given_the_admin_cli_when_pointed_at_the_local_mode_then_issued_and_revo
     admin = [
         sys.executable,
         "-m",
-        "event_collector.admin",
+        "event_collector_cli.admin",
         "--endpoint-url",
         info["aws_endpoint_url"],
         "--table",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.smoke import main
+from event_collector_cli.smoke import main
 
 
 def test_given_a_running_stack_when_smoke_tested_then_every_check_passes_and_it_says_what_it_checked(

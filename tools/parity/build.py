@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from local.template import ROOT, load_template
+from tools.template import ROOT, load_template
 
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 WORK_DIR = ROOT / ".aws-sam" / "parity"

@@ -15,7 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
-from local.template import ROOT
+from event_collector.lake.layout import RAW_PREFIX
+from tools.template import ROOT
 
 from .build import BUILD_DIR, WORK_DIR, BuiltFunction, Layer, ParityFailure, built_functions, check_fit, host_layer
 from .runtime import invoke, python_path, runtime_standins
@@ -111,10 +112,11 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
         return event
 
     def planned(event: Any, outputs: dict[str, Any]) -> Any:
-        return {**event, "partition": outputs["plan"]["partitions"][0], "cutoff": outputs["plan"]["cutoff"]}
+        (item_key,) = outputs["list_items"](outputs["plan"]["items_prefix"])  # what the Map's ItemReader lists
+        return {**event, "item_key": item_key, "cutoff": outputs["plan"]["cutoff"]}
 
-    def results(event: Any, outputs: dict[str, Any]) -> Any:
-        return {**event, "results": [outputs["compacted"]]}
+    def with_plan(event: Any, outputs: dict[str, Any]) -> Any:
+        return {**event, "plan": outputs["plan"]}
 
     def deletion(event: Any, _: dict[str, Any]) -> Any:
         event = copy.deepcopy(event)
@@ -148,7 +150,7 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
         Step(
             "CompactionPlanFunction",
             "compaction-plan.json",
-            check=lambda r: None if r["partitions"] else f"nothing planned: {r}",
+            check=lambda r: None if r["items"] == 1 else f"not one tenant planned: {r}",
             store_as="plan",
         ),
         Step(
@@ -158,8 +160,10 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
             lambda r: None if r["status"] == "ok" and r["rows_out"] else f"not compacted: {r}",
             store_as="compacted",
         ),
-        Step("CompactionRefreshFunction", "compaction-refresh.json", results),
-        Step("CompactionReportFunction", "compaction-report.json", results, lambda r: None if r["ok"] == 1 else str(r)),
+        Step("CompactionRefreshFunction", "compaction-refresh.json", with_plan),
+        Step(
+            "CompactionReportFunction", "compaction-report.json", with_plan, lambda r: None if r["ok"] == 1 else str(r)
+        ),
         Step("EmptyBucketFunction", "empty-bucket-delete.json", deletion),
     ]
 
@@ -167,7 +171,7 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
 def rehearse(python: str, build_dir: Path = BUILD_DIR) -> Rehearsal:
     from moto.server import ThreadedMotoServer
 
-    from local.harness import free_port
+    from tools.harness import free_port
 
     functions = built_functions(build_dir)
     check_fit(functions.values())
@@ -197,34 +201,34 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
     """Create the template's data resources in moto and one tenant with a key; return names and environments."""
     import boto3
 
-    from event_collector.adapters.tenant_keys_table import TenantKeysTable
-    from event_collector.tenant_admin import TenantAdmin
+    from event_collector.aws.tenant_keys_table import TenantKeysTable
+    from event_collector.tenants.admin import TenantAdmin
     from local.intrinsics import Resolver
     from local.provision import Clients, provision_data_resources
-    from local.template import template
+    from tools.sam import transformed_template
 
     endpoint = f"http://127.0.0.1:{port}"
     session = boto3.Session(aws_access_key_id="parity", aws_secret_access_key="parity", region_name="us-east-1")
     services = ("s3", "dynamodb", "firehose", "sqs", "glue", "iam", "lambda", "stepfunctions")
     made = {name: session.client(name, endpoint_url=endpoint) for name in services}
     clients = Clients(**{("lambda_" if name == "lambda" else name): client for name, client in made.items()})
-    resolver = Resolver(template(), "parity", "us-east-1")
+    resolver = Resolver(transformed_template(), "parity", "us-east-1")
     provision_data_resources(resolver, clients)
     keys = TenantKeysTable(clients.dynamodb, resolver.physical_name("TenantKeysTable"))
     admin = TenantAdmin(keys, lambda: int(time.time()))
     admin.create_tenant("acme")
     api_key = admin.issue_key("acme").api_key
-    resources = template()["Resources"]
+    resources = resolver.template["Resources"]
     names = {
         logical_id: resolver.physical_name(logical_id)
         for logical_id, resource in resources.items()
         if resource["Type"] in ("AWS::S3::Bucket", "AWS::DynamoDB::Table")
     }
-    defaults = template().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
 
     def environment(logical_id: str) -> dict[str, str]:
+        # Exactly the function's own variables, as the SAM transform merged them with Globals.
         own = resources[logical_id]["Properties"].get("Environment", {}).get("Variables", {})
-        variables = {name: str(value) for name, value in resolver.resolve({**defaults, **own}).items()}
+        variables = {name: str(value) for name, value in resolver.resolve(own).items()}
         return {
             **variables,
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -238,7 +242,12 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         }
 
     def list_raw() -> list[str]:
-        listed = clients.s3.list_objects_v2(Bucket=names["RawBucket"], Prefix="raw/").get("Contents", [])
+        listed = clients.s3.list_objects_v2(Bucket=names["RawBucket"], Prefix=RAW_PREFIX).get("Contents", [])
         return [item["Key"] for item in listed]
 
-    return names, environment, {"tenant": "acme", "api_key": api_key, "list_raw": list_raw}
+    def list_items(prefix: str) -> list[str]:
+        listed = clients.s3.list_objects_v2(Bucket=names["LakeBucket"], Prefix=prefix).get("Contents", [])
+        return [item["Key"] for item in listed]
+
+    seeded = {"tenant": "acme", "api_key": api_key, "list_raw": list_raw, "list_items": list_items}
+    return names, environment, seeded

@@ -6,6 +6,13 @@ Kept free of pydantic so the fan-out can count without importing the models
 
 from __future__ import annotations
 
+# event_type -> the fields the type declares besides event_id, event_type and timestamp (all text).
+DECLARED_FIELDS: dict[str, tuple[str, ...]] = {
+    "page_view": ("ipaddress", "referral_url", "session_id", "url", "useragent"),
+    "button_click": ("button_id", "session_id"),
+    "track": ("name", "properties"),
+}
+
 # event_type -> the field whose value is the counter key (a URL, a button id, a track name).
 COUNTER_FIELDS: dict[str, str] = {
     "page_view": "url",

@@ -1,41 +1,59 @@
-"""Compact one day partition: raw GZIP JSON lines -> deduplicated Parquet, registered in Glue.
+"""Compact one tenant: its closed pending lake objects into the day partitions of its tables.
 
-The only module that imports pyarrow (the Arrow layer in the cloud; no pandas,
-no awswrangler: docs/dependencies.md). Lines are parsed with Python's own
-``json`` (exact for every number), nested values are kept as canonical JSON
-text, and the output is snappy Parquet. Re-running it gives the same rows: the
-new file replaces every other file of the partition, and duplicates on
-(``tenant``, ``event_id``) keep the earliest ``received_at``.
+A *unit* is the set of objects one Compact consumes; its id (a hash of their
+keys and ETags) names every file it writes, so a retry writes the same files.
+The steps, and why in this order (docs/compaction.md):
+
+1. take the tenant's lease (one Compact per tenant: two could both keep a copy);
+2. remove the files of a unit a crashed attempt left uncommitted;
+3. record this unit as in flight, with the prefixes its files will land under;
+4. run an engine: the Lambda engine (:mod:`.engine`), or Athena for a unit
+   too large for one Lambda (:mod:`.athena`);
+5. upload, register tables and partitions in Glue;
+6. commit (clear the in-flight record), then mark the objects done.
+
+Each raw object is read once in normal operation; only a crash between 6's
+two writes makes the next run read its objects again, and the ledger then
+drops every row as already compacted.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Protocol
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..json_values import canonical_json
-from ..lake_catalog import CORE_COLUMNS, TableSpec, compacted_table
-from .partitions import DayPartition, LakeObject, closed, fingerprint, parse_lake_object
+from event_collector.compaction.contracts import CompactRequest, CompactResult, RawPartitionRef
+from event_collector.compaction.engine import Outputs, compact_streams
+from event_collector.lake.catalog import TableSpec, compacted_table, ledger_table
+from event_collector.lake.layout import (
+    Day,
+    EventObject,
+    compacted_object_key,
+    compacted_prefix,
+    ledger_object_key,
+    ledger_prefix,
+    parse_event_object_key,
+    parse_ledger_object_key,
+)
+from event_collector.lake.queue import Inflight, PendingObject, TenantLocks, WorkQueue
 
-PARQUET_COMPRESSION = "snappy"  # every pyarrow build has it (docs/dependencies.md)
-ROW_GROUP_ROWS = 256 * 1024
-CORE_NAMES = [name for name, _ in CORE_COLUMNS]
-_SCHEMA_TYPES = {"string": pa.string(), "bigint": pa.int64()}
+LEASE_SECONDS = 16 * 60  # longer than the Compact function's 15-minute timeout
+LEDGER_BATCH_ROWS = 256 * 1024
 
 
 class LakeStore(Protocol):
-    def listing(self, bucket: str, prefix: str) -> Iterable[tuple[str, str, int]]: ...
     def open(self, bucket: str, key: str) -> tuple[IO[bytes], str, datetime]: ...
+    def listing(self, bucket: str, prefix: str) -> Iterable[tuple[str, str, int]]: ...
     def put_file(self, bucket: str, key: str, path: str, content_type: str = ...) -> None: ...
+    def get_file(self, bucket: str, key: str, path: str) -> None: ...
     def delete(self, bucket: str, keys: list[str]) -> None: ...
 
 
@@ -44,110 +62,172 @@ class Catalog(Protocol):
     def add_partitions(self, spec: TableSpec, values: list[list[str]]) -> int: ...
 
 
-class StateRecorder(Protocol):
-    def record(self, partition_id: str, fingerprint: str, rows: int, compacted_at: str) -> None: ...
+class State(WorkQueue, TenantLocks, Protocol):
+    pass
 
 
-def lake_value(value: Any) -> str | None:
-    """A non-core field as stored in a text column: strings as they are, anything else as canonical JSON."""
-    if value is None or isinstance(value, str):
-        return value
-    return canonical_json(value)
+class LargeUnitEngine(Protocol):
+    """Compacts a unit too large for one Lambda with a distributed engine (Athena in the cloud)."""
+
+    def compact(self, tenant: str, unit: str, objects: list[EventObject]) -> CompactResult: ...
 
 
-def parse_line(line: bytes) -> dict[str, Any]:
-    """One raw line as a row: core columns typed, every other field text."""
-    record = json.loads(line)
-    received_at = int(record["received_at"])
-    timestamp = record.get("timestamp")
-    row: dict[str, Any] = {
-        "event_id": str(record["event_id"]),
-        "event_type": str(record["event_type"]),
-        "received_at": received_at,
-        "timestamp": received_at if timestamp is None else int(timestamp),
-    }
-    for name, value in record.items():
-        if name not in row and name != "tenant":
-            row[name] = lake_value(value)
-    return row
+@dataclass(frozen=True)
+class Compaction:
+    lake_bucket: str
+    store: LakeStore
+    state: State
+    catalog: Catalog
+    dedup_window_days: int = 1
+    large_unit_bytes: int | None = None  # compressed input above which the large-unit engine runs
+    large_units: LargeUnitEngine | None = None
+    work_dir: str | None = None
 
 
-def read_rows(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
-    with gzip.GzipFile(fileobj=stream, mode="rb") as lines:
-        for line in lines:
-            if line.strip():
-                yield parse_line(line)
-
-
-def deduplicate(table: pa.Table) -> pa.Table:
-    """One row per ``event_id`` (the partition holds one tenant): the earliest ``received_at`` wins,
-    ties go to the row read first; the result is ordered by ``received_at``, then ``event_id``."""
-    if table.num_rows == 0:
-        return table
-    table = table.append_column("__row", pa.array(range(table.num_rows), pa.int64()))
-    ordered = table.take(
-        pc.sort_indices(table, [("event_id", "ascending"), ("received_at", "ascending"), ("__row", "ascending")])
-    )
-    ids = ordered["event_id"].combine_chunks()
-    first = pa.concat_arrays(
-        [pa.array([True]), pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)).cast(pa.bool_())]
-    )
-    kept = ordered.filter(first).drop_columns(["__row"])
-    return kept.take(pc.sort_indices(kept, [("received_at", "ascending"), ("event_id", "ascending")]))
-
-
-def to_table(rows: list[dict[str, Any]], spec: TableSpec) -> pa.Table:
-    schema = pa.schema([(name, _SCHEMA_TYPES[kind]) for name, kind in spec.columns])
-    return pa.Table.from_pylist(rows, schema=schema)
-
-
-def compact_partition(
-    partition: DayPartition,
-    cutoff: datetime,
-    *,
-    lake_bucket: str,
-    store: LakeStore,
-    catalog: Catalog,
-    state: StateRecorder,
-    now: datetime,
-    work_dir: str | None = None,
-) -> dict[str, Any]:
-    listed = [
-        parse_lake_object(key, etag, size) for key, etag, size in store.listing(lake_bucket, partition.raw_prefix)
-    ]
-    objects: list[LakeObject] = closed([item for item in listed if item is not None], cutoff)
-    result: dict[str, Any] = {"partition": partition.as_dict(), "status": "skipped", "files_in": len(objects)}
-    if not objects:
-        return result
-    rows: list[dict[str, Any]] = []
+def unit_id(objects: Iterable[PendingObject]) -> str:
+    digest = hashlib.sha256()
     for item in sorted(objects, key=lambda o: o.key):
-        stream, _, _ = store.open(lake_bucket, item.key)
-        with stream:
-            rows.extend(read_rows(stream))
-    spec = compacted_table(partition.event_type, lake_bucket, sorted({name for row in rows for name in row}))
-    compacted = deduplicate(to_table(rows, spec))
+        digest.update(f"{item.key}\n{item.etag}\n".encode())
+    return digest.hexdigest()[:32]
 
-    output_prefix = partition.raw_prefix.replace("events/", "compacted/", 1)
-    output_key = f"{output_prefix}{fingerprint(objects)[:32]}.snappy.parquet"
-    with tempfile.TemporaryDirectory(dir=work_dir) as scratch:
-        path = os.path.join(scratch, "partition.parquet")
-        pq.write_table(compacted, path, compression=PARQUET_COMPRESSION, row_group_size=ROW_GROUP_ROWS)
-        bytes_out = os.path.getsize(path)
-        store.put_file(lake_bucket, output_key, path)
-    stale = [key for key, _, _ in store.listing(lake_bucket, output_prefix) if key != output_key]
-    if stale:
-        store.delete(lake_bucket, stale)
-    catalog.ensure_table(spec)
-    catalog.add_partitions(spec, [[partition.tenant, partition.year, partition.month, partition.day]])
-    state.record(partition.id, fingerprint(objects), compacted.num_rows, now.isoformat())
-    result.update(
+
+def compact_tenant(request: CompactRequest, compaction: Compaction, now: datetime) -> CompactResult:
+    tenant, owner = request.tenant, request.run_id
+    state = compaction.state
+    if not state.acquire_lease(tenant, owner, int(now.timestamp()), int(now.timestamp()) + LEASE_SECONDS):
+        # Another Compact of this tenant is running (an overlapping run): its objects wait, none are lost.
+        return CompactResult(tenant=tenant, status="skipped", error="another run holds the tenant's lease")
+    try:
+        cutoff = int(request.cutoff.timestamp())
+        pending = sorted((o for o in state.pending(tenant) if o.closed_by(cutoff)), key=lambda o: o.key)
+        if not pending:
+            return CompactResult(tenant=tenant, status="skipped")
+        objects = [_event_object(item.key, tenant) for item in pending]
+        unit = unit_id(pending)
+        bytes_in = sum(item.size for item in pending)
+        large = compaction.large_unit_bytes
+        if compaction.large_units is not None and large is not None and bytes_in > large:
+            result = compaction.large_units.compact(tenant, unit, objects)
+        else:
+            result = _compact_with_lambda(compaction, tenant, unit, pending, objects)
+        state.done(tenant, [item.key for item in pending])
+        return result.model_copy(update={"files_in": len(pending), "bytes_in": bytes_in})
+    finally:
+        state.release_lease(tenant, owner)
+
+
+def _event_object(key: str, tenant: str) -> EventObject:
+    parsed = parse_event_object_key(key)
+    if parsed is None or parsed.partition.tenant != tenant:
+        raise ValueError(f"pending object {key!r} is not an event object of tenant {tenant!r}")
+    return parsed
+
+
+def _compact_with_lambda(
+    compaction: Compaction, tenant: str, unit: str, pending: list[PendingObject], objects: list[EventObject]
+) -> CompactResult:
+    state, store, bucket = compaction.state, compaction.store, compaction.lake_bucket
+    days = sorted({item.partition.day for item in objects})
+    types = sorted({item.partition.event_type for item in objects})
+    _remove_uncommitted(compaction, tenant, unit)
+    prefixes = [compacted_prefix(t, tenant, day) for t in types for day in days]
+    state.set_inflight(tenant, Inflight(unit, prefixes + [ledger_prefix(tenant, day) for day in days]))
+    with tempfile.TemporaryDirectory(dir=compaction.work_dir) as scratch:
+        window = sorted({day.plus(offset) for day in days for offset in _window(compaction.dedup_window_days)})
+        outputs, stats = compact_streams(
+            (store.open(bucket, item.key)[0] for item in pending),
+            _ledger(compaction, tenant, unit, window, scratch),
+            input_bytes=sum(item.size for item in pending),
+            work_dir=scratch,
+        )
+        files_out, bytes_out = _upload(compaction, tenant, unit, outputs)
+    _register(compaction, tenant, outputs)
+    state.clear_inflight(tenant)  # the commit point: from here on these files are the record
+    return CompactResult(
+        tenant=tenant,
         status="ok",
-        hours=sorted({item.hour for item in objects}),
-        files_out=1,
-        rows_in=len(rows),
-        rows_out=compacted.num_rows,
-        duplicates_removed=len(rows) - compacted.num_rows,
-        bytes_in=sum(item.size for item in objects),
+        engine="lambda",
+        unit=unit,
+        rows_in=stats.rows_in,
+        rows_out=stats.rows_out,
+        duplicates_removed=stats.duplicates_removed,
+        duplicates_already_compacted=stats.duplicates_already_compacted,
+        files_out=files_out,
         bytes_out=bytes_out,
+        raw_partitions=_raw_partitions(objects),
+        event_types=sorted(outputs.columns),
     )
-    return result
+
+
+def _window(days: int) -> range:
+    return range(-days, days + 1)
+
+
+def _remove_uncommitted(compaction: Compaction, tenant: str, unit: str) -> None:
+    inflight = compaction.state.inflight(tenant)
+    if inflight is None or inflight.unit == unit:
+        return  # nothing left behind, or our own earlier attempt: its files are overwritten with the same names
+    stale = [
+        key
+        for prefix in inflight.prefixes
+        for key, _, _ in compaction.store.listing(compaction.lake_bucket, prefix)
+        if key.rsplit("/", 1)[-1].startswith(inflight.unit)
+    ]
+    if stale:
+        compaction.store.delete(compaction.lake_bucket, stale)
+    compaction.state.clear_inflight(tenant)
+
+
+def _ledger(compaction: Compaction, tenant: str, unit: str, days: list[Day], scratch: str) -> Iterator[pa.Table]:
+    """The ids compacted before, in the window's days, read a row group at a time (never this unit's)."""
+    path = os.path.join(scratch, "ledger-in.parquet")
+    for day in days:
+        for key, _, _ in compaction.store.listing(compaction.lake_bucket, ledger_prefix(tenant, day)):
+            parsed = parse_ledger_object_key(key)
+            if parsed is None or parsed[2] == unit:
+                continue
+            compaction.store.get_file(compaction.lake_bucket, key, path)
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=LEDGER_BATCH_ROWS, columns=["event_id"]):
+                yield pa.Table.from_batches([batch])
+
+
+def _upload(compaction: Compaction, tenant: str, unit: str, outputs: Outputs) -> tuple[int, int]:
+    files = bytes_out = 0
+    for (event_type, day), paths in sorted(outputs.data.items()):
+        for part, path in enumerate(paths):
+            compaction.store.put_file(
+                compaction.lake_bucket, compacted_object_key(event_type, tenant, day, unit, part), path
+            )
+            files += 1
+            bytes_out += os.path.getsize(path)
+    for day, path in sorted(outputs.ledger.items()):
+        compaction.store.put_file(compaction.lake_bucket, ledger_object_key(tenant, day, unit), path)
+    return files, bytes_out
+
+
+def _register(compaction: Compaction, tenant: str, outputs: Outputs) -> None:
+    catalog, bucket = compaction.catalog, compaction.lake_bucket
+    for event_type, columns in sorted(outputs.columns.items()):
+        spec = compacted_table(event_type, bucket, columns)
+        catalog.ensure_table(spec)
+        days = sorted(day for t, day in outputs.data if t == event_type)
+        catalog.add_partitions(spec, [[tenant, day.year, day.month, day.day] for day in days])
+    if outputs.ledger:
+        spec = ledger_table(bucket)
+        catalog.ensure_table(spec)
+        catalog.add_partitions(spec, [[tenant, day.year, day.month, day.day] for day in sorted(outputs.ledger)])
+
+
+def _raw_partitions(objects: list[EventObject]) -> list[RawPartitionRef]:
+    seen = sorted({item.partition for item in objects})
+    return [
+        RawPartitionRef(
+            event_type=p.event_type, tenant=p.tenant, year=p.day.year, month=p.day.month, day=p.day.day, hour=p.hour
+        )
+        for p in seen
+    ]
+
+
+def result_summary(result: CompactResult) -> dict[str, Any]:
+    """The result without its partition list, for a log line."""
+    return result.model_dump(exclude={"raw_partitions"})

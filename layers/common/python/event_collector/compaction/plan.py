@@ -1,43 +1,54 @@
-"""Plan: the day partitions whose closed hours changed since their last compaction."""
+"""Plan: the tenants with closed, not yet compacted lake objects, as the Distributed Map's work items.
+
+Plan reads only the queue of pending objects (:mod:`.queue`), so its cost
+follows the work waiting, not the size or age of the lake. An object counts
+once its hour ended at least the grace period ago (Firehose buffering and
+late deliveries included); ``cutoff`` in the execution input replaces
+``now - grace`` (backfills, ``make compact``).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
-from .partitions import DayPartition, LakeObject, closed, fingerprint
-
-# Each planned item is about 120 bytes of state; 1,000 stay far below the 256 KB payload limit.
-DEFAULT_MAX_PARTITIONS = 1000
-
-
-class CompactionState(Protocol):
-    def fingerprints(self) -> dict[str, str]: ...
+from event_collector.compaction.contracts import Plan, PlanRequest, WorkItem
+from event_collector.lake.layout import run_items_prefix, run_results_prefix
+from event_collector.lake.queue import WorkQueue
 
 
 def plan(
-    objects: Iterable[LakeObject],
-    state: CompactionState,
+    request: PlanRequest,
+    queue: WorkQueue,
     *,
     now: datetime,
     grace: timedelta,
-    max_partitions: int = DEFAULT_MAX_PARTITIONS,
-    cutoff: datetime | None = None,
-) -> dict[str, Any]:
-    """``cutoff`` overrides ``now - grace`` (an operator's "compact everything up to X")."""
-    cutoff = cutoff or now - grace
-    by_partition: dict[DayPartition, list[LakeObject]] = defaultdict(list)
-    for item in closed(objects, cutoff):
-        by_partition[item.partition].append(item)
-    known = state.fingerprints()
-    changed = sorted(
-        (partition for partition, items in by_partition.items() if known.get(partition.id) != fingerprint(items)),
-        key=lambda p: (p.year, p.month, p.day, p.event_type, p.tenant),
+    lake_bucket: str,
+    max_concurrency: int,
+) -> tuple[Plan, list[WorkItem]]:
+    cutoff = request.input.cutoff or now - grace
+    limit = int(cutoff.timestamp())
+    objects: dict[str, int] = defaultdict(int)
+    sizes: dict[str, int] = defaultdict(int)
+    waiting = 0
+    for tenant, item in queue.all_pending():
+        if item.closed_by(limit):
+            objects[tenant] += 1
+            sizes[tenant] += item.size
+        else:
+            waiting += 1
+    items = [WorkItem(tenant=tenant, objects=objects[tenant], bytes=sizes[tenant]) for tenant in sorted(objects)]
+    return (
+        Plan(
+            run_id=request.run_id,
+            cutoff=cutoff,
+            items=len(items),
+            objects=sum(objects.values()),
+            waiting=waiting,
+            bucket=lake_bucket,
+            items_prefix=run_items_prefix(request.run_id),
+            results_prefix=run_results_prefix(request.run_id),
+            max_concurrency=max_concurrency,
+        ),
+        items,
     )
-    return {
-        "cutoff": cutoff.isoformat(),
-        "partitions": [partition.as_dict() for partition in changed[:max_partitions]],
-        "deferred": max(0, len(changed) - max_partitions),
-    }

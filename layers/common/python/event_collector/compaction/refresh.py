@@ -1,17 +1,20 @@
 """Refresh: keep the Glue catalog current after a compaction run.
 
-- every registered event type has both tables (raw and compacted), so the
-  Athena named queries work before a type was ever compacted;
-- the raw JSON tables get one partition per hour that was just compacted.
+- every registered event type has both of its tables, and the ledger table
+  exists, so the Athena named queries run before a type was ever compacted;
+- the raw JSON tables get one partition per hour that was just compacted
+  (Compact registers the compacted and ledger partitions it writes).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any, Protocol
 
-from ..lake_catalog import TableSpec, compacted_table, raw_table
-from ..models import EVENT_MODELS
+from event_collector.compaction.contracts import CompactResult
+from event_collector.event_types import DECLARED_FIELDS
+from event_collector.lake.catalog import TableSpec, compacted_table, ledger_table, raw_table
 
 
 class Catalog(Protocol):
@@ -19,21 +22,22 @@ class Catalog(Protocol):
     def add_partitions(self, spec: TableSpec, values: list[list[str]]) -> int: ...
 
 
-def refresh(results: list[dict[str, Any]], catalog: Catalog, lake_bucket: str) -> dict[str, Any]:
+def refresh(results: Iterable[CompactResult], catalog: Catalog, lake_bucket: str) -> dict[str, Any]:
     hours_by_type: dict[str, list[list[str]]] = defaultdict(list)
     for result in results:
-        if result.get("status") != "ok":
+        if result.status != "ok":
             continue
-        partition = result["partition"]
-        for hour in result["hours"]:
-            values = [partition["tenant"], partition["year"], partition["month"], partition["day"], hour]
-            hours_by_type[partition["event_type"]].append(values)
-    for event_type in sorted(EVENT_MODELS):
+        for partition in result.raw_partitions:
+            hours_by_type[partition.event_type].append(
+                [partition.tenant, partition.year, partition.month, partition.day, partition.hour]
+            )
+    for event_type in sorted(DECLARED_FIELDS):
         catalog.ensure_table(compacted_table(event_type, lake_bucket))
         catalog.ensure_table(raw_table(event_type, lake_bucket))
+    catalog.ensure_table(ledger_table(lake_bucket))
     added = 0
-    for event_type, values in sorted(hours_by_type.items()):
+    for event_type, hours in sorted(hours_by_type.items()):
         spec = raw_table(event_type, lake_bucket)
         catalog.ensure_table(spec)
-        added += catalog.add_partitions(spec, values)
+        added += catalog.add_partitions(spec, hours)
     return {"raw_tables": sorted(hours_by_type), "raw_partitions_added": added}

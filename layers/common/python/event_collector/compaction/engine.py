@@ -1,0 +1,287 @@
+"""The Lambda engine: one tenant's pending lake objects into deduplicated Parquet, in bounded memory.
+
+Two passes over local disk (docs/compaction.md):
+
+1. **Spill.** Each raw object is read once, in chunks of whole lines, parsed by
+   :mod:`.rows` and split by a hash of ``event_id`` into buckets, each an Arrow
+   IPC file in the work directory. The ids already compacted in the dedup
+   window (the ledger) are split the same way. The number of buckets follows
+   the input's size, so one bucket stays near ``BUCKET_BYTES``.
+2. **Deduplicate and write.** Bucket by bucket: keep the first copy of each
+   ``event_id`` (earliest ``received_at``, then input order), drop ids the
+   ledger already holds, and append the survivors to one Parquet writer per
+   event type and day, and their ids to one ledger file per day.
+
+Memory holds one chunk, or one bucket, and the writers' buffers: it does not
+grow with the input. Python's string hash is salted per process, so no choice
+of ids can pile them into one bucket.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from event_collector.compaction.rows import SEQUENCE, conform, output_schema, read_chunk, text_columns
+from event_collector.lake.layout import Day
+
+CHUNK_BYTES = 16 * 1024 * 1024
+READ_BYTES = 256 * 1024  # compressed bytes per read: about 2.5 MB of text for events
+BUCKET_BYTES = 48 * 1024 * 1024  # Arrow bytes of one bucket: one bucket is in memory at a time
+EXPANSION = 8  # GZIP NDJSON to Arrow, a generous estimate (measured 5-7x on events)
+MAX_BUCKETS = 256
+ROW_GROUP_ROWS = 256 * 1024
+PARQUET_COMPRESSION = "snappy"  # every Arrow build has it (docs/dependencies.md)
+LEDGER_SCHEMA = pa.schema([("event_id", pa.string()), ("event_type", pa.string()), ("received_at", pa.int64())])
+MILLIS_PER_DAY = 86_400_000
+
+
+@dataclass
+class EngineStats:
+    rows_in: int = 0
+    rows_out: int = 0
+    duplicates_removed: int = 0
+    duplicates_already_compacted: int = 0
+    ledger_ids_read: int = 0
+    chunks_exact: int = 0
+
+
+@dataclass
+class Outputs:
+    """What the engine wrote to the work directory: data files per (type, day) and ledger files per day."""
+
+    data: dict[tuple[str, Day], list[str]] = field(default_factory=dict)
+    ledger: dict[Day, str] = field(default_factory=dict)
+    columns: dict[str, list[str]] = field(default_factory=dict)  # event type -> its text columns
+
+
+def bucket_count(input_bytes: int) -> int:
+    return max(1, min(MAX_BUCKETS, -(-input_bytes * EXPANSION // BUCKET_BYTES)))
+
+
+def lines_in_chunks(streams: Iterable[IO[bytes]], chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Decompressed GZIP streams, one after the other, cut into chunks of whole lines.
+
+    Memory stays near two chunks: compressed input is read a block at a time, each block's
+    output is bounded, and the pending text is one growing buffer, not a chain of copies."""
+    buffer = bytearray()
+    for stream in streams:
+        decompressor = zlib.decompressobj(wbits=47)  # gzip or zlib, any number of members
+        with stream:
+            while True:
+                block = stream.read(READ_BYTES)
+                buffer += decompressor.decompress(block) if block else decompressor.flush()
+                while decompressor.eof and decompressor.unused_data:
+                    rest = decompressor.unused_data
+                    decompressor = zlib.decompressobj(wbits=47)
+                    buffer += decompressor.decompress(rest)
+                if len(buffer) >= chunk_bytes:
+                    cut = buffer.rfind(b"\n") + 1
+                    if cut:
+                        with memoryview(buffer) as view:
+                            chunk = bytes(view[:cut])  # one copy (slicing a bytearray would make two)
+                        del buffer[:cut]
+                        yield chunk
+                if not block:
+                    break
+        if buffer and not buffer.endswith(b"\n"):
+            buffer += b"\n"  # the object's last line had no newline
+    if bytes(buffer).strip():
+        yield bytes(buffer)
+
+
+class _Buckets:
+    """Arrow IPC spill files: per bucket, one file per schema seen (schemas only gain columns)."""
+
+    def __init__(self, directory: str, count: int, kind: str) -> None:
+        self.directory = directory
+        self.count = count
+        self.kind = kind
+        self.files: dict[int, list[str]] = {}
+        self._writers: dict[tuple[int, pa.Schema], Any] = {}
+        self._open: list[Any] = []
+
+    def bucket_of(self, ids: pa.ChunkedArray | pa.Array) -> pa.Array:
+        count = self.count
+        return pa.array([hash(value) % count for value in ids.to_pylist()], pa.int32())
+
+    def add(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        buckets = self.bucket_of(table["event_id"])
+        order = pc.sort_indices(buckets)
+        table = table.take(order)
+        counts = Counter(buckets.to_pylist())
+        start = 0
+        for bucket in sorted(counts):
+            size = counts[bucket]
+            self._writer(bucket, table.schema).write_table(table.slice(start, size))
+            start += size
+
+    def _writer(self, bucket: int, schema: pa.Schema) -> Any:
+        writer = self._writers.get((bucket, schema))
+        if writer is None:
+            path = os.path.join(self.directory, f"{self.kind}-{bucket}-{len(self.files.get(bucket, []))}.arrow")
+            sink = pa.OSFile(path, "wb")
+            writer = ipc.new_stream(sink, schema)
+            self._writers[(bucket, schema)] = writer
+            self._open.append((writer, sink))
+            self.files.setdefault(bucket, []).append(path)
+        return writer
+
+    def close(self) -> None:
+        for writer, sink in self._open:
+            writer.close()
+            sink.close()
+        self._open.clear()
+        self._writers.clear()
+
+    def read(self, bucket: int) -> pa.Table | None:
+        paths = self.files.get(bucket, [])
+        if not paths:
+            return None
+        tables = []
+        for path in paths:
+            with pa.OSFile(path, "rb") as source:
+                tables.append(ipc.open_stream(source).read_all())
+            os.remove(path)
+        return pa.concat_tables(tables, promote_options="default")
+
+
+def _columns_by_type(table: pa.Table) -> dict[str, list[str]]:
+    """Each event type's text columns in this chunk: those holding a value in one of its rows."""
+    types = table["event_type"].combine_chunks()
+    found = {}
+    for event_type in pc.unique(types).to_pylist():
+        rows = table.filter(pc.equal(types, event_type))
+        found[event_type] = [name for name in text_columns(rows.schema) if rows[name].null_count < rows.num_rows]
+    return found
+
+
+def first_copies(table: pa.Table) -> pa.Table:
+    """One row per ``event_id``: the earliest ``received_at``, then the first in input order."""
+    if table.num_rows == 0:
+        return table
+    order = pc.sort_indices(table, [("event_id", "ascending"), ("received_at", "ascending"), (SEQUENCE, "ascending")])
+    ids = pc.take(table["event_id"], order).combine_chunks()
+    keep = pa.concat_arrays([pa.array([True]), pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))])
+    # One copy of the rows, not two: the kept positions first, then a single take.
+    return table.take(pc.filter(order, keep))
+
+
+def day_labels(received_at: pa.ChunkedArray) -> pa.Array:
+    """Each row's UTC day (``YYYY-MM-DD``) from epoch milliseconds."""
+    days = pc.divide(received_at, pa.scalar(MILLIS_PER_DAY, pa.int64()))
+    stamps = pc.multiply(days, pa.scalar(MILLIS_PER_DAY, pa.int64())).cast(pa.timestamp("ms", tz="UTC"))
+    return pc.strftime(stamps, format="%Y-%m-%d").combine_chunks()
+
+
+class _Writers:
+    """Parquet writers per (event type, day) and ledger writers per day, opened on first use."""
+
+    def __init__(self, directory: str, schemas: dict[str, pa.Schema]) -> None:
+        self.directory = directory
+        self.schemas = schemas
+        self.outputs = Outputs(columns={t: text_columns(s) for t, s in schemas.items()})
+        self._data: dict[tuple[str, Day], pq.ParquetWriter] = {}
+        self._ledger: dict[Day, pq.ParquetWriter] = {}
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        labels = day_labels(table["received_at"])
+        days = pc.unique(labels).to_pylist()
+        for label in days:
+            day = Day(*label.split("-"))
+            of_day = table if len(days) == 1 else table.filter(pc.equal(labels, label))  # no copy when one day
+            self._ledger_writer(day).write_table(of_day.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA))
+            types = of_day["event_type"].combine_chunks()
+            kinds = pc.unique(types).to_pylist()
+            for event_type in kinds:
+                rows = of_day if len(kinds) == 1 else of_day.filter(pc.equal(types, event_type))
+                schema = self.schemas[event_type]
+                self._data_writer(event_type, day).write_table(conform(rows, schema), row_group_size=ROW_GROUP_ROWS)
+
+    def _data_writer(self, event_type: str, day: Day) -> pq.ParquetWriter:
+        writer = self._data.get((event_type, day))
+        if writer is None:
+            path = os.path.join(self.directory, f"data-{event_type}-{day.iso}.parquet")
+            writer = pq.ParquetWriter(path, self.schemas[event_type], compression=PARQUET_COMPRESSION)
+            self._data[(event_type, day)] = writer
+            self.outputs.data[(event_type, day)] = [path]
+        return writer
+
+    def _ledger_writer(self, day: Day) -> pq.ParquetWriter:
+        writer = self._ledger.get(day)
+        if writer is None:
+            path = os.path.join(self.directory, f"ledger-{day.iso}.parquet")
+            writer = pq.ParquetWriter(path, LEDGER_SCHEMA, compression=PARQUET_COMPRESSION)
+            self._ledger[day] = writer
+            self.outputs.ledger[day] = path
+        return writer
+
+    def close(self) -> Outputs:
+        for writer in [*self._data.values(), *self._ledger.values()]:
+            writer.close()
+        return self.outputs
+
+
+def compact_streams(
+    objects: Iterable[IO[bytes]],
+    ledger_tables: Iterable[pa.Table],
+    *,
+    input_bytes: int,
+    work_dir: str,
+    on_chunk: Callable[[], None] = lambda: None,
+) -> tuple[Outputs, EngineStats]:
+    """Objects (GZIP NDJSON streams, in a stable order) and the window's ledger in; files in ``work_dir`` out."""
+    stats = EngineStats()
+    count = bucket_count(input_bytes)
+    rows = _Buckets(work_dir, count, "rows")
+    known = _Buckets(work_dir, count, "ledger")
+    columns: dict[str, set[str]] = {}
+    try:
+        sequence = 0
+        for chunk in lines_in_chunks(objects):
+            table = read_chunk(chunk)
+            table = table.append_column(SEQUENCE, pa.array(range(sequence, sequence + table.num_rows), pa.int64()))
+            sequence += table.num_rows
+            for event_type, names in _columns_by_type(table).items():
+                columns.setdefault(event_type, set()).update(names)
+            rows.add(table)
+            on_chunk()
+        stats.rows_in = sequence
+        for ledger in ledger_tables:
+            stats.ledger_ids_read += ledger.num_rows
+            known.add(ledger.select(["event_id"]))
+    finally:
+        rows.close()
+        known.close()
+    writers = _Writers(work_dir, {t: output_schema(sorted(names)) for t, names in columns.items()})
+    try:
+        for bucket in range(count):
+            table = rows.read(bucket)
+            if table is None:
+                continue
+            kept = first_copies(table)
+            stats.duplicates_removed += table.num_rows - kept.num_rows
+            ledger = known.read(bucket)
+            if ledger is not None and ledger.num_rows:
+                fresh = pc.invert(pc.is_in(kept["event_id"], value_set=ledger["event_id"].combine_chunks()))
+                stats.duplicates_already_compacted += kept.num_rows - pc.sum(fresh.cast(pa.int64())).as_py()
+                kept = kept.filter(fresh)
+            stats.rows_out += kept.num_rows
+            writers.write(kept)
+            del table, kept, ledger  # before the next bucket is read: one bucket in memory at a time
+    finally:
+        outputs = writers.close()
+    return outputs, stats

@@ -1,0 +1,96 @@
+"""Typed configuration, one model per function, read once from the environment the template sets.
+
+Every resource name is required: a variable missing from a function's
+``Environment`` stops it at import with a message naming the variable, never
+silently points it at a guessed bucket. A test checks that each function's
+block in template.yaml covers its model; the local mode gives each function
+only its own environment. Each field is read from the upper-cased variable of
+the same name (``lake_bucket_name`` <- ``LAKE_BUCKET_NAME``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment lacks or mangles a variable the template should set."""
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class AuthorizerSettings(_Settings):
+    tenant_keys_table_name: str
+
+
+class CollectorSettings(_Settings):
+    delivery_stream_name: str
+    counters_table_name: str
+    cors_allow_origin: str = "*"
+
+
+class FanOutSettings(_Settings):
+    lake_bucket_name: str
+    counters_table_name: str
+    compaction_state_table_name: str
+    hourly_counter_retention_days: int = Field(ge=1, le=3650)
+    counter_keys_per_hour: int = Field(ge=1, le=100_000)
+
+
+class PlanSettings(_Settings):
+    lake_bucket_name: str
+    compaction_state_table_name: str
+    compaction_grace_minutes: int = Field(ge=0, le=1440)
+    compact_max_concurrency: int = Field(ge=1, le=1000)
+
+
+class CompactSettings(_Settings):
+    lake_bucket_name: str
+    glue_database_name: str
+    compaction_state_table_name: str
+    dedup_window_days: int = Field(ge=0, le=7)
+    athena_work_group: str
+    athena_threshold_bytes: int = Field(ge=1, le=1_073_741_824)
+
+
+class RefreshSettings(_Settings):
+    lake_bucket_name: str
+    glue_database_name: str
+
+
+class ReportSettings(_Settings):
+    lake_bucket_name: str
+
+
+class EmptyBucketSettings(_Settings):
+    pass
+
+
+Settings = TypeVar("Settings", bound=_Settings)
+
+
+def environment_names(model: type[_Settings]) -> dict[str, str]:
+    """Field name -> environment variable, for every field of the model."""
+    return {name: name.upper() for name in model.model_fields}
+
+
+def required_names(model: type[_Settings]) -> set[str]:
+    return {name.upper() for name, field in model.model_fields.items() if field.is_required()}
+
+
+def load(model: type[Settings], environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    missing = sorted(name for name in required_names(model) if not environ.get(name))
+    if missing:
+        raise ConfigurationError(f"{model.__name__}: set {', '.join(missing)} (the function's Environment)")
+    values = {field: environ[name] for field, name in environment_names(model).items() if name in environ}
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise ConfigurationError(f"{model.__name__}: {error.errors()[0]['msg']} ({error.errors()[0]['loc']})") from None

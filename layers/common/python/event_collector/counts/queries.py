@@ -1,0 +1,105 @@
+"""Read counts for one tenant: a running total plus an hourly series.
+
+Every parameter is bounded and checked first, so no query string can make
+this raise anything but :class:`ClientInputError` (a 400) or a storage error
+(a 503): instants between 2000-01-01 and 2100-01-01, at most 31 days, keys of
+printable text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from event_collector.counts.layout import ALL_KEYS, MAX_SERIES_HOURS, OVERFLOW, counter_pk, encode_key, hours_between
+from event_collector.errors import ClientInputError
+from event_collector.identifiers import has_control_characters
+from event_collector.ingest.models import EVENT_MODELS, CountsResult, HourlyCount
+from event_collector.json_values import is_valid_unicode
+
+DEFAULT_SERIES_HOURS = 24
+MAX_KEY_LENGTH = 8192  # the longest value a counted field takes (a seed URL)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_INSTANT_LENGTH = 40
+
+
+class CounterReader(Protocol):
+    def total(self, pk: str) -> int: ...
+    def hourly(self, pk: str, first_hour: str, last_hour: str) -> dict[str, int]: ...
+
+
+def _bad(message: str) -> ClientInputError:
+    return ClientInputError(400, "invalid_query", message)
+
+
+def parse_instant(value: str, name: str) -> datetime:
+    """Epoch milliseconds (ASCII digits) or ISO 8601 with a time zone, between 2000 and 2100."""
+    problem = f"'{name}' must be epoch milliseconds or ISO 8601 with a time zone, between 2000-01-01 and 2100-01-01"
+    if not value or len(value) > MAX_INSTANT_LENGTH or not value.isascii():
+        raise _bad(problem)
+    try:
+        if value.isdigit():
+            parsed = datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        raise _bad(problem) from None
+    if parsed.tzinfo is None or not EARLIEST <= parsed < LATEST:
+        raise _bad(problem)
+    return parsed.astimezone(UTC)
+
+
+def check_key(key: str | None, *, allow_empty: bool = False) -> None:
+    if key is None:
+        return
+    if (
+        (not key and not allow_empty)
+        or len(key) > MAX_KEY_LENGTH
+        or has_control_characters(key)
+        or not is_valid_unicode(key)
+    ):
+        raise _bad(f"'key' must be {'0' if allow_empty else '1'}-{MAX_KEY_LENGTH} printable characters")
+
+
+def check_event_type(event_type: str) -> None:
+    if event_type not in EVENT_MODELS:
+        raise _bad(f"'event_type' must be one of {', '.join(sorted(EVENT_MODELS))}")
+
+
+def read_total(reader: CounterReader, tenant: str, event_type: str, key: str) -> int:
+    """The running total of one key (the seed routes; any printable key, empty included)."""
+    check_event_type(event_type)
+    check_key(key, allow_empty=True)
+    return reader.total(counter_pk(tenant, event_type, encode_key(key)))
+
+
+def series_bounds(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
+    last = parse_instant(end, "to") if end is not None else now.astimezone(UTC)
+    first = parse_instant(start, "from") if start is not None else last - timedelta(hours=DEFAULT_SERIES_HOURS - 1)
+    if first > last:
+        raise _bad("'from' must not be after 'to'")
+    if last - first >= timedelta(hours=MAX_SERIES_HOURS):
+        raise _bad(f"the range spans at most {MAX_SERIES_HOURS} hours")
+    return max(first, EARLIEST), last
+
+
+def read_counts(
+    reader: CounterReader,
+    *,
+    tenant: str,
+    event_type: str,
+    key: str | None,
+    start: str | None,
+    end: str | None,
+    now: datetime,
+) -> CountsResult:
+    check_event_type(event_type)
+    check_key(key)
+    first, last = series_bounds(start, end, now)
+    labels = hours_between(first, last)
+    pk = counter_pk(tenant, event_type, ALL_KEYS if key is None else encode_key(key))
+    found = reader.hourly(pk, labels[0], labels[-1])
+    hourly = [HourlyCount(hour=f"{label}:00:00Z", count=found.get(label, 0)) for label in labels]
+    overflow = reader.total(counter_pk(tenant, event_type, OVERFLOW)) if key is None else None
+    return CountsResult(event_type=event_type, key=key, total=reader.total(pk), hourly=hourly, overflow=overflow)

@@ -1,0 +1,196 @@
+"""Event and API models (pydantic v2); the OpenAPI document is generated from them.
+
+Every built-in event type is a model with ``extra="forbid"``: a field the
+type does not declare is an error, so typos never pass silently.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+
+from event_collector.event_types import EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
+from event_collector.identifiers import CLIENT_ID_PATTERN, has_control_characters
+from event_collector.json_values import is_valid_unicode, problems_in_value
+
+# The server owns these; a client that sends them gets a clear per-event error.
+SERVER_OWNED_FIELDS = ("tenant", "received_at")
+
+
+def _printable(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError("must not contain control characters")
+    if not is_valid_unicode(value):
+        raise ValueError("must be valid Unicode")
+    return value
+
+
+def _epoch_millis(value: Any) -> int:
+    """Epoch milliseconds (an integer) or an ISO 8601 string with a time zone, as epoch milliseconds."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be an ISO 8601 date-time") from None
+        if parsed.tzinfo is None:
+            raise ValueError("must carry a time zone (for example 2026-01-31T12:00:00Z)")
+        value = int(parsed.timestamp() * 1000)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be epoch milliseconds (an integer) or an ISO 8601 string")
+    if not EARLIEST_TIMESTAMP_MS <= value < LATEST_TIMESTAMP_MS:
+        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    return value
+
+
+ClientId = Annotated[str, Field(pattern=CLIENT_ID_PATTERN, description="1-128 of A-Z a-z 0-9 . _ : -")]
+PrintableText = Annotated[str, AfterValidator(_printable)]
+Url = Annotated[PrintableText, Field(min_length=1, max_length=2048)]
+# Epoch milliseconds, or an ISO 8601 string with a time zone; stored as epoch milliseconds.
+Timestamp = Annotated[
+    int,
+    BeforeValidator(_epoch_millis),
+    WithJsonSchema({"oneOf": [{"type": "integer"}, {"type": "string", "format": "date-time"}]}),
+]
+
+
+def _properties_are_lake_safe(value: dict[str, Any]) -> dict[str, Any]:
+    problems = problems_in_value(value)
+    if problems:
+        raise ValueError("; ".join(problems[:5]))
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _SeedBody(BaseModel):
+    """The original collector's bodies: unknown fields are ignored, as they were there."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# Data fields take any printable text, as the original collector did (empty included); only values
+# that build storage paths or keys are restricted (tenant, event_type, event_id).
+SeedId = Annotated[PrintableText, Field(max_length=1024)]
+SeedText = Annotated[PrintableText, Field(max_length=8192)]
+
+
+class PageViewFields(_SeedBody):
+    """The seed-compatible body of ``POST /web/page_view``."""
+
+    url: SeedText
+    session_id: SeedId
+    referral_url: SeedText | None = None
+    ipaddress: Annotated[PrintableText, Field(max_length=256)] | None = None
+    useragent: SeedText | None = None
+
+
+class ButtonClickFields(_SeedBody):
+    """The seed-compatible body of ``POST /button/click``."""
+
+    session_id: SeedId
+    button_id: SeedId
+
+
+class EventBase(_Strict):
+    event_type: str
+    event_id: ClientId | None = Field(default=None, description="Idempotency key; generated when absent")
+    timestamp: Timestamp | None = Field(default=None, description="Client time of the event")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_server_owned_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in SERVER_OWNED_FIELDS:
+                if name in data:
+                    raise ValueError(f"'{name}' is set by the server and must not be sent")
+        return data
+
+    def payload(self) -> dict[str, Any]:
+        """The type's own fields, as stored (absent optionals left out)."""
+        return self.model_dump(exclude={"event_type", "event_id", "timestamp"}, exclude_none=True)
+
+
+class PageView(EventBase, PageViewFields):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    event_type: Literal["page_view"]
+
+
+class ButtonClick(EventBase, ButtonClickFields):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    event_type: Literal["button_click"]
+
+
+class Track(EventBase):
+    """A generic named event with free-form properties (like Segment's ``track``)."""
+
+    event_type: Literal["track"]
+    name: Annotated[PrintableText, Field(min_length=1, max_length=128)]
+    properties: Annotated[dict[str, Any], AfterValidator(_properties_are_lake_safe)] = Field(default_factory=dict)
+
+
+EVENT_MODELS: dict[str, type[EventBase]] = {
+    "page_view": PageView,
+    "button_click": ButtonClick,
+    "track": Track,
+}
+
+
+class EventBatch(_Strict):
+    """Body of ``POST /v1/events``. Events are validated one by one so that
+    one bad event does not reject the rest."""
+
+    events: list[Any] = Field(
+        description="Events of a registered type: " + ", ".join(sorted(EVENT_MODELS)),
+        json_schema_extra={"items": {"type": "object"}},
+    )
+    sent_at: Timestamp | None = Field(default=None, description="Client clock when sending, for skew correction")
+
+
+class RejectedEvent(BaseModel):
+    index: int
+    event_id: str | None = None
+    errors: list[str]
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    rejected: list[RejectedEvent]
+
+
+class ReceivedMessage(BaseModel):
+    message: Literal["Received"] = "Received"
+
+
+class CountResult(BaseModel):
+    count: int
+
+
+class HourlyCount(BaseModel):
+    hour: str = Field(description="Start of the hour, ISO 8601 UTC")
+    count: int
+
+
+class CountsResult(BaseModel):
+    event_type: str
+    key: str | None
+    total: int = Field(description="Running total of the key (or of the whole type), kept while it is in use")
+    hourly: list[HourlyCount]
+    overflow: int | None = Field(
+        default=None,
+        description="Without 'key': events of keys over the per-hour cardinality limit, counted together",
+    )
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="Stable machine-readable code")
+    message: str
+    details: Any = None

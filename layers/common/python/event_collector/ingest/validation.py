@@ -1,0 +1,138 @@
+"""Validate and enrich events one by one: the enriched line that is stored, or the reasons it is not.
+
+One bad event never rejects its batch (partial acceptance); every rejection
+names its index and its reasons. The server alone sets ``tenant``,
+``received_at``, generated ``event_id`` s and the skew-corrected ``timestamp``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from event_collector.errors import ClientInputError
+from event_collector.event_types import EARLIEST_TIMESTAMP_MS
+from event_collector.ingest.models import EVENT_MODELS, RejectedEvent
+from event_collector.json_values import canonical_json
+
+MAX_EVENTS_PER_BATCH = 500
+MAX_BODY_BYTES = 1024 * 1024
+MAX_EVENT_BYTES = 32 * 1024
+# Clients may be ahead of the server by a little; far-future events are errors.
+MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000
+# One encoder for every line: compact, UTF-8 as is (lone surrogates were refused earlier).
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def stored_value(value: Any) -> str:
+    """A field as the lake stores it: text as is; anything else (``properties`` and every other nested
+    value) as canonical JSON text, so the stored line holds only text and the two epoch numbers, and
+    what was accepted is what every reader gets back, exactly (docs/guarantees.md)."""
+    return value if isinstance(value, str) else canonical_json(value)
+
+
+@dataclass(frozen=True)
+class AcceptedEvent:
+    event_type: str
+    line: bytes
+
+
+@dataclass(frozen=True)
+class ValidatedBatch:
+    accepted: list[AcceptedEvent]
+    rejected: list[RejectedEvent]
+
+
+def _error_messages(error: ValidationError) -> list[str]:
+    messages = []
+    for item in error.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        messages.append(f"{location}: {message}" if location else message)
+    return messages
+
+
+def _event_id_of(raw: Any) -> str | None:
+    value = raw.get("event_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and len(value) <= 128 else None
+
+
+def validate_event(
+    raw: Any,
+    *,
+    tenant: str,
+    received_at: int,
+    clock_offset: int,
+    generated_event_id: str,
+) -> AcceptedEvent | list[str]:
+    """Return the enriched event, or the list of reasons it was rejected."""
+    if not isinstance(raw, dict):
+        return ["event must be a JSON object"]
+    event_type = raw.get("event_type")
+    model = EVENT_MODELS.get(event_type) if isinstance(event_type, str) else None
+    if model is None:
+        return [f"event_type: must be one of {', '.join(sorted(EVENT_MODELS))}"]
+    try:
+        event = model.model_validate(raw)
+    except ValidationError as error:
+        return _error_messages(error)
+
+    timestamp = received_at if event.timestamp is None else event.timestamp + clock_offset
+    if timestamp > received_at + MAX_FUTURE_SKEW_MS:
+        return ["timestamp: more than 24 hours in the future"]
+    if timestamp < EARLIEST_TIMESTAMP_MS:
+        return ["timestamp: before 2000-01-01 once corrected by sent_at"]
+    record = {
+        "event_id": event.event_id or generated_event_id,
+        "event_type": event.event_type,
+        "tenant": tenant,
+        "received_at": received_at,
+        "timestamp": timestamp,
+        **{name: stored_value(value) for name, value in event.payload().items()},
+    }
+    line = _LINE_ENCODER.encode(record).encode("utf-8") + b"\n"
+    if len(line) > MAX_EVENT_BYTES:
+        return [f"event is {len(line)} bytes once stored; the limit is {MAX_EVENT_BYTES}"]
+    return AcceptedEvent(event_type=event.event_type, line=line)
+
+
+def validate_batch(
+    events: list[Any],
+    *,
+    tenant: str,
+    received_at: int,
+    sent_at: int | None = None,
+    request_id: str | None = None,
+) -> ValidatedBatch:
+    """Validate and enrich every event; ``request_id`` (random when absent) prefixes generated event ids.
+
+    A generated id is ``<request id>-<index>``: unique without one UUID per event,
+    and it tells which request an event came from.
+    """
+    request_id = request_id or uuid.uuid4().hex
+    if len(events) > MAX_EVENTS_PER_BATCH:
+        raise ClientInputError(
+            413, "too_many_events", f"A batch holds at most {MAX_EVENTS_PER_BATCH} events; got {len(events)}"
+        )
+    if not events:
+        raise ClientInputError(400, "empty_batch", "'events' must hold at least one event")
+    clock_offset = 0 if sent_at is None else received_at - sent_at
+    accepted: list[AcceptedEvent] = []
+    rejected: list[RejectedEvent] = []
+    for index, raw in enumerate(events):
+        outcome = validate_event(
+            raw,
+            tenant=tenant,
+            received_at=received_at,
+            clock_offset=clock_offset,
+            generated_event_id=f"{request_id}-{index}",
+        )
+        if isinstance(outcome, AcceptedEvent):
+            accepted.append(outcome)
+        else:
+            rejected.append(RejectedEvent(index=index, event_id=_event_id_of(raw), errors=outcome))
+    return ValidatedBatch(accepted=accepted, rejected=rejected)

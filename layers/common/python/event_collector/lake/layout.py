@@ -1,0 +1,299 @@
+"""The lake's layout: every key and prefix the pipeline writes or reads is built and parsed here only.
+
+| Kind | Key |
+|---|---|
+| raw (Firehose) | ``raw/YYYY/MM/DD/HH/<name>`` |
+| event object (fan-out) | ``events/<type>/tenant=<t>/year=YYYY/month=MM/day=DD/hour=HH/<source>.json.gz`` |
+| quarantine (fan-out) | ``quarantine/YYYY/MM/DD/HH/<source id>.json.gz`` |
+| compacted file | ``compacted/<event_type>/tenant=<t>/year=YYYY/month=MM/day=DD/<unit>-<n>.parquet`` |
+| id ledger | ``ledger/tenant=<t>/year=YYYY/month=MM/day=DD/<unit>.parquet`` |
+| compaction run | ``compaction/runs/<run>/items/<tenant>.json``, ``.../results/<tenant>.json``; ``compaction/map/`` |
+
+Every component built from data is a validated identifier first (tenant,
+event type) or a server-made name (dates, hex ids), so no value a client sent
+can become a path component. ``<source id>`` derives from the source object
+(bucket, key, ETag): a replayed S3 event or a retried invocation writes the
+same keys again. Each ``*_key`` function has a ``parse_*`` inverse (tested as
+such).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from event_collector.identifiers import is_event_type, is_tenant_id
+
+RAW_ROOT = "raw"
+EVENTS_ROOT = "events"
+QUARANTINE_ROOT = "quarantine"
+COMPACTED_ROOT = "compacted"
+LEDGER_ROOT = "ledger"
+RUNS_ROOT = "compaction/runs"
+
+_TYPE = r"[a-z][a-z0-9_]{0,63}"
+_TENANT = r"[a-z0-9][a-z0-9-]{1,62}"
+_DAY = r"year=(?P<year>[0-9]{4})/month=(?P<month>[0-9]{2})/day=(?P<day>[0-9]{2})"
+_NAME = r"[0-9a-f]{8,64}"
+_RAW_HOUR = re.compile(r"^raw/([0-9]{4})/([0-9]{2})/([0-9]{2})/([0-9]{2})/")
+_EVENT_OBJECT = re.compile(
+    rf"^{EVENTS_ROOT}/(?P<event_type>{_TYPE})/tenant=(?P<tenant>{_TENANT})/{_DAY}/hour=(?P<hour>[0-9]{{2}})/"
+    rf"(?P<source>{_NAME})\.json\.gz$"
+)
+_COMPACTED = re.compile(
+    rf"^{COMPACTED_ROOT}/(?P<event_type>{_TYPE})/tenant=(?P<tenant>{_TENANT})/{_DAY}/"
+    rf"(?P<unit>{_NAME})-(?P<part>0|[1-9][0-9]{{0,5}})\.parquet$"
+)
+_LEDGER = re.compile(rf"^{LEDGER_ROOT}/tenant=(?P<tenant>{_TENANT})/{_DAY}/(?P<unit>{_NAME})\.parquet$")
+_ZERO_PADDED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_RUN_ITEM = re.compile(rf"^{RUNS_ROOT}/(?P<run>[A-Za-z0-9_-]{{1,80}})/items/(?P<tenant>{_TENANT})\.json$")
+
+
+def _check(event_type: str | None, tenant: str) -> None:
+    # The last line of defence: a partition that could escape its prefix cannot exist.
+    if not is_tenant_id(tenant) or (event_type is not None and not is_event_type(event_type)):
+        raise ValueError("partition values must be validated identifiers")
+
+
+def _check_name(name: str) -> None:
+    if not re.fullmatch(_NAME, name):
+        raise ValueError("object names are hex ids made by the server")
+
+
+@dataclass(frozen=True, order=True)
+class Day:
+    """A UTC calendar day, as it appears in keys and Glue partitions."""
+
+    year: str
+    month: str
+    day: str
+
+    def __post_init__(self) -> None:
+        if not _ZERO_PADDED.fullmatch(f"{self.year}-{self.month}-{self.day}"):
+            raise ValueError("year, month and day are zero-padded ASCII digits")
+        date(int(self.year), int(self.month), int(self.day))  # raises for anything that is not a day
+
+    @classmethod
+    def of(cls, moment: date) -> Day:
+        return cls(f"{moment:%Y}", f"{moment:%m}", f"{moment:%d}")
+
+    @classmethod
+    def of_millis(cls, epoch_millis: int) -> Day:
+        return cls.of(datetime.fromtimestamp(epoch_millis / 1000, tz=UTC))
+
+    @property
+    def date(self) -> date:
+        return date(int(self.year), int(self.month), int(self.day))
+
+    def plus(self, days: int) -> Day:
+        return Day.of(self.date + timedelta(days=days))
+
+    @property
+    def path(self) -> str:
+        return f"year={self.year}/month={self.month}/day={self.day}"
+
+    @property
+    def iso(self) -> str:
+        return f"{self.year}-{self.month}-{self.day}"
+
+
+@dataclass(frozen=True, order=True)
+class HourPartition:
+    """Where the fan-out puts a line: its type, tenant and the UTC hour of ``received_at``."""
+
+    event_type: str
+    tenant: str
+    day: Day
+    hour: str
+
+    def __post_init__(self) -> None:
+        _check(self.event_type, self.tenant)
+        if not (re.fullmatch("[0-9]{2}", self.hour) and int(self.hour) < 24):
+            raise ValueError("hour is two digits, 00-23")
+
+    @classmethod
+    def of(cls, event_type: str, tenant: str, epoch_millis: int) -> HourPartition:
+        moment = datetime.fromtimestamp(epoch_millis / 1000, tz=UTC)
+        return cls(event_type, tenant, Day.of(moment), f"{moment:%H}")
+
+    @property
+    def start(self) -> datetime:
+        return datetime(int(self.day.year), int(self.day.month), int(self.day.day), int(self.hour), tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(hours=1)
+
+    @property
+    def prefix(self) -> str:
+        return f"{EVENTS_ROOT}/{self.event_type}/tenant={self.tenant}/{self.day.path}/hour={self.hour}/"
+
+    @property
+    def raw_partition_values(self) -> list[str]:
+        """Values of the raw table's partition keys (tenant, year, month, day, hour)."""
+        return [self.tenant, self.day.year, self.day.month, self.day.day, self.hour]
+
+
+@dataclass(frozen=True)
+class EventObject:
+    key: str
+    partition: HourPartition
+    source: str
+
+
+def source_id(bucket: str, key: str, etag: str) -> str:
+    digest = hashlib.sha256(f"{bucket}\n{key}\n{etag.strip(chr(34))}".encode()).hexdigest()
+    return digest[:32]
+
+
+def event_object_key(partition: HourPartition, source: str) -> str:
+    _check_name(source)
+    return f"{partition.prefix}{source}.json.gz"
+
+
+def parse_event_object_key(key: str) -> EventObject | None:
+    """A fan-out output object, or None for anything else."""
+    found = _EVENT_OBJECT.fullmatch(key)
+    if not found:
+        return None
+    try:
+        day = Day(found["year"], found["month"], found["day"])
+        partition = HourPartition(found["event_type"], found["tenant"], day, found["hour"])
+    except ValueError:
+        return None
+    return EventObject(key, partition, found["source"])
+
+
+def raw_hour(raw_key: str) -> tuple[Day, str] | None:
+    """The hour in a Firehose key (``raw/YYYY/MM/DD/HH/``), if it has one."""
+    found = _RAW_HOUR.match(raw_key)
+    if not found:
+        return None
+    try:
+        return Day(*found.groups()[:3]), found.group(4)
+    except ValueError:
+        return None
+
+
+def quarantine_object_key(raw_key: str, source: str, fallback: datetime) -> str:
+    """Under the hour of the raw object (from its key), else of ``fallback``."""
+    _check_name(source)
+    found = raw_hour(raw_key)
+    day, hour = found if found else (Day.of(fallback), f"{fallback:%H}")
+    return f"{QUARANTINE_ROOT}/{day.year}/{day.month}/{day.day}/{hour}/{source}.json.gz"
+
+
+RAW_PREFIX = f"{RAW_ROOT}/"
+
+
+def events_prefix(event_type: str, tenant: str | None = None) -> str:
+    """``events/<type>/[tenant=<t>/]``: a type's (or one tenant's) hourly objects."""
+    _check(event_type, tenant or "xx")
+    return f"{EVENTS_ROOT}/{event_type}/" + (f"tenant={tenant}/" if tenant else "")
+
+
+def compacted_type_prefix(event_type: str | None = None, tenant: str | None = None) -> str:
+    """``compacted/[<type>/[tenant=<t>/]]``: compacted files of every type, one type, or one tenant of it."""
+    if event_type is None:
+        return f"{COMPACTED_ROOT}/"
+    _check(event_type, tenant or "xx")
+    return f"{COMPACTED_ROOT}/{event_type}/" + (f"tenant={tenant}/" if tenant else "")
+
+
+def compacted_prefix(event_type: str, tenant: str, day: Day) -> str:
+    _check(event_type, tenant)
+    return f"{COMPACTED_ROOT}/{event_type}/tenant={tenant}/{day.path}/"
+
+
+def compacted_object_key(event_type: str, tenant: str, day: Day, unit: str, part: int) -> str:
+    _check_name(unit)
+    if not 0 <= part < 1_000_000:
+        raise ValueError("a unit writes at most a million files per type and day")
+    return f"{compacted_prefix(event_type, tenant, day)}{unit}-{part}.parquet"
+
+
+@dataclass(frozen=True)
+class CompactedObject:
+    key: str
+    event_type: str
+    tenant: str
+    day: Day
+    unit: str
+    part: int
+
+
+def parse_compacted_object_key(key: str) -> CompactedObject | None:
+    found = _COMPACTED.fullmatch(key)
+    if not found:
+        return None
+    try:
+        day = Day(found["year"], found["month"], found["day"])
+    except ValueError:
+        return None
+    return CompactedObject(key, found["event_type"], found["tenant"], day, found["unit"], int(found["part"]))
+
+
+def ledger_prefix(tenant: str, day: Day) -> str:
+    _check(None, tenant)
+    return f"{LEDGER_ROOT}/tenant={tenant}/{day.path}/"
+
+
+def ledger_object_key(tenant: str, day: Day, unit: str) -> str:
+    _check_name(unit)
+    return f"{ledger_prefix(tenant, day)}{unit}.parquet"
+
+
+def parse_ledger_object_key(key: str) -> tuple[str, Day, str] | None:
+    found = _LEDGER.fullmatch(key)
+    if not found:
+        return None
+    try:
+        return found["tenant"], Day(found["year"], found["month"], found["day"]), found["unit"]
+    except ValueError:
+        return None
+
+
+def run_prefix(run_id: str) -> str:
+    if not _RUN_ID.fullmatch(run_id):
+        raise ValueError("run ids are Step Functions execution names")
+    return f"{RUNS_ROOT}/{run_id}/"
+
+
+def run_items_prefix(run_id: str) -> str:
+    """Plan's work items, one object per tenant, listed by the Distributed Map (ItemReader)."""
+    return run_prefix(run_id) + "items/"
+
+
+def run_item_key(run_id: str, tenant: str) -> str:
+    _check(None, tenant)
+    return f"{run_items_prefix(run_id)}{tenant}.json"
+
+
+def parse_run_item_key(key: str) -> tuple[str, str] | None:
+    """(run id, tenant) of a work item's key."""
+    found = _RUN_ITEM.fullmatch(key)
+    return (found["run"], found["tenant"]) if found else None
+
+
+def run_results_prefix(run_id: str) -> str:
+    return run_prefix(run_id) + "results/"
+
+
+def run_result_key(run_id: str, tenant: str) -> str:
+    _check(None, tenant)
+    return f"{run_results_prefix(run_id)}{tenant}.json"
+
+
+# Where the Distributed Map's ResultWriter puts its manifest and result files (under one folder per
+# map run); the template passes it to the state machine as MapResultsPrefix.
+MAP_RESULTS_PREFIX = "compaction/map"
+
+
+def table_location(bucket: str, root: str, event_type: str | None = None) -> str:
+    """``s3://<bucket>/<root>/[<event_type>/]``: where a Glue table's data lives."""
+    if event_type is not None and not is_event_type(event_type):
+        raise ValueError("event_type must be a validated identifier")
+    return f"s3://{bucket}/{root}/" + (f"{event_type}/" if event_type else "")

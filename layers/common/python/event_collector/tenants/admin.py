@@ -1,0 +1,85 @@
+"""Tenant and key administration: create, issue, list, rotate, revoke."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from event_collector.auth.keys import IssuedKey, KeyRecord, KeyStatus, issue_key
+from event_collector.errors import ClientInputError, UnknownKeyError, UnknownTenantError
+from event_collector.identifiers import TENANT_ID_PATTERN, is_key_id, is_tenant_id
+
+DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600
+
+
+class KeyStore(Protocol):
+    def tenant_exists(self, tenant: str) -> bool: ...
+    def create_tenant(self, tenant: str, created_at: int) -> None: ...
+    def put_key(self, record: KeyRecord) -> None: ...
+    def list_keys(self, tenant: str) -> list[KeyRecord]: ...
+    def update_key(self, tenant: str, key_id: str, *, status: KeyStatus, expires_at: int | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class NewKey:
+    tenant: str
+    key_id: str
+    api_key: str
+    expires_at: int | None
+
+
+class TenantAdmin:
+    def __init__(self, store: KeyStore, clock: Callable[[], int]) -> None:
+        self._store = store
+        self._clock = clock
+
+    def create_tenant(self, tenant: str) -> None:
+        _require_tenant_id(tenant)
+        self._store.create_tenant(tenant, created_at=self._clock())
+
+    def issue_key(self, tenant: str, expires_in_seconds: int | None = None) -> NewKey:
+        self._require_existing(tenant)
+        now = self._clock()
+        issued: IssuedKey = issue_key()
+        expires_at = now + expires_in_seconds if expires_in_seconds else None
+        self._store.put_key(
+            KeyRecord(tenant, issued.key_id, issued.secret_hash, "active", created_at=now, expires_at=expires_at)
+        )
+        return NewKey(tenant=tenant, key_id=issued.key_id, api_key=issued.api_key, expires_at=expires_at)
+
+    def list_keys(self, tenant: str) -> list[KeyRecord]:
+        self._require_existing(tenant)
+        return sorted(self._store.list_keys(tenant), key=lambda record: (record.created_at, record.key_id))
+
+    def rotate(
+        self,
+        tenant: str,
+        overlap_seconds: int = DEFAULT_ROTATION_OVERLAP_SECONDS,
+        expires_in_seconds: int | None = None,
+    ) -> NewKey:
+        """Issue a new key; every key usable now stays usable for ``overlap_seconds`` more, then expires."""
+        new_key = self.issue_key(tenant, expires_in_seconds)
+        deadline = self._clock() + overlap_seconds
+        for record in self._store.list_keys(tenant):
+            if record.key_id == new_key.key_id or not record.is_usable_at(self._clock()):
+                continue
+            expires_at = deadline if record.expires_at is None else min(record.expires_at, deadline)
+            self._store.update_key(tenant, record.key_id, status="active", expires_at=expires_at)
+        return new_key
+
+    def revoke(self, tenant: str, key_id: str) -> None:
+        self._require_existing(tenant)
+        if not is_key_id(key_id) or key_id not in {record.key_id for record in self._store.list_keys(tenant)}:
+            raise UnknownKeyError(f"tenant {tenant!r} has no key {key_id!r}")
+        self._store.update_key(tenant, key_id, status="revoked", expires_at=None)
+
+    def _require_existing(self, tenant: str) -> None:
+        _require_tenant_id(tenant)
+        if not self._store.tenant_exists(tenant):
+            raise UnknownTenantError(f"tenant {tenant!r} does not exist; create it first")
+
+
+def _require_tenant_id(tenant: str) -> None:
+    if not is_tenant_id(tenant):
+        raise ClientInputError(400, "invalid_tenant_id", f"tenant id must match {TENANT_ID_PATTERN}")

@@ -1,0 +1,237 @@
+"""The local API Gateway: a WSGI application over :class:`~local.gateway.model.ApiModel`, served by werkzeug.
+
+It builds the same Lambda-proxy events as API Gateway, runs the REQUEST
+authorizer with its TTL cache, answers CORS preflights and renders the
+template's gateway responses for the answers API Gateway gives itself (401,
+403, 413, 5xx, unknown routes). HTTP/1.1 plumbing is werkzeug's; this module
+adds what API Gateway does at that level: JSON errors for malformed requests,
+a 10 MB body limit, no chunked bodies, a read timeout for half-sent requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from local.gateway.events import authorizer_event, method_arn, proxy_event
+from local.gateway.model import Answer, ApiModel, Authorizer, Route, json_error, policy_allows
+
+log = logging.getLogger("local.gateway")
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's limit
+READ_TIMEOUT_SECONDS = float(os.environ.get("LOCAL_READ_TIMEOUT", "10"))
+LocalRoute = Callable[[bytes], Answer]
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+class LocalGatewayApp:
+    def __init__(
+        self,
+        model: ApiModel,
+        local_routes: dict[tuple[str, str], LocalRoute],
+        port: Callable[[], int],
+        drop_response: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.model = model
+        self.local_routes = local_routes
+        self.port = port
+        self.drop_response = drop_response
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"].upper()
+        status, headers, body = self.answer(environ, method)
+        if status == 0:  # the request was processed, but the client never hears back (fault injection)
+            with contextlib.suppress(OSError):
+                environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+            status, headers, body = 502, {}, b""
+        reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        pairs = [(k, v) for k, v in (headers.items() if isinstance(headers, dict) else headers)]
+        pairs = [(k, v) for k, v in pairs if k.lower() not in ("content-length", "connection", "transfer-encoding")]
+        pairs.append(("Content-Length", str(len(body))))
+        start_response(f"{status} {reason}".strip(), pairs)
+        return [b"" if method == "HEAD" else body]
+
+    def answer(self, environ: dict[str, Any], method: str) -> tuple[int, Any, bytes]:
+        body = _read_body(environ, self.model)
+        if isinstance(body, tuple):
+            return body
+        url = urlsplit(environ.get("RAW_URI") or environ.get("PATH_INFO") or "/")
+        path = unquote(url.path) or "/"
+        headers: list[tuple[str, str]] = environ.get("local.raw_headers", [])
+        local_route = self.local_routes.get((method, path))
+        if local_route:
+            return self._local_route_refusal(method, headers) or local_route(body)
+        route, path_parameters, resource = self.model.match(method, path)
+        if route is None:
+            cors = self.model.cors.get(resource or "")
+            if method == "OPTIONS" and cors:
+                return 200, {**cors, "Content-Type": "application/json"}, b"{}"
+            return self.model.gateway_answer("MISSING_AUTHENTICATION_TOKEN")
+        query = parse_qsl(url.query, keep_blank_values=True)
+        context: dict[str, Any] | None = None
+        if route.authorizer:
+            outcome = self._authorize(self.model.authorizers[route.authorizer], route, method, path, headers, query)
+            if isinstance(outcome, str):
+                return self.model.gateway_answer(outcome)
+            context = outcome
+        event = proxy_event(
+            method=method,
+            path=path,
+            resource=route.resource,
+            path_parameters=path_parameters,
+            headers=headers,
+            query=query,
+            body=body,
+            stage=self.model.stage,
+            authorizer=context,
+            source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+        )
+        try:
+            status, response_headers, response_body = proxy_response(route.function.invoke(event))
+        except Exception:
+            log.exception("%s failed", route.function.name)
+            return self.model.gateway_answer("BAD_GATEWAY")
+        if self.drop_response():
+            return 0, {}, b""
+        return status, response_headers, response_body
+
+    def _local_route_refusal(self, method: str, headers: list[tuple[str, str]]) -> Answer | None:
+        """Local-only routes (demo page, control routes) answer only this stack's own address.
+
+        A ``Host`` naming anything else is a page on another site reaching 127.0.0.1 through DNS
+        rebinding; an ``Origin`` of another site on a write is a cross-site request. Both are refused.
+        """
+        own = {f"127.0.0.1:{self.port()}", f"localhost:{self.port()}"}
+        found = {name.lower(): value for name, value in headers}
+        if found.get("host", "").strip().lower() not in own:
+            return json_error(403, "forbidden_host", "Local-only routes answer only on this stack's own address")
+        origin = found.get("origin")
+        if method != "GET" and origin is not None and origin.strip().lower() not in {f"http://{h}" for h in own}:
+            return json_error(403, "forbidden_origin", "Local-only routes refuse requests from other origins")
+        return None
+
+    def _authorize(
+        self,
+        authorizer: Authorizer,
+        route: Route,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]],
+        query: list[tuple[str, str]],
+    ) -> dict[str, Any] | str:
+        wanted = authorizer.identity_header.lower()
+        identities = [value for name, value in headers if name.lower() == wanted]
+        if len(identities) != 1 or not identities[0]:
+            # None: API Gateway answers 401 without calling the authorizer. Several: refused too, so the
+            # cache key below is always exactly the one credential the authorizer decides on.
+            return "UNAUTHORIZED"
+        event = authorizer_event(
+            method=route.method,
+            path=path,
+            resource=route.resource,
+            headers=headers,
+            query=query,
+            stage=self.model.stage,
+        )
+        try:
+            result = authorizer.policy_for(identities[0], event)
+        except Exception as exc:  # noqa: BLE001 - the authorizer's failure becomes a gateway answer
+            if str(exc) == "Unauthorized":
+                return "UNAUTHORIZED"
+            log.error("authorizer failed: %s", type(exc).__name__)
+            return "AUTHORIZER_FAILURE"
+        if not isinstance(result, dict) or "principalId" not in result or "policyDocument" not in result:
+            return "AUTHORIZER_CONFIGURATION_ERROR"
+        if not policy_allows(result, method_arn(method, path, self.model.stage)):
+            return "ACCESS_DENIED"
+        context = {key: str(value) for key, value in (result.get("context") or {}).items()}
+        return {**context, "principalId": str(result["principalId"]), "integrationLatency": 0}
+
+
+def _read_body(environ: dict[str, Any], model: ApiModel) -> bytes | Answer:
+    """The body, or the answer to give instead (always a 4xx JSON error)."""
+    if "chunked" in (environ.get("HTTP_TRANSFER_ENCODING") or "").lower():
+        return json_error(411, "length_required", "Send Content-Length; chunked bodies are not supported locally")
+    declared = (environ.get("CONTENT_LENGTH") or "0").strip()
+    if not declared.isdigit():
+        return json_error(400, "bad_request", "Content-Length must be a non-negative integer")
+    length = int(declared)
+    if length > MAX_PAYLOAD_BYTES:
+        return model.gateway_answer("REQUEST_TOO_LARGE")  # werkzeug drains the rest after answering
+    try:
+        body = environ["wsgi.input"].read(length) if length else b""
+    except (TimeoutError, OSError):
+        body = b""
+    if len(body) < length:
+        return json_error(400, "bad_request", f"Body ended after {len(body)} of {length} bytes")
+    return bytes(body)
+
+
+def proxy_response(response: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Turn a Lambda-proxy response into an HTTP answer; anything malformed raises (a 502)."""
+    if not isinstance(response, dict) or not isinstance(response.get("statusCode"), int):
+        raise ValueError("malformed Lambda proxy response")
+    headers: list[tuple[str, str]] = [(k, str(v)) for k, v in (response.get("headers") or {}).items()]
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers = [(k, v) for k, v in headers if k.lower() != name.lower()]
+        headers += [(name, str(value)) for value in values]
+    body = response.get("body") or ""
+    raw = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode("utf-8")
+    return response["statusCode"], headers, raw
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's handler, plus: JSON for http.server's own errors, a read timeout, the raw header list."""
+
+    timeout = READ_TIMEOUT_SECONDS  # a client that stops sending mid-request is answered, not waited for
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        environ["local.raw_headers"] = list(self.headers.items())  # duplicates kept (the WSGI keys merge them)
+        return environ
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        self.close_connection = True
+        status, headers, body = json_error(code, "bad_request" if code < 500 else "server_error", message or "")
+        with contextlib.suppress(OSError):
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.info("%s %s %s", self.address_string(), self.requestline, code)
+
+
+class LocalGateway:
+    """The gateway's server: werkzeug's threaded WSGI server on 127.0.0.1, in a thread of its own."""
+
+    def __init__(self, port: int, app: LocalGatewayApp) -> None:
+        self.server: BaseWSGIServer = make_server(
+            "127.0.0.1", port, app, threaded=True, request_handler=_RequestHandler
+        )
+        self._thread = threading.Thread(target=self.server.serve_forever, name="local-gateway", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=10)

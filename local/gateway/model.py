@@ -1,0 +1,184 @@
+"""What API Gateway is told about the API, read from the REST API's OpenAPI body in the transformed template.
+
+SAM turns the template's ``Api`` events, authorizer, ``Cors`` and
+``GatewayResponses`` into the ``Body`` of an ``AWS::ApiGateway::RestApi``
+(``x-amazon-apigateway-*`` extensions); this module reads exactly that, so the
+local gateway serves what CloudFormation would deploy: routes and their Lambda
+integrations, which routes use which authorizer (and its identity header and
+TTL), the CORS preflight answers and the gateway's own responses.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.intrinsics import Resolver
+from local.lambdas import LocalFunction, LocalFunctions
+
+# The answers API Gateway gives itself: (status, default message).
+GATEWAY_ANSWERS = {
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "User is not authorized to access this resource"),
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "REQUEST_TOO_LARGE": (413, "Request Too Long"),
+    "AUTHORIZER_FAILURE": (500, "Internal server error"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, "Internal server error"),
+    "BAD_GATEWAY": (502, "Internal server error"),
+}
+Answer = tuple[int, dict[str, str], bytes]
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == "'" else value
+
+
+def _function_arn(uri: str) -> str:
+    found = re.search(r"/functions/(.+)/invocations$", uri)
+    if not found:
+        raise ValueError(f"not a Lambda integration: {uri}")
+    return found.group(1)
+
+
+@dataclass
+class Route:
+    method: str
+    resource: str
+    function: LocalFunction
+    authorizer: str | None
+    pattern: re.Pattern[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        regex = ""
+        for part in re.split(r"(\{[^}]+\})", self.resource):
+            if part.startswith("{") and part.endswith("+}"):
+                regex += f"(?P<{part[1:-2]}>.+)"
+            elif part.startswith("{"):
+                regex += f"(?P<{part[1:-1]}>[^/]+)"
+            else:
+                regex += re.escape(part)
+        self.pattern = re.compile(f"^{regex}$")
+
+
+@dataclass
+class Authorizer:
+    function: LocalFunction
+    identity_header: str
+    ttl_seconds: int
+    _cache: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def policy_for(self, identity: str, event: dict[str, Any]) -> dict[str, Any]:
+        """The authorizer's result for exactly this identity value, cached for the TTL as API Gateway does."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(identity)
+            if cached and cached[0] > now:
+                return cached[1]
+        result: dict[str, Any] = self.function.invoke(event)
+        if self.ttl_seconds > 0:
+            with self._lock:
+                self._cache[identity] = (now + self.ttl_seconds, result)
+        return result
+
+
+def policy_allows(result: dict[str, Any], arn: str) -> bool:
+    """IAM-style evaluation of the authorizer's policy: an explicit Deny wins."""
+    allowed = False
+    for statement in result.get("policyDocument", {}).get("Statement", []):
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if any(fnmatch.fnmatchcase(arn, pattern) for pattern in resources):
+            if statement.get("Effect") == "Deny":
+                return False
+            allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+class ApiModel:
+    def __init__(self, resolver: Resolver, functions: LocalFunctions, authorizer_ttl: int | None = None) -> None:
+        resources = resolver.template["Resources"]
+        ((api_id, api),) = ((k, v) for k, v in resources.items() if v["Type"] == "AWS::ApiGateway::RestApi")
+        body: dict[str, Any] = resolver.resolve(api["Properties"]["Body"])
+        stages = [
+            r["Properties"]
+            for r in resources.values()
+            if r["Type"] == "AWS::ApiGateway::Stage" and r["Properties"].get("RestApiId") == {"Ref": api_id}
+        ]
+        self.stage = str(resolver.resolve(stages[0]["StageName"])) if stages else "prod"
+        self.authorizers: dict[str, Authorizer] = {}
+        for name, scheme in body.get("components", {}).get("securitySchemes", {}).items():
+            spec = scheme.get("x-amazon-apigateway-authorizer")
+            if not spec or spec.get("type") != "request":
+                continue
+            ttl = int(spec.get("authorizerResultTtlInSeconds", 300))
+            self.authorizers[name] = Authorizer(
+                function=functions.get(_function_arn(spec["authorizerUri"])),
+                identity_header=spec["identitySource"].split(",")[0].strip().removeprefix("method.request.header."),
+                ttl_seconds=authorizer_ttl if authorizer_ttl is not None else ttl,
+            )
+        self.routes: list[Route] = []
+        self.cors: dict[str, dict[str, str]] = {}
+        for path, methods in body.get("paths", {}).items():
+            for method, operation in methods.items():
+                integration = operation.get("x-amazon-apigateway-integration", {})
+                if integration.get("type") == "mock" and method == "options":
+                    parameters = integration.get("responses", {}).get("default", {}).get("responseParameters", {})
+                    self.cors[path] = {
+                        name.removeprefix("method.response.header."): _unquote(str(value))
+                        for name, value in parameters.items()
+                    }
+                    continue
+                schemes = [name for entry in operation.get("security", []) for name in entry if name != "NONE"]
+                self.routes.append(
+                    Route(
+                        method=method.upper(),
+                        resource=path,
+                        function=functions.get(_function_arn(integration["uri"])),
+                        authorizer=schemes[0] if schemes and schemes[0] in self.authorizers else None,
+                    )
+                )
+        self.gateway_responses: dict[str, Any] = body.get("x-amazon-apigateway-gateway-responses", {})
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], str | None]:
+        """The route for a request, its path parameters, and the template path matching it (any method)."""
+        resource = None
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if not found:
+                continue
+            resource = route.resource
+            if route.method in (method, "ANY"):
+                return route, found.groupdict(), resource
+        return None, {}, resource
+
+    def gateway_answer(self, answer_type: str, message: str | None = None) -> Answer:
+        status, default_message = GATEWAY_ANSWERS[answer_type]
+        message = message or default_message
+        spec = self.gateway_responses.get(answer_type) or self.gateway_responses.get(
+            "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX", {}
+        )
+        status = int(spec.get("statusCode", status))
+        headers = {
+            name.removeprefix("gatewayresponse.header."): _unquote(str(value))
+            for name, value in spec.get("responseParameters", {}).items()
+        }
+        template = spec.get("responseTemplates", {}).get("application/json")
+        if template:
+            body = template.replace("$context.error.messageString", json.dumps(message))
+            body = body.replace("$context.error.message", message)
+        else:
+            body = json.dumps({"message": message})
+        headers["Content-Type"] = "application/json"
+        headers["x-amzn-ErrorType"] = answer_type
+        return status, headers, body.encode()
+
+
+def json_error(status: int, code: str, message: str) -> Answer:
+    body = json.dumps({"error": code, "message": message}).encode()
+    return status, {"Content-Type": "application/json"}, body

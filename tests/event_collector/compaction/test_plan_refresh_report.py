@@ -1,0 +1,101 @@
+"""Plan, Refresh and Report on their own, against in-memory fakes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from event_collector.compaction.contracts import CompactResult, PlanRequest, RawPartitionRef, RunInput, WorkItem
+from event_collector.compaction.plan import plan
+from event_collector.compaction.refresh import refresh
+from event_collector.compaction.report import summarize
+from event_collector.lake.queue import PendingObject
+from tests.fakes.catalog import MemoryCatalog
+from tests.fakes.compaction_state import MemoryCompactionState
+
+NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
+
+
+def pending(hour_end: datetime, key: str, size: int = 10) -> PendingObject:
+    return PendingObject(key=key, etag="e", size=size, hour_end=int(hour_end.timestamp()))
+
+
+def queue_with(**tenants: list[PendingObject]) -> MemoryCompactionState:
+    state = MemoryCompactionState()
+    for tenant, objects in tenants.items():
+        state.enqueue(tenant.replace("_", "-"), objects)
+    return state
+
+
+def test_given_pending_objects_when_planned_then_one_item_per_tenant_with_closed_hours_past_the_grace():
+    closed, just_closed, still_open = (NOW.replace(minute=0) - timedelta(hours=h) for h in (1, 0, -1))
+    state = queue_with(
+        acme=[pending(closed, "a1", 5), pending(closed, "a2", 7), pending(still_open, "a3")],
+        globex=[pending(just_closed, "g1")],  # ended 12:00, 30 min ago: closed with a 20-minute grace
+        initech=[pending(still_open, "i1")],
+    )
+
+    planned, items = plan(
+        PlanRequest(run_id="run-1"), state, now=NOW, grace=timedelta(minutes=20), lake_bucket="lake", max_concurrency=3
+    )
+
+    assert items == [WorkItem(tenant="acme", objects=2, bytes=12), WorkItem(tenant="globex", objects=1, bytes=10)]
+    assert (planned.items, planned.objects, planned.waiting) == (2, 3, 2)
+    assert planned.cutoff == NOW - timedelta(minutes=20)
+    assert planned.items_prefix == "compaction/runs/run-1/items/"
+    assert planned.results_prefix == "compaction/runs/run-1/results/"
+    assert planned.max_concurrency == 3
+
+
+def test_given_a_cutoff_in_the_input_when_planned_then_it_replaces_now_minus_grace():
+    state = queue_with(acme=[pending(NOW + timedelta(hours=2), "a1")])
+    request = PlanRequest(run_id="run-2", input=RunInput(cutoff=datetime(2100, 1, 1, tzinfo=UTC)))
+
+    planned, items = plan(request, state, now=NOW, grace=timedelta(minutes=20), lake_bucket="l", max_concurrency=1)
+
+    assert [item.tenant for item in items] == ["acme"]
+    assert planned.cutoff == datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def test_given_the_scheduler_input_when_validated_then_unknown_fields_are_ignored():
+    request = PlanRequest.model_validate({"run_id": "r", "input": {"time": "2026-11-26T12:00:00Z"}})
+
+    assert request.input.cutoff is None
+
+
+def result(tenant: str, status: str = "ok", **values: int) -> CompactResult:
+    partition = RawPartitionRef(event_type="track", tenant=tenant, year="2026", month="11", day="20", hour="09")
+    raw = [partition] if status == "ok" else []
+    return CompactResult(tenant=tenant, status=status, raw_partitions=raw, **values)
+
+
+def test_given_compaction_results_when_refreshed_then_every_table_exists_and_raw_hours_are_registered():
+    catalog = MemoryCatalog()
+
+    outcome = refresh([result("acme"), result("globex", "failed")], catalog, "lake")
+
+    assert outcome == {"raw_tables": ["track"], "raw_partitions_added": 1}
+    assert catalog.partitions["track_raw"] == {("acme", "2026", "11", "20", "09")}
+    assert {"page_view", "page_view_raw", "button_click", "button_click_raw", "track", "track_raw"} <= set(
+        catalog.tables
+    )
+    assert "compaction_ledger" in catalog.tables
+    assert ("properties", "string") in catalog.tables["track_raw"]
+
+
+def test_given_results_and_the_plan_when_summarized_then_totals_add_up_and_every_failure_is_listed():
+    planned = [WorkItem(tenant=t, objects=1, bytes=1) for t in ("acme", "globex", "initech", "hooli")]
+    results = [
+        result("acme", rows_in=5, rows_out=4, duplicates_removed=1, files_in=2, files_out=1),
+        result("globex", "skipped"),
+        CompactResult(tenant="initech", status="failed", error="corrupt input"),
+        # hooli: no result at all (its item never ran)
+    ]
+
+    report = summarize("run-1", planned, results)
+
+    assert (report.items, report.ok, report.skipped, report.failed) == (4, 1, 1, 2)
+    assert (report.rows_in, report.rows_out, report.duplicates_removed) == (5, 4, 1)
+    assert report.failures == [
+        {"tenant": "initech", "error": "corrupt input"},
+        {"tenant": "hooli", "error": "no result recorded (see the map run)"},
+    ]

@@ -1,0 +1,107 @@
+"""The fan-out counts what it places: once per delivered object, bounded keys, failures reported."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+
+from event_collector.aws.counters_table import CountersTable
+from event_collector.aws.s3 import S3ObjectStore
+from event_collector.counts.layout import HourGroup
+from event_collector.counts.record import CountingLimits
+from event_collector.lake.fan_out import Counting, FanOut
+from tests.conftest import LAKE_BUCKET, RAW_BUCKET, fail_calls
+from tests.event_collector.lake.test_fan_out import HOUR_12, HOUR_13, event, lines, put_raw
+
+NOW = datetime(2026, 5, 28, 22, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def counters(aws) -> CountersTable:
+    return CountersTable(aws.dynamodb, os.environ["COUNTERS_TABLE_NAME"])
+
+
+def counting_fan_out(aws, counters, max_keys: int = 1000) -> FanOut:
+    limits = CountingLimits(max_keys_per_hour=max_keys, hourly_retention_days=3)
+    return FanOut(S3ObjectStore(aws.s3), LAKE_BUCKET, counting=Counting(counters, limits, clock=lambda: NOW))
+
+
+def test_given_a_raw_object_when_fanned_out_then_its_events_are_counted_per_key_and_hour(aws, counters):
+    body = lines(
+        event("acme", "page_view", HOUR_12, url="/a"),
+        event("acme", "page_view", HOUR_12 + 1, url="/a"),
+        event("acme", "page_view", HOUR_13, url="/b"),
+        event("acme", "button_click", HOUR_12, button_id="buy"),
+        event("globex", "page_view", HOUR_12, url="/a"),
+    )
+
+    report = counting_fan_out(aws, counters).process(RAW_BUCKET, put_raw(aws, body))
+
+    assert counters.total("acme#page_view#k:/a") == 2
+    assert counters.total("acme#page_view#*") == 3
+    assert counters.hourly("acme#page_view#*", "2026-05-28T20", "2026-05-28T21") == {
+        "2026-05-28T20": 2,
+        "2026-05-28T21": 1,
+    }
+    assert counters.total("acme#button_click#k:buy") == 1
+    assert counters.total("globex#page_view#k:/a") == 1  # tenants never share a counter
+    # One write per item touched: acme/page_view /a (hour, total), /b (hour, total), all (2 hours, total),
+    # acme/button_click buy and all (2 each), globex/page_view /a and all (2 each).
+    assert report.counter_writes == 15
+    assert report.counter_error is None
+
+
+def test_given_a_duplicated_s3_event_when_fanned_out_twice_then_counts_do_not_double(aws, counters):
+    key = put_raw(aws, lines(event("acme", "page_view", HOUR_12, url="/a")))
+    fan_out = counting_fan_out(aws, counters)
+
+    fan_out.process(RAW_BUCKET, key)
+    again = fan_out.process(RAW_BUCKET, key)
+
+    assert counters.total("acme#page_view#k:/a") == 1
+    assert again.counted_before is True
+
+
+def test_given_dynamodb_down_when_fanned_out_then_the_lake_is_written_and_the_failure_reported(aws, counters):
+    fail_calls(aws.dynamodb, "PutItem", "InternalServerError")
+    key = put_raw(aws, lines(event("acme", "page_view", HOUR_12, url="/a")))
+
+    report = counting_fan_out(aws, counters).process(RAW_BUCKET, key)
+
+    assert report.lines_out == 1
+    assert len(report.written) == 1  # the events are safe; only their counts are missing
+    assert "InternalServerError" in (report.counter_error or "")
+
+
+def test_given_more_keys_than_the_limit_across_objects_when_counted_then_the_limit_holds(aws, counters):
+    fan_out = counting_fan_out(aws, counters, max_keys=5)
+    for batch in range(3):
+        body = lines(*(event("acme", "track", HOUR_12 + n, name=f"k{batch}-{n}") for n in range(4)))
+        fan_out.process(RAW_BUCKET, put_raw(aws, body, key=f"raw/2026/05/28/20/object-{batch}"))
+
+    keys = {item["pk"]["S"] for item in aws.counter_items() if item["pk"]["S"].startswith("acme#track#k:")}
+    assert len(keys) == 5
+    assert counters.total("acme#track#o:") == 12 - 5
+    assert counters.total("acme#track#*") == 12
+
+
+def test_given_the_counters_table_when_admitting_then_concurrent_grants_never_pass_the_limit(aws, counters):
+    group = HourGroup("acme", "track", HOUR_12 // 3_600_000 * 3_600_000)
+
+    grants = [counters.admit(group, wanted, limit=10, expires_at=2_000_000_000) for wanted in (4, 4, 4, 4)]
+
+    assert grants == [4, 4, 2, 0]
+
+
+def test_given_more_than_a_hundred_keys_when_looked_up_then_every_known_key_is_found(aws, counters):
+    group = HourGroup("acme", "track", HOUR_12 // 3_600_000 * 3_600_000)
+    from event_collector.counts.layout import increments
+
+    known = [f"k:key-{n}" for n in range(150)]
+    counters.add(increments(group, dict.fromkeys(known, 1), 0, 150, now=NOW, hourly_retention_days=1))
+
+    found = counters.known_keys(group, [*known, "k:never-seen"])
+
+    assert found == set(known)

@@ -1,0 +1,92 @@
+"""Run a local stack as a child process, and read back what compaction wrote.
+
+Shared by the tests (tests/local, tests/e2e) and the load generator
+(bench/load.py), so they start, stop and check the stack the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from event_collector_cli.compacted import read_compacted
+from tools.template import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ChildStack:
+    process: subprocess.Popen[str]
+    info: dict[str, Any]
+    api_port: int
+    aws_port: int
+    stack_file: Path
+
+
+def spawn_stack(state_dir: Path, extra_env: dict[str, str] | None = None) -> ChildStack:
+    """Start ``python -m local`` on free ports; return once it answered its first request."""
+    api_port, aws_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "LOCAL_API_PORT": str(api_port),
+        "LOCAL_AWS_PORT": str(aws_port),
+        "LOCAL_STATE_DIR": str(state_dir),
+        "LOCAL_QUIET": "1",
+        **(extra_env or {}),
+    }
+    env.pop("AWS_ENDPOINT_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:  # blocks until the banner, or EOF if the stack died
+        seen.append(line)
+        if "ready in" in line:
+            break
+    else:
+        process.wait()
+        raise RuntimeError("local mode did not start:\n" + "".join(seen))
+    # Keep reading its output: a child blocked on a full pipe would look like a hung stack.
+    threading.Thread(target=lambda: [None for _ in process.stdout or ()], daemon=True).start()
+    stack_file = state_dir / "stack.json"
+    return ChildStack(process, json.loads(stack_file.read_text()), api_port, aws_port, stack_file)
+
+
+def stop_child(process: subprocess.Popen[str]) -> int:
+    """Ctrl-C, as a person would; kill only if it does not stop within 30 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    return process.returncode
+
+
+def compacted_rows(info: dict[str, Any], prefix: str | None = None) -> list[tuple[str, str]]:
+    """(tenant, event_id) of every row in the compacted Parquet files under ``prefix``."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=info["aws_endpoint_url"],
+        region_name=info["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    return [(row["tenant"], row["event_id"]) for row in read_compacted(s3, info["lake_bucket"], prefix)]
