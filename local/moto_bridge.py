@@ -6,7 +6,8 @@ in-process; the local mode (and the workflow tests) need three:
 - Lambda invocations (Step Functions tasks, S3 notifications) reach our
   handlers instead of Docker or a canned reply;
 - S3 notifications become asynchronous invocations with Lambda's retries;
-- a Step Functions execution can be waited for without polling.
+- a Step Functions execution can be waited for without polling;
+- moto's server application, served by our own werkzeug server (:class:`MotoServer`).
 
 If moto changes, this module fails loudly at start (:func:`check_version`),
 not somewhere deep in a test.
@@ -15,6 +16,7 @@ not somewhere deep in a test.
 from __future__ import annotations
 
 import json
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -98,3 +100,34 @@ def lambda_backends() -> tuple[Any, Any]:
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
     return LambdaFunction, LambdaSimpleBackend
+
+
+class MotoServer:
+    """moto's server application behind our own werkzeug server.
+
+    Unlike moto's ``ThreadedMotoServer``, it binds in the caller's thread, so a taken port fails at
+    once with ``OSError`` (moto's waits forever for a thread that died), and ``middleware`` sees
+    every request first (the local mode's fault injection)."""
+
+    def __init__(self, host: str, port: int, middleware: Callable[[Any], Any] | None = None) -> None:
+        check_version()
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        app: Any = DomainDispatcherApplication(create_backend_app)
+        if middleware is not None:
+            app = middleware(app)
+        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)

@@ -16,7 +16,7 @@ from typing import Any
 from local import moto_bridge
 from local.config import LocalConfig
 from local.demo import demo_page
-from local.faults import Faults
+from local.faults import Faults, without_sdk_backoff
 from local.gateway.app import LocalGateway, LocalGatewayApp
 from local.gateway.model import Answer, ApiModel, json_error
 from local.intrinsics import Resolver
@@ -53,21 +53,19 @@ class LocalStack:
 
     def start(self) -> None:
         moto_bridge.check_version()
+        self.faults: Faults | None = Faults() if self.config.fault_injection else None
+        self.resolver = Resolver(transformed_template(), self.config.stack_name, self.config.region)
         self._start_emulator()
         import boto3  # after the endpoint is in the environment
 
         made = {name: boto3.client(name, region_name=self.config.region) for name in SERVICES}
         self.clients = Clients(**{("lambda_" if name == "lambda" else name): client for name, client in made.items()})
-        self.resolver = Resolver(transformed_template(), self.config.stack_name, self.config.region)
         self.functions = LocalFunctions(self.resolver)
         if self.config.quiet:
             for function in self.functions.by_name.values():
                 function.environment["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers log warnings and errors only
-        self.faults: Faults | None = None
-        if self.config.fault_injection:
-            # Registered on the default session now, so only clients created later (the handlers') get them.
-            self.faults = Faults()
-            self.faults.install(boto3.DEFAULT_SESSION.events, self.resolver.physical_name("LakeBucket"))
+        if self.faults:
+            without_sdk_backoff()
             for function in self.functions.by_name.values():
                 function.inject_error = self.faults.take_function_error
         self.async_invoker = AsyncInvoker(self.functions, self.clients.sqs)
@@ -111,14 +109,14 @@ class LocalStack:
 
     # -- steps ---------------------------------------------------------------
     def _start_emulator(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         os.environ.update(FAKE_CREDENTIALS)
         os.environ["AWS_DEFAULT_REGION"] = self.config.region
         os.environ["AWS_ENDPOINT_URL"] = self.config.aws_endpoint_url
         os.environ["MOTO_PORT"] = str(self.config.aws_port)  # where moto's Step Functions send Lambda tasks
         os.environ.pop("AWS_PROFILE", None)
-        self.emulator = ThreadedMotoServer(ip_address="127.0.0.1", port=self.config.aws_port, verbose=False)
+        lake = self.resolver.physical_name("LakeBucket")
+        middleware = self.faults.middleware(lake) if self.faults else None
+        self.emulator = moto_bridge.MotoServer("127.0.0.1", self.config.aws_port, middleware)
         self.emulator.start()
         # Lambda tasks never need Docker (they are dispatched in-process); let moto run state machines.
         request = urllib.request.Request(

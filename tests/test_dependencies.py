@@ -19,6 +19,7 @@ import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
+from tools.sam import function_environment
 from tools.template import ROOT, resources_of_type, template
 
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+-]+)$")
@@ -94,16 +95,6 @@ def test_given_two_layers_when_compared_then_no_package_is_in_both():
 
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
-
-
-def function_environment(function: str) -> dict[str, str]:
-    """The function's own environment as CloudFormation sets it (Globals merged by the SAM transform)."""
-    from local.intrinsics import Resolver
-    from tools.sam import transformed_template
-
-    resolver = Resolver(transformed_template(), "deps", "us-east-1")
-    variables = resolver.template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
-    return {name: str(value) for name, value in resolver.resolve(variables).items()}
 
 
 def layer_packages(function: str) -> list[str]:

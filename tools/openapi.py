@@ -1,23 +1,19 @@
 """Print the collector's OpenAPI document (``make openapi`` writes docs/openapi.json).
 
-The document depends only on the routes and models, so it is built from
-:func:`event_collector.ingest.api.create_collector` with no services wired:
-no environment, no AWS clients.
+The same function builds the document the deployed API serves on ``/v1/docs``
+(there with the server it was called through; here with the deployed API's
+default endpoint and its variables).
 """
 
 from __future__ import annotations
 
-from typing import cast
+import json
 
-from event_collector.counts.queries import CounterReader
-from event_collector.ingest.api import Services, create_collector
-from event_collector.ingest.delivery import EventIngestor
+from event_collector.ingest.openapi import openapi_document
 
 
 def openapi_json() -> str:
-    unwired = Services(ingestor=cast(EventIngestor, None), counters=cast(CounterReader, None))
-    schema = create_collector(unwired).app.get_openapi_json_schema()
-    return str(schema) + "\n"
+    return json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ locations; :func:`code_path` reads the path back.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -31,9 +32,21 @@ class _NoManagedPolicies:
 
 
 def transformed_template(document: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The transform of ``document`` (default: template.yaml, transformed once per process; a copy each call)."""
+    if document is None:
+        return copy.deepcopy(_transformed_repository_template())
+    return _transform(document)
+
+
+@functools.cache
+def _transformed_repository_template() -> dict[str, Any]:
+    return _transform(template())
+
+
+def _transform(document: Mapping[str, Any]) -> dict[str, Any]:
     from samtranslator.translator.transform import transform
 
-    source = copy.deepcopy(dict(document or template()))
+    source = copy.deepcopy(dict(document))
     for resource in source["Resources"].values():
         properties = resource.get("Properties", {})
         for uri in _URIS:
@@ -62,3 +75,23 @@ def dependency_cycles(document: dict[str, Any]) -> list[tuple[str, str]]:
     if found.graph is None:
         return []
     return [(str(edge[0]), str(edge[1])) for edge in found.graph.get_cycles(found)]
+
+
+def function_environment(logical_id: str, stack_name: str = "stack", region: str = "us-east-1") -> dict[str, str]:
+    """A function's own environment variables as CloudFormation would set them (Globals merged by the
+    transform), with names resolved for a stack called ``stack_name``."""
+    from local.intrinsics import Resolver
+
+    resolver = Resolver(transformed_template(), stack_name, region)
+    variables = resolver.template["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {})
+    return {name: str(value) for name, value in resolver.resolve(variables).items()}
+
+
+def function_logical_id(code_name: str) -> str:
+    """The logical id of the function whose code is ``functions/<code_name>/``."""
+    for logical_id, resource in transformed_template()["Resources"].items():
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        if code_path(resource["Properties"]["Code"]).rstrip("/") == f"functions/{code_name}":
+            return str(logical_id)
+    raise KeyError(f"no function with code functions/{code_name}/")

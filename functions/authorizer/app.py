@@ -1,9 +1,10 @@
-"""Authorizer Lambda: HTTP Basic (tenant id + API key) for the REST API (event_collector.auth).
+"""Authorizer Lambda: HTTP Basic (tenant id + API key) for the API (event_collector.auth).
 
 401 for a missing, malformed or repeated header (raise "Unauthorized", which
 API Gateway maps to 401), 403 for a wrong, revoked or expired key (Deny
 policy), Allow for the whole stage so cached results work on every route.
-Never logs the header.
+Never logs the header. On the request path: its DynamoDB client is the lean
+one (event_collector.aws.json_client), not boto3.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
-    APIGatewayAuthorizerRequestEvent,
-    APIGatewayAuthorizerResponse,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from event_collector.auth.decision import authorization_values, decide
+from event_collector.auth.gateway import policy_answer
 from event_collector.aws.clients import client
 from event_collector.aws.tenant_keys_table import TenantKeysTable
 from event_collector.config import AuthorizerSettings, load
@@ -40,17 +38,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.info("Authorization decision", outcome=decision.outcome, reason=decision.reason, tenant=decision.tenant)
     if decision.outcome == "unauthorized":
         raise Unauthorized()
-    arn = APIGatewayAuthorizerRequestEvent(event).parsed_arn
-    response = APIGatewayAuthorizerResponse(
-        principal_id=decision.tenant or "anonymous",
-        region=arn.region,
-        aws_account_id=arn.aws_account_id,
-        api_id=arn.api_id,
-        stage=arn.stage,
-        context={"tenant": decision.tenant, "key_id": decision.key_id} if decision.outcome == "allow" else None,
-    )
-    if decision.outcome == "allow":
-        response.allow_all_routes()
-    else:
-        response.deny_all_routes()
-    return response.asdict()
+    return policy_answer(decision, event)

@@ -94,6 +94,7 @@ class LocalGatewayApp:
             stage=self.model.stage,
             authorizer=context,
             source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+            base_path="",  # served at the root, as on a custom domain: no stage in the URL
         )
         try:
             status, response_headers, response_body = proxy_response(route.function.invoke(event))

@@ -50,7 +50,10 @@ def request_context(
     source_ip: str,
     user_agent: str | None,
     authorizer: Mapping[str, Any] | None,
+    base_path: str | None = None,
 ) -> dict[str, Any]:
+    """``base_path``: what the client's URL held before the route: the stage on API Gateway's own
+    endpoint (the default), nothing on a custom domain mapped to the stage, or on the local gateway."""
     now = time.time()
     return {
         "accountId": ACCOUNT_ID,
@@ -59,7 +62,7 @@ def request_context(
         "domainName": "localhost",
         "httpMethod": method.upper(),
         "identity": {"sourceIp": source_ip, "userAgent": user_agent},
-        "path": f"/{stage}{path}",
+        "path": f"/{stage}{path}" if base_path is None else f"{base_path}{path}",
         "protocol": "HTTP/1.1",
         "requestId": str(uuid.uuid4()),
         "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
@@ -82,6 +85,7 @@ def proxy_event(
     stage: str = "prod",
     authorizer: Mapping[str, Any] | None = None,
     source_ip: str = "127.0.0.1",
+    base_path: str | None = None,
 ) -> dict[str, Any]:
     """A REST API Lambda-proxy event, as API Gateway sends it to the integration."""
     single_headers, multi_headers = _single_and_multi(headers)
@@ -106,6 +110,7 @@ def proxy_event(
             source_ip=source_ip,
             user_agent=user_agent,
             authorizer=authorizer,
+            base_path=base_path,
         ),
         "body": body_text,
         "isBase64Encoded": is_base64,

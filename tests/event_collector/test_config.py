@@ -8,7 +8,8 @@ import pytest
 
 from event_collector import config
 from event_collector.config import CompactSettings, ConfigurationError, FanOutSettings, environment_names, load
-from tests.test_dependencies import FUNCTIONS, function_environment
+from tests.test_dependencies import FUNCTIONS
+from tools.sam import function_environment
 from tools.template import ROOT
 
 

@@ -235,3 +235,29 @@ def test_given_an_unknown_route_when_called_then_404_json(collector, lambda_cont
     status, _, body = call(collector, api_request("GET", "/v1/nope"), lambda_context)
 
     assert (status, body["error"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("base_path", "server"),
+    [(None, "/prod"), ("", "/"), ("/events-api", "/events-api")],
+    ids=["stage", "root", "mapped"],
+)
+def test_given_the_document_when_served_then_its_server_is_where_it_was_called(
+    collector, lambda_context, base_path, server
+):
+    request = api_request("GET", "/v1/docs", query=[("format", "json")], tenant=None)
+    request["requestContext"]["path"] = ("/prod" if base_path is None else base_path) + "/v1/docs"
+
+    status, _, document = call(collector, request, lambda_context)
+
+    assert status == 200
+    assert document["servers"] == [{"url": server}]
+
+
+def test_given_the_docs_page_when_opened_then_swagger_ui_is_inline_with_no_outside_script(collector, lambda_context):
+    response = collector.lambda_handler(api_request("GET", "/v1/docs", tenant=None), lambda_context)
+
+    assert response["statusCode"] == 200
+    assert response["multiValueHeaders"]["Content-Type"][0].startswith("text/html")
+    assert "SwaggerUIBundle" in response["body"]
+    assert "<script src=" not in response["body"]

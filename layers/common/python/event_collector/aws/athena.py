@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from event_collector.aws.errors import AWS_ERRORS, error_code
+from event_collector.aws.errors import aws_errors, error_code
 from event_collector.errors import StorageError
 
 DONE = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -36,7 +36,7 @@ class AthenaQueryRunner:
                 if status in DONE:
                     break
                 self._sleep(self._poll)
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"an Athena query failed to run: {error_code(error)}") from error
         if status != "SUCCEEDED":
             reason = state["Status"].get("StateChangeReason", status)

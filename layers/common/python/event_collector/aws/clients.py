@@ -1,43 +1,57 @@
-"""Every boto3 client of every function is made here, with one of two configurations.
+"""Every AWS client of every function is made here, for one of two purposes.
 
-- ``request``: clients on an API request's path (collector, authorizer).
-  Every call is bounded by short timeouts and at most two attempts, so a
+- ``request``: clients on an API request's path (authorizer, collector):
+  :mod:`event_collector.aws.json_client`, not boto3, so a cold start does
+  not pay for importing the SDK (docs/decisions.md). Every call is bounded
+  by short timeouts (connect 1 s, read 2 s) and at most two attempts, so a
   request always ends in an answer within the Lambda's time (a 503 at worst,
   never API Gateway's 502). The Firehose sink retries on its own, within the
   time left, so its client makes one attempt per call.
-- ``background``: everything else (fan-out, compaction, custom resources):
-  the SDK's standard retries with more attempts, longer reads.
+- ``background``: everything else (fan-out, compaction, custom resources,
+  operator CLIs): boto3 with the SDK's standard retries, more attempts,
+  longer reads. boto3 is imported only when such a client is made.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-import boto3
-from botocore.config import Config
-
 Purpose = Literal["request", "background"]
-
-CONFIGS: dict[Purpose, Config] = {
-    "request": Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=2),
-    "background": Config(retries={"mode": "standard", "total_max_attempts": 6}, connect_timeout=5, read_timeout=60),
-}
-# Firehose on the request path: one HTTP attempt per call (FirehoseRecordSink retries, ATTEMPT_SECONDS each).
-SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
+REQUEST_CLIENTS = ("dynamodb", "firehose")
 
 
 def client(service: str, purpose: Purpose = "background", *, single_attempt: bool = False) -> Any:
-    config = CONFIGS[purpose]
-    if single_attempt:
-        config = config.merge(SINGLE_ATTEMPT)
+    if purpose == "request":
+        return request_client(service, single_attempt=single_attempt)
+    import boto3
+    from botocore.config import Config
+
+    attempts = 1 if single_attempt else 6
+    config = Config(retries={"mode": "standard", "total_max_attempts": attempts}, connect_timeout=5, read_timeout=60)
     return boto3.client(service, config=config)
+
+
+def request_client(service: str, *, single_attempt: bool = False) -> Any:
+    from event_collector.aws.json_client import DynamoDBClient, FirehoseClient
+
+    attempts = 1 if single_attempt else 2
+    if service == "dynamodb":
+        return DynamoDBClient(connect_timeout=1, read_timeout=2, max_attempts=attempts)
+    if service == "firehose":
+        return FirehoseClient(connect_timeout=1, read_timeout=2, max_attempts=attempts)
+    raise ValueError(f"no request-path client for {service}; the request path calls only {REQUEST_CLIENTS}")
 
 
 def operator_session(region: str | None = None, **credentials: str) -> Any:
     """A session for the operator CLIs: the SDK's usual credentials and region unless given."""
+    import boto3
+
     return boto3.Session(region_name=region, **credentials)
 
 
 def operator_client(service: str, *, region: str | None = None, endpoint_url: str | None = None) -> Any:
     """A client for the operator CLIs; ``endpoint_url`` points it at the local mode."""
-    return operator_session(region).client(service, endpoint_url=endpoint_url, config=CONFIGS["background"])
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "total_max_attempts": 6}, connect_timeout=5, read_timeout=60)
+    return operator_session(region).client(service, endpoint_url=endpoint_url, config=config)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from event_collector.aws.errors import AWS_ERRORS, error_code
+from event_collector.aws.errors import aws_errors, error_code
 from event_collector.errors import StorageError
 from event_collector.lake.queue import Inflight, PendingObject
 
@@ -86,7 +86,7 @@ class CompactionStateTable:
                 ExpressionAttributeNames={"#until": "until", "#owner": "owner"},
                 ExpressionAttributeValues={":now": {"N": str(now)}, ":owner": {"S": owner}},
             )
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise StorageError(f"taking the compaction lease failed: {error_code(error)}") from error
@@ -101,7 +101,7 @@ class CompactionStateTable:
                 ExpressionAttributeNames={"#owner": "owner"},
                 ExpressionAttributeValues={":owner": {"S": owner}},
             )
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise StorageError(f"releasing the compaction lease failed: {error_code(error)}") from error
 
@@ -110,7 +110,7 @@ class CompactionStateTable:
             item = self._client.get_item(
                 TableName=self._table, Key={"pk": {"S": TENANT + tenant}, "sk": {"S": "inflight"}}, ConsistentRead=True
             ).get("Item")
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"reading compaction state failed: {error_code(error)}") from error
         if not item:
             return None
@@ -128,14 +128,14 @@ class CompactionStateTable:
     def clear_inflight(self, tenant: str) -> None:
         try:
             self._client.delete_item(TableName=self._table, Key={"pk": {"S": TENANT + tenant}, "sk": {"S": "inflight"}})
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"writing compaction state failed: {error_code(error)}") from error
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _put(self, item: dict[str, Any]) -> None:
         try:
             self._client.put_item(TableName=self._table, Item=item)
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"writing compaction state failed: {error_code(error)}") from error
 
     def _pages(self, operation: str, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -146,7 +146,7 @@ class CompactionStateTable:
                 if "LastEvaluatedKey" not in page:
                     return
                 request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"reading compaction state failed: {error_code(error)}") from error
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
@@ -157,7 +157,7 @@ class CompactionStateTable:
                     time.sleep(0.05 * 2**attempt)  # unprocessed items: DynamoDB asks for a back-off
                 try:
                     pending = self._client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                except AWS_ERRORS as error:
+                except aws_errors() as error:
                     raise StorageError(f"writing compaction state failed: {error_code(error)}") from error
                 if not pending:
                     break

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from event_collector.aws.errors import AWS_ERRORS, error_code
+from event_collector.aws.errors import aws_errors, error_code
 from event_collector.counts.layout import (
     HOUR_PREFIX,
     TOTAL_SORT_KEY,
@@ -16,6 +15,9 @@ from event_collector.counts.layout import (
     registry_pk,
 )
 from event_collector.errors import StorageError
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 # UpdateItem calls run side by side; boto3 clients are thread-safe.
 MAX_PARALLEL_UPDATES = 8
@@ -43,7 +45,7 @@ class CountersTable:
                 },
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise StorageError(f"marking counts applied failed: {error_code(error)}") from error
@@ -59,7 +61,7 @@ class CountersTable:
             for _ in range(ADMIT_ATTEMPTS):
                 try:
                     response = self._client.batch_get_item(RequestItems=request)
-                except AWS_ERRORS as error:
+                except aws_errors() as error:
                     raise StorageError(f"reading counters failed: {error_code(error)}") from error
                 found |= {
                     item["pk"]["S"].removeprefix(prefix) for item in response["Responses"].get(self._table_name, [])
@@ -90,7 +92,7 @@ class CountersTable:
                     },
                 )
                 return ask
-            except AWS_ERRORS as error:
+            except aws_errors() as error:
                 if error_code(error) != "ConditionalCheckFailedException":
                     raise StorageError(f"admitting counter keys failed: {error_code(error)}") from error
             ask = min(wanted, limit - self._admitted(key))
@@ -99,7 +101,7 @@ class CountersTable:
     def _admitted(self, key: dict[str, Any]) -> int:
         try:
             item = self._client.get_item(TableName=self._table_name, Key=key, ConsistentRead=True).get("Item")
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"reading admitted keys failed: {error_code(error)}") from error
         return int(item["admitted"]["N"]) if item and "admitted" in item else 0
 
@@ -109,6 +111,8 @@ class CountersTable:
             failures = [self._add_one(increment) for increment in increments]
         else:
             if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor  # the fan-out's writes only, not the API's reads
+
                 self._pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_UPDATES, thread_name_prefix="counters")
             failures = list(self._pool.map(self._add_one, increments))
         problems = [failure for failure in failures if failure]
@@ -127,7 +131,7 @@ class CountersTable:
                     ":expires": {"N": str(increment.expires_at)},
                 },
             )
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             return error_code(error)
         return None
 
@@ -140,7 +144,7 @@ class CountersTable:
                 ProjectionExpression="#count",
                 ExpressionAttributeNames={"#count": "count"},
             ).get("Item")
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"reading a counter failed: {error_code(error)}") from error
         return int(item["count"]["N"]) if item else 0
 
@@ -164,5 +168,5 @@ class CountersTable:
                 if "LastEvaluatedKey" not in page:
                     return counts
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"reading hourly counters failed: {error_code(error)}") from error

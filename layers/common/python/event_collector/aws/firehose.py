@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from event_collector.aws.errors import AWS_ERRORS, error_code
+from event_collector.aws.errors import aws_errors, error_code
 from event_collector.errors import DeliveryError
 
 # Firehose limits (https://docs.aws.amazon.com/firehose/latest/dev/limits.html).
@@ -115,7 +115,7 @@ class FirehoseRecordSink:
                 response = self._client.put_record_batch(
                     DeliveryStreamName=self._stream_name, Records=[{"Data": record} for record in pending]
                 )
-            except AWS_ERRORS as error:
+            except aws_errors() as error:
                 last_problem = error_code(error)
                 continue
             if not response.get("FailedPutCount"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from event_collector.aws.errors import AWS_ERRORS, error_code
+from event_collector.aws.errors import aws_errors, error_code
 from event_collector.errors import StorageError
 from event_collector.lake.catalog import TableSpec
 
@@ -60,7 +60,7 @@ class GlueCatalog:
         """Create the table, or add the spec's columns that the table lacks."""
         try:
             existing = self._client.get_table(DatabaseName=self._database, Name=spec.name)["Table"]
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             if error_code(error) != "EntityNotFoundException":
                 raise StorageError(f"reading table {spec.name} failed: {error_code(error)}") from error
             existing = None
@@ -83,7 +83,7 @@ class GlueCatalog:
                 self._client.create_table(DatabaseName=self._database, TableInput=table_input)
             else:
                 self._client.update_table(DatabaseName=self._database, TableInput=table_input)
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             if error_code(error) == "AlreadyExistsException":  # created by a concurrent run: merge again
                 self.ensure_table(spec)
                 return
@@ -106,7 +106,7 @@ class GlueCatalog:
                 response = self._client.batch_create_partition(
                     DatabaseName=self._database, TableName=spec.name, PartitionInputList=inputs
                 )
-            except AWS_ERRORS as error:
+            except aws_errors() as error:
                 raise StorageError(f"adding partitions to {spec.name} failed: {error_code(error)}") from error
             errors = response.get("Errors", [])
             unexpected = [e for e in errors if e["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException"]
@@ -123,6 +123,6 @@ class GlueCatalog:
                 DatabaseName=self._database, TableName=table
             ):
                 values += [list(partition["Values"]) for partition in page["Partitions"]]
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"listing partitions of {table} failed: {error_code(error)}") from error
         return values

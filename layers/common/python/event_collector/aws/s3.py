@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import IO, Any
 
-from event_collector.aws.errors import AWS_ERRORS, error_code
+from event_collector.aws.errors import aws_errors, error_code
 from event_collector.errors import StorageError
 
 
@@ -18,7 +18,7 @@ class S3ObjectStore:
     def open(self, bucket: str, key: str) -> tuple[IO[bytes], str, datetime]:
         try:
             response = self._client.get_object(Bucket=bucket, Key=key)
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"reading s3://{bucket}/{key} failed: {error_code(error)}") from error
         return response["Body"], str(response["ETag"]).strip('"'), response["LastModified"]
 
@@ -26,7 +26,7 @@ class S3ObjectStore:
         """Upload a GZIP object; returns its ETag."""
         try:
             response = self._client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/gzip")
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"writing s3://{bucket}/{key} failed: {error_code(error)}") from error
         return str(response.get("ETag", "")).strip('"')
 
@@ -34,14 +34,14 @@ class S3ObjectStore:
         """Download to a local file (streamed, so memory stays flat)."""
         try:
             self._client.download_file(bucket, key, path)
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"reading s3://{bucket}/{key} failed: {error_code(error)}") from error
 
     def put_json(self, bucket: str, key: str, document: Any) -> None:
         body = json.dumps(document, separators=(",", ":"), default=str).encode()
         try:
             self._client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"writing s3://{bucket}/{key} failed: {error_code(error)}") from error
 
     def get_json(self, bucket: str, key: str) -> Any:
@@ -53,7 +53,7 @@ class S3ObjectStore:
         """Upload a local file (multipart when large, so memory stays flat)."""
         try:
             self._client.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type})
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"writing s3://{bucket}/{key} failed: {error_code(error)}") from error
 
     def delete(self, bucket: str, keys: Sequence[str]) -> None:
@@ -63,7 +63,7 @@ class S3ObjectStore:
                 response = self._client.delete_objects(
                     Bucket=bucket, Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True}
                 )
-            except AWS_ERRORS as error:
+            except aws_errors() as error:
                 raise StorageError(f"deleting from s3://{bucket} failed: {error_code(error)}") from error
             if response.get("Errors"):
                 raise StorageError(f"deleting from s3://{bucket} failed: {response['Errors'][0].get('Code')}")
@@ -81,7 +81,7 @@ class S3ObjectStore:
                     if response.get("Errors"):
                         raise StorageError(f"emptying s3://{bucket} failed: {response['Errors'][0].get('Code')}")
                     deleted += len(chunk)
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             if error_code(error) == "NoSuchBucket":
                 return deleted
             raise StorageError(f"emptying s3://{bucket} failed: {error_code(error)}") from error
@@ -97,5 +97,5 @@ class S3ObjectStore:
             for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     yield str(item["Key"]), str(item["ETag"]).strip('"'), int(item["Size"])
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"listing s3://{bucket}/{prefix} failed: {error_code(error)}") from error

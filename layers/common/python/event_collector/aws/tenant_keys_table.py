@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from event_collector.auth.keys import KeyRecord, KeyStatus
-from event_collector.aws.errors import AWS_ERRORS, error_code
+from event_collector.aws.errors import aws_errors, error_code
 from event_collector.errors import StorageError, TenantExistsError
 
 TENANT_SORT_KEY = "TENANT"
@@ -28,7 +28,7 @@ class TenantKeysTable:
                 Key={"pk": {"S": tenant}, "sk": {"S": KEY_PREFIX + key_id}},
                 ConsistentRead=True,
             ).get("Item")
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"reading a key failed: {error_code(error)}") from error
         return _key_record(item) if item else None
 
@@ -37,7 +37,7 @@ class TenantKeysTable:
             item = self._client.get_item(
                 TableName=self._table_name, Key={"pk": {"S": tenant}, "sk": {"S": TENANT_SORT_KEY}}
             ).get("Item")
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"reading a tenant failed: {error_code(error)}") from error
         return item is not None
 
@@ -48,7 +48,7 @@ class TenantKeysTable:
                 Item={"pk": {"S": tenant}, "sk": {"S": TENANT_SORT_KEY}, "created_at": {"N": str(created_at)}},
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise TenantExistsError(f"tenant {tenant!r} already exists") from error
             raise StorageError(f"creating a tenant failed: {error_code(error)}") from error
@@ -66,7 +66,7 @@ class TenantKeysTable:
             item["expires_at"] = {"N": str(record.expires_at)}
         try:
             self._client.put_item(TableName=self._table_name, Item=item, ConditionExpression="attribute_not_exists(sk)")
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"storing a key failed: {error_code(error)}") from error
 
     def list_keys(self, tenant: str) -> list[KeyRecord]:
@@ -84,7 +84,7 @@ class TenantKeysTable:
                 if "LastEvaluatedKey" not in page:
                     return records
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"listing keys failed: {error_code(error)}") from error
 
     def update_key(self, tenant: str, key_id: str, *, status: KeyStatus, expires_at: int | None) -> None:
@@ -102,7 +102,7 @@ class TenantKeysTable:
                 ExpressionAttributeValues=values,
                 ConditionExpression="attribute_exists(sk)",
             )
-        except AWS_ERRORS as error:
+        except aws_errors() as error:
             raise StorageError(f"updating a key failed: {error_code(error)}") from error
 
 

@@ -1,26 +1,25 @@
-"""The collector's REST API: routes, request validation, error mapping and the OpenAPI document.
+"""The collector's API: routes (``routes.py``), request reading and validation (``http.py``), the one
+place errors become answers, and the OpenAPI document with Swagger UI on ``/v1/docs``.
 
 Built by :func:`create_collector` from its services, so the Lambda handler
-only wires clients and the tests hand in their own. No ``from __future__
-import annotations``: Powertools reads the route signatures' annotations at
-run time to validate and document requests.
+only wires clients and the tests hand in their own. The resolver runs
+without Powertools' validation: each route validates with the pydantic
+models itself, and the OpenAPI document is built on the first request for
+it, so neither costs a cold start (docs/decisions.md).
 """
 
+from __future__ import annotations
+
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBase
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from event_collector import __version__
@@ -29,32 +28,27 @@ from event_collector.errors import ClientInputError, DeliveryError, StorageError
 from event_collector.ingest import validation
 from event_collector.ingest.delivery import EventIngestor
 from event_collector.ingest.http import (
-    AUTHENTICATED,
     DELIVERY_RETRY_AFTER_SECONDS,
-    ERRORS,
-    check_json_request,
     client_error_response,
     error_response,
+    json_body,
+    query_parameter,
     tenant_from_authorizer,
-    validation_error_response,
+    validated,
 )
 from event_collector.ingest.models import (
     BatchResult,
     ButtonClickFields,
     CountResult,
-    CountsResult,
     EventBatch,
     Health,
     PageViewFields,
     ReceivedMessage,
 )
-from event_collector.json_values import loads_strict
+from event_collector.ingest.routes import DOCS_PATH, SEED_PATHS
 
-OPENAPI_TITLE = "Event collector API"
 # Time kept back for answering after delivery (docs/ingestion.md).
 ANSWER_MARGIN_SECONDS = 0.5
-# The original collector's routes answer its status for invalid input (docs/api.md).
-SEED_ROUTES = ("/button/click", "/web/page_view", "/button/click/count", "/web/page_view/count")
 
 logger = Logger()
 metrics = Metrics()
@@ -75,23 +69,17 @@ class Collector:
 
 def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Collector:
     app = APIGatewayRestResolver(
-        enable_validation=True,
-        cors=CORSConfig(allow_origin=cors_allow_origin, allow_headers=["Authorization", "Content-Type"], max_age=600),
-        json_body_deserializer=loads_strict,
+        cors=CORSConfig(allow_origin=cors_allow_origin, allow_headers=["Authorization", "Content-Type"], max_age=600)
     )
-    app.configure_openapi(
-        title=OPENAPI_TITLE,
-        version=__version__,
-        description="Send events, read counts. HTTP Basic: tenant id and API key.",
-        security_schemes={"tenantKey": HTTPBase(scheme="basic")},
-    )
-    app.enable_swagger(path="/v1/docs")
+
+    def event() -> dict[str, Any]:
+        raw: dict[str, Any] = app.current_event.raw_event
+        return raw
 
     def tenant() -> str:
-        return tenant_from_authorizer(app.current_event.raw_event.get("requestContext") or {})
+        return tenant_from_authorizer(event().get("requestContext") or {})
 
     def ingest(events: list[Any], sent_at: int | None = None) -> BatchResult:
-        check_json_request(app.current_event.raw_event)
         owner = tenant()
         received_at = int(services.clock() * 1000)
         batch = validation.validate_batch(events, tenant=owner, received_at=received_at, sent_at=sent_at)
@@ -103,78 +91,93 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
         metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.accepted)
         return result
 
-    @app.post(
-        "/v1/events",
-        security=AUTHENTICATED,
-        tags=["events"],
-        summary="Send a batch of events",
-        responses={200: {"description": "Accepted (possibly in part)"}, **ERRORS},
-    )
-    def post_events(batch: Annotated[EventBatch, Body()]) -> BatchResult:
-        return ingest(batch.events, batch.sent_at)
+    def answer(model: Any) -> dict[str, Any]:
+        document: dict[str, Any] = model.model_dump(mode="json")
+        return document
 
-    @app.post(
-        "/button/click",
-        security=AUTHENTICATED,
-        tags=["seed"],
-        summary="Record a button click (original API)",
-        responses=ERRORS,
-    )
-    def post_button_click(click: Annotated[ButtonClickFields, Body()]) -> ReceivedMessage:
+    @app.post("/v1/events")
+    def post_events() -> dict[str, Any]:
+        batch = validated(EventBatch, json_body(event()))
+        return answer(ingest(batch.events, batch.sent_at))
+
+    @app.post("/button/click")
+    def post_button_click() -> dict[str, Any]:
+        click = validated(ButtonClickFields, json_body(event()))
         ingest([{"event_type": "button_click", **click.model_dump()}])
-        return ReceivedMessage()
+        return answer(ReceivedMessage())
 
-    @app.post(
-        "/web/page_view",
-        security=AUTHENTICATED,
-        tags=["seed"],
-        summary="Record a page view (original API)",
-        responses=ERRORS,
-    )
-    def post_page_view(view: Annotated[PageViewFields, Body()]) -> ReceivedMessage:
+    @app.post("/web/page_view")
+    def post_page_view() -> dict[str, Any]:
+        view = validated(PageViewFields, json_body(event()))
         ingest([{"event_type": "page_view", **view.model_dump(exclude_none=True)}])
-        return ReceivedMessage()
+        return answer(ReceivedMessage())
 
-    @app.get(
-        "/button/click/count",
-        security=AUTHENTICATED,
-        tags=["seed"],
-        summary="Total clicks of one button",
-        responses=ERRORS,
-    )
-    def get_button_click_count(button_id: Annotated[str, Query()]) -> CountResult:
-        return CountResult(count=read_total(services.counters, tenant(), "button_click", button_id))
+    @app.get("/button/click/count")
+    def get_button_click_count() -> dict[str, Any]:
+        button_id = str(query_parameter(event(), "button_id", required=True))
+        return answer(CountResult(count=read_total(services.counters, tenant(), "button_click", button_id)))
 
-    @app.get(
-        "/web/page_view/count",
-        security=AUTHENTICATED,
-        tags=["seed"],
-        summary="Total views of one URL",
-        responses=ERRORS,
-    )
-    def get_page_view_count(url: Annotated[str, Query()]) -> CountResult:
-        return CountResult(count=read_total(services.counters, tenant(), "page_view", url))
+    @app.get("/web/page_view/count")
+    def get_page_view_count() -> dict[str, Any]:
+        url = str(query_parameter(event(), "url", required=True))
+        return answer(CountResult(count=read_total(services.counters, tenant(), "page_view", url)))
 
-    @app.get("/v1/counts", security=AUTHENTICATED, tags=["counts"], summary="Total and hourly series", responses=ERRORS)
-    def get_counts(
-        event_type: Annotated[str, Query(min_length=1, max_length=64)],
-        key: Annotated[str | None, Query(description="Counter key; all keys when absent")] = None,
-        start: Annotated[
-            str | None, Query(alias="from", description="Epoch ms or ISO 8601; default 23 h before 'to'")
-        ] = None,
-        end: Annotated[str | None, Query(alias="to", description="Epoch ms or ISO 8601; default now")] = None,
-    ) -> CountsResult:
-        now = datetime.fromtimestamp(services.clock(), tz=UTC)
-        return read_counts(
-            services.counters, tenant=tenant(), event_type=event_type, key=key, start=start, end=end, now=now
+    @app.get("/v1/counts")
+    def get_counts() -> dict[str, Any]:
+        request = event()
+        event_type = str(query_parameter(request, "event_type", required=True))
+        counts = read_counts(
+            services.counters,
+            tenant=tenant(),
+            event_type=event_type,
+            key=query_parameter(request, "key"),
+            start=query_parameter(request, "from"),
+            end=query_parameter(request, "to"),
+            now=datetime.fromtimestamp(services.clock(), tz=UTC),
         )
+        return answer(counts)
 
-    @app.get("/v1/health", tags=["health"], summary="Liveness (no authentication)")
-    def get_health() -> Health:
-        return Health(version=__version__)
+    @app.get("/v1/health")
+    def get_health() -> dict[str, Any]:
+        return answer(Health(version=__version__))
+
+    @app.get(DOCS_PATH)
+    def get_docs() -> Response[str]:
+        return docs_answer(event())
 
     register_error_handlers(app)
     return Collector(app=app, services=services)
+
+
+def served_from(request: dict[str, Any]) -> str:
+    """The base path the API was called under: API Gateway's stage (``/prod``) or ``/`` (a custom domain,
+    an HTTP API's ``$default`` stage, the local mode): ``requestContext.path`` minus the route's path."""
+    full = str((request.get("requestContext") or {}).get("path") or "")
+    route = str(request.get("path") or "")
+    prefix = full[: -len(route)] if route and full.endswith(route) else ""
+    return prefix or "/"
+
+
+def docs_answer(request: dict[str, Any]) -> Response[str]:
+    """``?format=json``: the OpenAPI document; otherwise Swagger UI (its files bundled with Powertools)."""
+    from event_collector.ingest.openapi import openapi_document
+
+    spec = json.dumps(openapi_document(served_from(request)), ensure_ascii=False)
+    if (request.get("queryStringParameters") or {}).get("format") == "json":
+        return Response(200, content_types.APPLICATION_JSON, spec)
+    return Response(200, "text/html; charset=utf-8", swagger_page(spec))
+
+
+def swagger_page(spec: str) -> str:
+    from pathlib import Path
+
+    import aws_lambda_powertools.event_handler as handler
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+    assets = Path(handler.__file__).parent / "openapi" / "swagger_ui"
+    script = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+    style = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
+    return generate_swagger_html(spec.replace("</", "<\\/"), script, style, "", None)
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
@@ -182,21 +185,13 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     def as_seed_answer(response: Response[str]) -> Response[str]:
         """The original collector answered 422 to input it could not validate; its routes still do."""
-        if app.current_event.resource in SEED_ROUTES and response.status_code in (400, 415):
+        if app.current_event.resource in SEED_PATHS and response.status_code in (400, 415):
             response.status_code = 422
         return response
 
     @app.exception_handler(ClientInputError)  # type: ignore[untyped-decorator]
     def handle_client_input(error: ClientInputError) -> Response[str]:
         return as_seed_answer(client_error_response(error))
-
-    @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])  # type: ignore[untyped-decorator]
-    def handle_validation(error: RequestValidationError) -> Response[str]:
-        return as_seed_answer(validation_error_response(app.current_event.raw_event, list(error.errors())))
-
-    @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
-    def handle_undecodable_body(_: UnicodeDecodeError) -> Response[str]:
-        return as_seed_answer(error_response(400, "invalid_encoding", "Request body is not valid UTF-8"))
 
     @app.exception_handler(DeliveryError)  # type: ignore[untyped-decorator]
     def handle_delivery_failure(error: DeliveryError) -> Response[str]:

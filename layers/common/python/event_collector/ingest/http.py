@@ -1,5 +1,11 @@
-"""HTTP edge helpers for the collector: request checks and the one place that
-turns exceptions into JSON error responses."""
+"""The collector's HTTP edge: read and validate a request's body and query with the pydantic models, and
+turn every refusal into one JSON error answer.
+
+Validation is ours, not Powertools' (``enable_validation``): the same pydantic
+models, called directly, so a cold start does not build Powertools' OpenAPI
+models (docs/decisions.md). Every check raises :class:`ClientInputError`;
+``api.py`` maps it to the answer.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +13,18 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel, ValidationError
 
 from event_collector.errors import ClientInputError
 from event_collector.identifiers import is_tenant_id
-from event_collector.ingest.models import ErrorBody
 from event_collector.ingest.validation import MAX_BODY_BYTES
+from event_collector.json_values import loads_strict
 
 DELIVERY_RETRY_AFTER_SECONDS = 2
-BODY_METHODS = ("POST", "PUT", "PATCH")
-AUTHENTICATED: list[dict[str, list[str]]] = [{"tenantKey": []}]
-# The error answers every authenticated route documents in the OpenAPI document.
-ERRORS: dict[int, OpenAPIResponse] = {
-    status: {"description": description, "content": {"application/json": {"schema": ErrorBody.model_json_schema()}}}
-    for status, description in {
-        400: "Invalid request",
-        401: "Missing or malformed credentials",
-        403: "Wrong, revoked or expired key",
-        413: "Body or batch over a limit",
-        415: "Body is not application/json",
-        503: "Delivery failed; retry after Retry-After seconds with the same event_ids",
-    }.items()
-}
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def error_response(
@@ -52,14 +45,14 @@ def client_error_response(error: ClientInputError) -> Response[str]:
     return error_response(error.status, error.code, error.message, error.details)
 
 
-def body_size(event: Mapping[str, Any]) -> int:
+def raw_body(event: Mapping[str, Any]) -> bytes:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:
-            return len(base64.b64decode(body, validate=True))
+            return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
-            return len(body)
-    return len(body.encode("utf-8", errors="surrogatepass"))
+            raise ClientInputError(400, "invalid_encoding", "Request body is not valid base64") from None
+    return str(body).encode("utf-8", errors="surrogatepass")
 
 
 def media_type(headers: Mapping[str, str]) -> str | None:
@@ -69,42 +62,55 @@ def media_type(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def check_json_request(event: Mapping[str, Any]) -> None:
-    """Refuse, in this order, an oversized body and a body that is not JSON by its Content-Type."""
-    size = body_size(event)
-    if size > MAX_BODY_BYTES:
-        raise ClientInputError(413, "payload_too_large", f"Request body is {size} bytes; the limit is {MAX_BODY_BYTES}")
+def json_body(event: Mapping[str, Any]) -> Any:
+    """The request's JSON body; refused, in this order, when oversized, not JSON by its Content-Type,
+    empty, not UTF-8 or not valid JSON."""
+    data = raw_body(event)
+    if len(data) > MAX_BODY_BYTES:
+        raise ClientInputError(
+            413, "payload_too_large", f"Request body is {len(data)} bytes; the limit is {MAX_BODY_BYTES}"
+        )
     found = media_type(event.get("headers") or {})
     if found is not None and found != "application/json":
         raise ClientInputError(415, "unsupported_media_type", f"Content-Type must be application/json, not {found}")
+    if not data:
+        raise ClientInputError(400, "empty_body", "Request body is required")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ClientInputError(400, "invalid_encoding", "Request body is not valid UTF-8") from None
+    try:
+        return loads_strict(text)
+    except ValueError as error:
+        reason = getattr(error, "msg", None) or str(error)
+        raise ClientInputError(400, "invalid_json", f"Request body is not valid JSON: {reason}") from None
 
 
-def validation_error_response(event: Mapping[str, Any], errors: list[dict[str, Any]]) -> Response[str]:
-    """Map Powertools' request validation errors to the project's 4xx answers.
-
-    Powertools parses the body before any route code runs, so the size and
-    Content-Type checks are repeated here to keep their precedence: an
-    oversized body is a 413 even when it is also malformed.
-    """
-    if event.get("httpMethod") in BODY_METHODS:
-        try:
-            check_json_request(event)
-        except ClientInputError as error:
-            return client_error_response(error)
-        for item in errors:
-            if item.get("type") == "json_invalid":
-                reason = (item.get("ctx") or {}).get("error", "syntax error")
-                return error_response(400, "invalid_json", f"Request body is not valid JSON: {reason}")
-        if not event.get("body"):
-            return error_response(400, "empty_body", "Request body is required")
-    details = [_describe(item) for item in errors]
-    return error_response(400, "invalid_request", "Request is invalid: " + "; ".join(details[:5]), details)
+def validated(model: type[Model], data: Any) -> Model:
+    """``data`` as ``model``, or a 400 that names each invalid field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        details = describe(error)
+        raise ClientInputError(
+            400, "invalid_request", "Request is invalid: " + "; ".join(details[:5]), details
+        ) from None
 
 
-def _describe(item: Mapping[str, Any]) -> str:
-    location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
-    message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
-    return f"{location}: {message}" if location else message
+def describe(error: ValidationError) -> list[str]:
+    described = []
+    for item in error.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        described.append(f"{location}: {message}" if location else message)
+    return described
+
+
+def query_parameter(event: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = (event.get("queryStringParameters") or {}).get(name)
+    if value is None and required:
+        raise ClientInputError(400, "invalid_query", f"Query parameter '{name}' is required")
+    return None if value is None else str(value)
 
 
 def tenant_from_authorizer(request_context: Mapping[str, Any]) -> str:

@@ -1,0 +1,279 @@
+"""A small client for AWS's JSON protocol, for the functions on a request's path (authorizer, collector).
+
+Why not boto3 there: importing boto3 and building one client costs about 1.6x
+a bare ``import boto3`` before any of our code runs, on every cold start of
+the two functions a user waits on (docs/decisions.md, bench/cold_import_bench.py).
+Those functions make three calls in all (DynamoDB ``GetItem`` and ``Query``,
+Firehose ``PutRecordBatch``), all of them in the same protocol: a signed
+``POST /`` with ``X-Amz-Target`` and a JSON body. This module does exactly that
+and nothing else:
+
+- Signature Version 4 (tests check it against botocore's signer);
+- credentials, region and endpoint from the environment Lambda sets
+  (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``,
+  ``AWS_REGION``), ``AWS_ENDPOINT_URL[_<SERVICE>]`` honoured as the SDKs do;
+- one kept-alive HTTPS connection per client, connect and read timeouts;
+- the SDKs' "standard" retry rules for throttling, 5xx and broken connections,
+  up to ``max_attempts``; DynamoDB's CRC32 checked;
+- errors raised as :class:`AwsCallError` with the service's error code.
+
+Method names and shapes are boto3's low-level ones (``get_item(TableName=...)``
+returns the same dict), so the adapters take either client.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import random
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from event_collector.aws.errors import AwsCallError
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+# The SDKs' standard retry mode: these codes and statuses are worth another attempt.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"})
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+BASE_DELAY_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Service:
+    signing_name: str  # also the endpoint's host prefix
+    target_prefix: str
+    json_version: str
+    check_crc32: bool = False
+
+
+DYNAMODB = Service("dynamodb", "DynamoDB_20120810", "1.0", check_crc32=True)
+FIREHOSE = Service("firehose", "Firehose_20150804", "1.1")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key: str
+    secret_key: str
+    token: str | None = None
+
+    @classmethod
+    def from_environment(cls) -> Credentials:
+        access_key, secret_key = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+        if not access_key or not secret_key:
+            raise AwsCallError("MissingCredentials", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+        return cls(access_key, secret_key, os.environ.get("AWS_SESSION_TOKEN") or None)
+
+
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
+
+
+def sign(
+    *,
+    method: str,
+    host: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    service: str,
+    region: str,
+    credentials: Credentials,
+    now: datetime,
+) -> dict[str, str]:
+    """The headers to add for Signature Version 4 (``X-Amz-Date``, the token, ``Authorization``).
+
+    Every header in ``headers`` (and ``host``) is signed; ``path`` is already URI-encoded and
+    has no query string (the JSON protocol always posts to ``/``)."""
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    day = stamp[:8]
+    added = {"X-Amz-Date": stamp}
+    if credentials.token:
+        added["X-Amz-Security-Token"] = credentials.token
+    signed = {name.lower(): " ".join(value.split()) for name, value in {**headers, **added, "Host": host}.items()}
+    names = sorted(signed)
+    canonical = "\n".join(
+        [
+            method,
+            path,
+            "",
+            *(f"{name}:{signed[name]}" for name in names),
+            "",
+            ";".join(names),
+            hashlib.sha256(body).hexdigest(),
+        ]
+    )
+    scope = f"{day}/{region}/{service}/aws4_request"
+    string_to_sign = "\n".join([ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
+    key = _hmac(_hmac(_hmac(_hmac(f"AWS4{credentials.secret_key}".encode(), day), region), service), "aws4_request")
+    signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    added["Authorization"] = (
+        f"{ALGORITHM} Credential={credentials.access_key}/{scope}, SignedHeaders={';'.join(names)}, "
+        f"Signature={signature}"
+    )
+    return added
+
+
+def endpoint_for(service: Service, region: str) -> str:
+    """``AWS_ENDPOINT_URL_<SERVICE>``, then ``AWS_ENDPOINT_URL``, then the service's regional endpoint."""
+    specific = os.environ.get(f"AWS_ENDPOINT_URL_{service.signing_name.upper()}")
+    shared = os.environ.get("AWS_ENDPOINT_URL")
+    if specific or shared:
+        return str(specific or shared)
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://{service.signing_name}.{region}.{suffix}"
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")  # the JSON protocol's blobs
+    raise TypeError(f"cannot send {type(value).__name__}")
+
+
+class JsonServiceClient:
+    def __init__(
+        self,
+        service: Service,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        credentials: Credentials | None = None,
+        connect_timeout: float = 1.0,
+        read_timeout: float = 2.0,
+        max_attempts: int = 2,
+    ) -> None:
+        self.service = service
+        self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        parts = urlsplit(endpoint_url or endpoint_for(service, self.region))
+        self._https = parts.scheme == "https"
+        self._host = parts.netloc
+        self._credentials = credentials
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._max_attempts = max_attempts
+        self._connection: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+
+    def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        body = json.dumps(params, separators=(",", ":"), default=_encode).encode("utf-8")
+        headers = {
+            "Content-Type": f"application/x-amz-json-{self.service.json_version}",
+            "X-Amz-Target": f"{self.service.target_prefix}.{operation}",
+        }
+        for attempt in range(self._max_attempts):
+            if attempt:
+                time.sleep(random.uniform(0, BASE_DELAY_SECONDS * 2**attempt))  # noqa: S311 - jitter, full
+            try:
+                return self._send(headers, body)
+            except AwsCallError as error:
+                if not error.retryable or attempt + 1 == self._max_attempts:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        credentials = self._credentials or Credentials.from_environment()
+        signed = sign(
+            method="POST",
+            host=self._host,
+            path="/",
+            headers=headers,
+            body=body,
+            service=self.service.signing_name,
+            region=self.region,
+            credentials=credentials,
+            now=datetime.now(UTC),
+        )
+        with self._lock:
+            try:
+                status, payload, crc = self._exchange({**headers, **signed}, body)
+            except (OSError, http.client.HTTPException) as error:
+                self._close()
+                raise AwsCallError(type(error).__name__, "connection failed", retryable=True) from None
+        if self.service.check_crc32 and crc is not None and zlib.crc32(payload) != int(crc):
+            raise AwsCallError("CRC32MismatchError", "response checksum mismatch", retryable=True)
+        try:
+            document = json.loads(payload) if payload else {}
+        except ValueError:  # a proxy's HTML error page, a truncated body
+            document = {"__type": f"HTTP{status}"}
+        if status >= 300:
+            code = str(document.get("__type", f"HTTP{status}")).rsplit("#", 1)[-1]
+            message = str(document.get("message") or document.get("Message") or "")
+            retryable = status in RETRYABLE_STATUSES or code in THROTTLING_CODES or code in TRANSIENT_CODES
+            raise AwsCallError(code, message, status=status, retryable=retryable)
+        if not isinstance(document, dict):
+            raise AwsCallError("InvalidResponse", "the response is not a JSON object", status=status)
+        return document
+
+    def _exchange(self, headers: dict[str, str], body: bytes) -> tuple[int, bytes, str | None]:
+        connection = self._connection or self._connect()
+        connection.request("POST", "/", body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        if response.getheader("Connection", "").lower() == "close":
+            self._close()
+        return response.status, payload, response.getheader("x-amz-crc32")
+
+    def _connect(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection
+        if self._https:
+            import ssl  # only when a TLS connection is opened: a local endpoint needs none
+
+            context = ssl.create_default_context()
+            connection = http.client.HTTPSConnection(self._host, timeout=self._connect_timeout, context=context)
+        else:
+            connection = http.client.HTTPConnection(self._host, timeout=self._connect_timeout)
+        connection.connect()
+        if connection.sock is not None:
+            connection.sock.settimeout(self._read_timeout)
+        self._connection = connection
+        return connection
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class DynamoDBClient(JsonServiceClient):
+    def __init__(self, **options: Any) -> None:
+        super().__init__(DYNAMODB, **options)
+
+    def get_item(self, **params: Any) -> dict[str, Any]:
+        return self.call("GetItem", params)
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        return self.call("Query", params)
+
+
+class FirehoseClient(JsonServiceClient):
+    def __init__(self, **options: Any) -> None:
+        super().__init__(FIREHOSE, **options)
+
+    def put_record_batch(self, **params: Any) -> dict[str, Any]:
+        return self.call("PutRecordBatch", params)

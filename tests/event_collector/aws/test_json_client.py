@@ -1,0 +1,294 @@
+"""The request path's lean AWS client: botocore's signatures, boto3's answers, the SDKs' retry rules.
+
+Signatures are compared with botocore's own signer; calls go over HTTP to a
+moto server (the same endpoint the local mode uses) and are compared with
+what boto3 gets for the same call; retries run against a scripted server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials as BotoCredentials
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from event_collector.aws.errors import AwsCallError, aws_errors, error_code
+from event_collector.aws.json_client import (
+    DYNAMODB,
+    FIREHOSE,
+    Credentials,
+    DynamoDBClient,
+    FirehoseClient,
+    endpoint_for,
+    sign,
+)
+from tools.harness import free_port
+
+CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    service=st.sampled_from([DYNAMODB, FIREHOSE]),
+    region=st.sampled_from(["us-east-1", "eu-west-3", "ap-southeast-2", "cn-north-1"]),
+    body=st.binary(max_size=300),
+    token=st.none() | st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789+/=", min_size=1, max_size=60),
+    moment=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)),
+    port=st.none() | st.integers(min_value=1, max_value=65535),
+)
+def test_given_any_request_when_signed_then_the_signature_is_botocores(service, region, body, token, moment, port):
+    host = f"{service.signing_name}.{region}.amazonaws.com" + (f":{port}" if port else "")
+    headers = {
+        "Content-Type": f"application/x-amz-json-{service.json_version}",
+        "X-Amz-Target": f"{service.target_prefix}.GetItem",
+    }
+    credentials = Credentials(CREDENTIALS.access_key, CREDENTIALS.secret_key, token)
+    now = moment.replace(tzinfo=UTC, microsecond=0)
+
+    ours = sign(
+        method="POST",
+        host=host,
+        path="/",
+        headers=headers,
+        body=body,
+        service=service.signing_name,
+        region=region,
+        credentials=credentials,
+        now=now,
+    )
+
+    request = AWSRequest(method="POST", url=f"https://{host}/", data=body, headers={**headers, "Host": host})
+    request.context["timestamp"] = now.strftime("%Y%m%dT%H%M%SZ")
+    signer = SigV4Auth(
+        BotoCredentials(credentials.access_key, credentials.secret_key, token), service.signing_name, region
+    )
+    request.headers["X-Amz-Date"] = request.context["timestamp"]
+    if token:
+        request.headers["X-Amz-Security-Token"] = token
+    canonical = signer.canonical_request(request)
+    expected = signer.signature(signer.string_to_sign(request, canonical), request)
+    assert ours["Authorization"].endswith(f"Signature={expected}")
+    assert f"SignedHeaders={signer.signed_headers(signer.headers_to_sign(request))}," in ours["Authorization"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, "https://dynamodb.eu-west-1.amazonaws.com"),
+        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:3001"}, "http://127.0.0.1:3001"),
+        ({"AWS_ENDPOINT_URL": "http://a", "AWS_ENDPOINT_URL_DYNAMODB": "http://b"}, "http://b"),
+    ],
+)
+def test_given_endpoint_settings_when_resolved_then_the_sdks_precedence_holds(monkeypatch, environment, expected):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    assert endpoint_for(DYNAMODB, "eu-west-1") == expected
+
+
+def test_given_a_china_region_when_resolved_then_the_partition_suffix_is_used(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    assert endpoint_for(FIREHOSE, "cn-north-1") == "https://firehose.cn-north-1.amazonaws.com.cn"
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def boto3_client(service: str, endpoint: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1")
+
+
+def lean(cls: Any, endpoint: str) -> Any:
+    return cls(endpoint_url=endpoint, region="us-east-1", credentials=CREDENTIALS)
+
+
+@pytest.fixture(scope="module")
+def table(moto_endpoint) -> str:
+    dynamodb = boto3_client("dynamodb", moto_endpoint)
+    dynamodb.create_table(
+        TableName="lean",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    )
+    for hour in range(5):
+        item = {"pk": {"S": "p"}, "sk": {"S": f"h#{hour:02d}"}, "count": {"N": str(hour * 7)}, "é": {"S": "ü ✓"}}
+        dynamodb.put_item(TableName="lean", Item=item)
+    return "lean"
+
+
+@pytest.mark.parametrize(
+    ("operation", "params"),
+    [
+        ("get_item", {"Key": {"pk": {"S": "p"}, "sk": {"S": "h#03"}}, "ConsistentRead": True}),
+        ("get_item", {"Key": {"pk": {"S": "p"}, "sk": {"S": "absent"}}}),
+        (
+            "query",
+            {
+                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+                "ExpressionAttributeValues": {":pk": {"S": "p"}, ":a": {"S": "h#01"}, ":b": {"S": "h#03"}},
+            },
+        ),
+    ],
+)
+def test_given_a_dynamodb_call_when_made_by_both_clients_then_the_answers_are_equal(
+    moto_endpoint, table, operation, params
+):
+    expected = getattr(boto3_client("dynamodb", moto_endpoint), operation)(TableName=table, **params)
+    ours = getattr(lean(DynamoDBClient, moto_endpoint), operation)(TableName=table, **params)
+
+    expected.pop("ResponseMetadata")
+    assert ours == expected
+
+
+def test_given_a_missing_table_when_read_then_the_service_error_code_is_raised_without_retry(moto_endpoint):
+    with pytest.raises(aws_errors()) as raised:
+        lean(DynamoDBClient, moto_endpoint).get_item(TableName="absent", Key={"pk": {"S": "x"}})
+
+    assert error_code(raised.value) == "ResourceNotFoundException"
+    assert isinstance(raised.value, AwsCallError)
+    assert not raised.value.retryable
+
+
+def test_given_binary_records_when_put_to_firehose_then_the_bytes_land_as_sent(moto_endpoint):
+    s3, firehose = boto3_client("s3", moto_endpoint), boto3_client("firehose", moto_endpoint)
+    s3.create_bucket(Bucket="lean-raw")
+    firehose.create_delivery_stream(
+        DeliveryStreamName="lean-stream",
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "BucketARN": "arn:aws:s3:::lean-raw",
+            "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+            "Prefix": "raw/",
+        },
+    )
+    records = [b'{"a":"\xc3\xa9"}\n', bytes(range(256))]
+
+    answer = lean(FirehoseClient, moto_endpoint).put_record_batch(
+        DeliveryStreamName="lean-stream", Records=[{"Data": record} for record in records]
+    )
+
+    assert answer["FailedPutCount"] == 0
+    (listed,) = s3.list_objects_v2(Bucket="lean-raw")["Contents"]
+    assert s3.get_object(Bucket="lean-raw", Key=listed["Key"])["Body"].read() == b"".join(records)
+
+
+class Scripted(BaseHTTPRequestHandler):
+    """Answers each POST with the next (status, body, headers) of ``script``."""
+
+    script: ClassVar[list[tuple[int, bytes, dict[str, str]]]] = []
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        Scripted.seen.append(dict(self.headers))
+        status, body, headers = Scripted.script.pop(0)
+        self.send_response(status)
+        for name, value in {"Content-Length": str(len(body)), **headers}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def scripted() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Scripted.script, Scripted.seen = [], []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _error(code: str, status: int = 400) -> tuple[int, bytes, dict[str, str]]:
+    return status, json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "m"}).encode(), {}
+
+
+OK: tuple[int, bytes, dict[str, str]] = (200, b'{"Item": {"pk": {"S": "x"}}}', {})
+
+
+@pytest.mark.parametrize(
+    ("first", "retried"),
+    [
+        (_error("ProvisionedThroughputExceededException"), True),
+        (_error("ThrottlingException"), True),
+        (_error("InternalServerError", 500), True),
+        ((503, b"<html>Service Unavailable</html>", {}), True),
+        ((200, b'{"Item": {}}', {"x-amz-crc32": "1"}), True),
+        (_error("ValidationException"), False),
+        (_error("AccessDeniedException"), False),
+    ],
+    ids=["throughput", "throttling", "500", "503-html", "crc32-mismatch", "validation", "access-denied"],
+)
+def test_given_a_failed_attempt_when_called_then_only_what_the_sdks_retry_is_retried(scripted, first, retried):
+    Scripted.script = [first, OK]
+    client = DynamoDBClient(endpoint_url=scripted, region="us-east-1", credentials=CREDENTIALS, max_attempts=2)
+
+    if retried:
+        assert client.get_item(TableName="t", Key={"pk": {"S": "x"}}) == {"Item": {"pk": {"S": "x"}}}
+    else:
+        with pytest.raises(AwsCallError):
+            client.get_item(TableName="t", Key={"pk": {"S": "x"}})
+    assert len(Scripted.seen) == (2 if retried else 1)
+
+
+def test_given_a_good_checksum_when_read_then_the_answer_is_accepted(scripted):
+    body = b'{"Item": {"pk": {"S": "x"}}}'
+    Scripted.script = [(200, body, {"x-amz-crc32": str(zlib.crc32(body))})]
+
+    answer = DynamoDBClient(endpoint_url=scripted, credentials=CREDENTIALS).get_item(TableName="t", Key={})
+
+    assert answer == {"Item": {"pk": {"S": "x"}}}
+    (headers,) = Scripted.seen
+    assert headers["X-Amz-Target"] == "DynamoDB_20120810.GetItem"
+    assert headers["X-Amz-Security-Token"] == "session-token"
+
+
+def test_given_nothing_listening_when_called_then_a_retryable_connection_error_after_every_attempt():
+    client = DynamoDBClient(
+        endpoint_url=f"http://127.0.0.1:{free_port()}", credentials=CREDENTIALS, connect_timeout=0.5, max_attempts=2
+    )
+
+    with pytest.raises(AwsCallError) as raised:
+        client.get_item(TableName="t", Key={})
+
+    assert raised.value.retryable
+    assert raised.value.code in {"ConnectionRefusedError", "TimeoutError"}
+
+
+def test_given_no_credentials_when_called_then_the_error_says_which_variables(monkeypatch, scripted):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+
+    with pytest.raises(AwsCallError, match="AWS_ACCESS_KEY_ID"):
+        DynamoDBClient(endpoint_url=scripted).get_item(TableName="t", Key={})
