@@ -12,7 +12,7 @@ SAM_CLI_VERSION := 1.170.0
 # `sam build` without a container needs the Lambda runtime's Python (3.13) on PATH.
 PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname $$(dirname $$(command -v python3.13 2>/dev/null || echo /x/x)))
 
-.PHONY: help venv lint format cfn-lint statelint test local compact query bench load build parity smoke openapi clean
+.PHONY: help venv lint format cfn-lint statelint test local compact query bench cost load build parity smoke openapi clean
 
 help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
@@ -22,6 +22,7 @@ help:
 	@echo "make query    print rows per event type and tenant from the local compacted tables"
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    benchmarks under bench/"
+	@echo "make cost     USD per million events, by line item, for 1, 20 and 500 events per request"
 	@echo "make load     load test of the local stack (LOAD_ARGS='--clients 8 --requests 100')"
 	@echo "make build    sam build without a container (optional aws-sam-cli venv)"
 	@echo "make smoke    check a deployed stack: STACK=<name> [REGION=...] (docs/deploy.md)"
@@ -68,6 +69,9 @@ bench: venv
 	$(BIN)/python bench/local_startup_bench.py
 	$(BIN)/python bench/fan_out_bench.py
 	$(BIN)/python bench/compaction_bench.py
+
+cost: venv
+	$(BIN)/python bench/cost_model.py $(COST_ARGS)
 
 load: venv
 	$(BIN)/python bench/load.py $(LOAD_ARGS)

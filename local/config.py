@@ -26,6 +26,8 @@ class LocalConfig:
     fault_injection: bool = False
     # Optional: run the compaction workflow every this many seconds (the cloud's schedule, locally).
     compaction_interval: float | None = None
+    # The template's ApiType: which API Gateway the local gateway behaves as (REST or HTTP).
+    api_type: str = "REST"
 
     @property
     def api_url(self) -> str:
@@ -52,4 +54,5 @@ def config_from_environment() -> LocalConfig:
         quiet=env.get("LOCAL_QUIET", "") not in ("", "0", "false"),
         fault_injection=env.get("LOCAL_FAULT_INJECTION", "") not in ("", "0", "false"),
         compaction_interval=float(env["LOCAL_COMPACTION_INTERVAL"]) if env.get("LOCAL_COMPACTION_INTERVAL") else None,
+        api_type=env.get("LOCAL_API_TYPE", "REST").upper(),
     )

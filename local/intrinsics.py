@@ -30,6 +30,10 @@ class UnsupportedIntrinsic(ValueError):
     pass
 
 
+# ``Ref: AWS::NoValue``: the property or list entry it stands for is removed.
+NO_VALUE: Any = type("NoValue", (), {"__repr__": lambda self: "AWS::NoValue"})()
+
+
 class Resolver:
     """Knows each resource's physical name and ARN, and each parameter's value."""
 
@@ -109,7 +113,8 @@ class Resolver:
             raise UnsupportedIntrinsic(f"no ARN for {logical_id} ({self.resource_type(logical_id)})")
         return prefix + name
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str) -> Any:
+        """A parameter's value, a resource's name (or ARN, or queue URL), a pseudo parameter, or NO_VALUE."""
         pseudo = {
             "AWS::Region": self.region,
             "AWS::AccountId": ACCOUNT_ID,
@@ -120,6 +125,8 @@ class Resolver:
         }
         if name in pseudo:
             return pseudo[name]
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self._parameters:
             return self._parameters[name]
         if name in self.template["Resources"]:
@@ -150,7 +157,7 @@ class Resolver:
     # -- values -------------------------------------------------------------
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self.resolve(item) for item in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -176,7 +183,8 @@ class Resolver:
                 return str(self.resolve(text)).split(separator)
             if key.startswith("Fn::"):
                 raise UnsupportedIntrinsic(key)
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def _sub(self, argument: Any) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
@@ -189,6 +197,6 @@ class Resolver:
             if "." in name and not name.startswith("AWS::"):
                 logical_id, attribute = name.split(".", 1)
                 return self.get_att(logical_id, attribute)
-            return self.ref(name)
+            return str(self.ref(name))
 
         return _SUB_VARIABLE.sub(replace, text)

@@ -92,7 +92,7 @@ class LocalFunctions:
         self.by_name: dict[str, LocalFunction] = {}
         resources = resolver.template["Resources"]
         for logical_id, resource in resources.items():
-            if resource["Type"] != "AWS::Lambda::Function":
+            if resource["Type"] != "AWS::Lambda::Function" or not resolver.is_active(logical_id):
                 continue
             properties = resource["Properties"]
             variables = resolver.resolve(properties.get("Environment", {}).get("Variables", {}))
@@ -107,8 +107,8 @@ class LocalFunctions:
                 environment={name: str(value) for name, value in variables.items()},
             )
             self.by_name[function.name] = function
-        for resource in resources.values():
-            if resource["Type"] == "AWS::Lambda::EventInvokeConfig":
+        for logical_id, resource in resources.items():
+            if resource["Type"] == "AWS::Lambda::EventInvokeConfig" and resolver.is_active(logical_id):
                 self._configure_async(resolver, resource["Properties"])
 
     def _configure_async(self, resolver: Resolver, properties: dict[str, Any]) -> None:

@@ -54,7 +54,12 @@ class LocalStack:
     def start(self) -> None:
         moto_bridge.check_version()
         self.faults: Faults | None = Faults() if self.config.fault_injection else None
-        self.resolver = Resolver(transformed_template(), self.config.stack_name, self.config.region)
+        self.resolver = Resolver(
+            transformed_template(),
+            self.config.stack_name,
+            self.config.region,
+            parameter_overrides={"ApiType": self.config.api_type},
+        )
         self._start_emulator()
         import boto3  # after the endpoint is in the environment
 
@@ -159,6 +164,7 @@ class LocalStack:
             "aws_endpoint_url": self.config.aws_endpoint_url,
             "region": self.config.region,
             "stack_name": self.config.stack_name,
+            "api_type": self.config.api_type,
             "raw_bucket": name_of("RawBucket"),
             "lake_bucket": name_of("LakeBucket"),
             "delivery_stream": name_of("DeliveryStream"),

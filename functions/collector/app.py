@@ -34,4 +34,6 @@ collector = build()
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return collector.app.resolve(event, context)
+    response = collector.app.resolve(event, context)
+    collector.publish_volume()
+    return response

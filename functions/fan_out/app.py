@@ -29,7 +29,7 @@ fan_out = FanOut(
     lake_bucket=settings.lake_bucket_name,
     counting=Counting(
         CountersTable(dynamodb, settings.counters_table_name),
-        CountingLimits(settings.counter_keys_per_hour, settings.hourly_counter_retention_days),
+        CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days),
     ),
     queue=CompactionStateTable(dynamodb, settings.compaction_state_table_name),
 )

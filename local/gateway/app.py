@@ -70,11 +70,13 @@ class LocalGatewayApp:
         local_route = self.local_routes.get((method, path))
         if local_route:
             return self._local_route_refusal(method, headers) or local_route(body)
+        lowered = {name.lower(): value for name, value in headers}
         route, path_parameters, resource = self.model.match(method, path)
+        if method == "OPTIONS":
+            preflight = self.model.preflight(resource, lowered)
+            if preflight is not None:
+                return (204 if self.model.http_api else 200), {**preflight, "Content-Type": "application/json"}, b"{}"
         if route is None:
-            cors = self.model.cors.get(resource or "")
-            if method == "OPTIONS" and cors:
-                return 200, {**cors, "Content-Type": "application/json"}, b"{}"
             return self.model.gateway_answer("MISSING_AUTHENTICATION_TOKEN")
         query = parse_qsl(url.query, keep_blank_values=True)
         context: dict[str, Any] | None = None
@@ -95,6 +97,7 @@ class LocalGatewayApp:
             authorizer=context,
             source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
             base_path="",  # served at the root, as on a custom domain: no stage in the URL
+            http_api=self.model.http_api,
         )
         try:
             status, response_headers, response_body = proxy_response(route.function.invoke(event))
@@ -103,6 +106,10 @@ class LocalGatewayApp:
             return self.model.gateway_answer("BAD_GATEWAY")
         if self.drop_response():
             return 0, {}, b""
+        cors = self.model.cors_headers(lowered)
+        if cors:  # an HTTP API answers CORS itself and ignores the function's CORS headers
+            response_headers = [(k, v) for k, v in response_headers if not k.lower().startswith("access-control-")]
+            response_headers += list(cors.items())
         return status, response_headers, response_body
 
     def _local_route_refusal(self, method: str, headers: list[tuple[str, str]]) -> Answer | None:
@@ -136,12 +143,14 @@ class LocalGatewayApp:
             # cache key below is always exactly the one credential the authorizer decides on.
             return "UNAUTHORIZED"
         event = authorizer_event(
-            method=route.method,
+            method=method,
             path=path,
             resource=route.resource,
             headers=headers,
             query=query,
             stage=self.model.stage,
+            http_api=self.model.http_api,
+            identity_header=authorizer.identity_header,
         )
         try:
             result = authorizer.policy_for(identities[0], event)

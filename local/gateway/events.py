@@ -1,4 +1,6 @@
-"""Build the events API Gateway (REST, Lambda proxy) hands to Lambda functions.
+"""Build the events API Gateway hands to Lambda functions: a REST API's Lambda proxy events, and an HTTP
+API's payload format 1.0 (``http_api=True``: the same shape, with ``version``, the ``$default`` stage,
+no stage in paths, and the authorizer's identity source).
 
 Used by the local gateway and by the tests, so both exercise the handlers
 with the same event shapes the cloud produces.
@@ -86,13 +88,16 @@ def proxy_event(
     authorizer: Mapping[str, Any] | None = None,
     source_ip: str = "127.0.0.1",
     base_path: str | None = None,
+    http_api: bool = False,
 ) -> dict[str, Any]:
-    """A REST API Lambda-proxy event, as API Gateway sends it to the integration."""
+    """A Lambda-proxy event, as API Gateway sends it to the integration."""
     single_headers, multi_headers = _single_and_multi(headers)
     single_query, multi_query = _single_and_multi(query)
     body_text, is_base64 = _body_fields(body)
     user_agent = next((value for name, value in headers if name.lower() == "user-agent"), None)
+    version = {"version": "1.0"} if http_api else {}
     return {
+        **version,
         "resource": resource or path,
         "path": path,
         "httpMethod": method.upper(),
@@ -125,11 +130,18 @@ def authorizer_event(
     headers: Sequence[tuple[str, str]] = (),
     query: Sequence[tuple[str, str]] = (),
     stage: str = "prod",
+    http_api: bool = False,
+    identity_header: str = "Authorization",
 ) -> dict[str, Any]:
-    """The event of a REQUEST authorizer."""
+    """The event of a REQUEST authorizer (an HTTP API's payload 1.0 adds its version and identity source)."""
     single_headers, multi_headers = _single_and_multi(headers)
     single_query, multi_query = _single_and_multi(query)
+    extra: dict[str, Any] = {}
+    if http_api:
+        identity = ",".join(value for name, value in headers if name.lower() == identity_header.lower())
+        extra = {"version": "1.0", "identitySource": identity, "authorizationToken": identity}
     return {
+        **extra,
         "type": "REQUEST",
         "methodArn": method_arn(method, path, stage),
         "resource": resource or path,

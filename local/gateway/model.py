@@ -1,4 +1,5 @@
-"""What API Gateway is told about the API, read from the REST API's OpenAPI body in the transformed template.
+"""What API Gateway is told about the API, read from the OpenAPI body of the REST or HTTP API in the
+transformed template.
 
 SAM turns the template's ``Api`` events, authorizer, ``Cors`` and
 ``GatewayResponses`` into the ``Body`` of an ``AWS::ApiGateway::RestApi``
@@ -100,26 +101,39 @@ def policy_allows(result: dict[str, Any], arn: str) -> bool:
     return allowed
 
 
+# An HTTP API's own answers cannot be customized: fixed JSON messages (docs/api.md).
+HTTP_API_ANSWERS = {
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "Forbidden"),
+    "MISSING_AUTHENTICATION_TOKEN": (404, "Not Found"),
+    "REQUEST_TOO_LARGE": (413, "Request Entity Too Large"),
+    "AUTHORIZER_FAILURE": (500, "Internal Server Error"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, "Internal Server Error"),
+    "BAD_GATEWAY": (500, "Internal Server Error"),
+}
+API_TYPES = {"AWS::ApiGateway::RestApi": "REST", "AWS::ApiGatewayV2::Api": "HTTP"}
+
+
 class ApiModel:
+    """The stack's API, REST or HTTP, whichever the template's conditions create."""
+
     def __init__(self, resolver: Resolver, functions: LocalFunctions, authorizer_ttl: int | None = None) -> None:
         resources = resolver.template["Resources"]
-        ((api_id, api),) = ((k, v) for k, v in resources.items() if v["Type"] == "AWS::ApiGateway::RestApi")
+        ((api_id, api),) = ((k, v) for k, v in resources.items() if v["Type"] in API_TYPES and resolver.is_active(k))
+        self.kind = API_TYPES[api["Type"]]
         body: dict[str, Any] = resolver.resolve(api["Properties"]["Body"])
-        stages = [
-            r["Properties"]
-            for r in resources.values()
-            if r["Type"] == "AWS::ApiGateway::Stage" and r["Properties"].get("RestApiId") == {"Ref": api_id}
-        ]
-        self.stage = str(resolver.resolve(stages[0]["StageName"])) if stages else "prod"
+        self.stage = self._stage(resolver, api_id)
         self.authorizers: dict[str, Authorizer] = {}
         for name, scheme in body.get("components", {}).get("securitySchemes", {}).items():
             spec = scheme.get("x-amazon-apigateway-authorizer")
             if not spec or spec.get("type") != "request":
                 continue
             ttl = int(spec.get("authorizerResultTtlInSeconds", 300))
+            sources = spec["identitySource"]
+            source = (sources[0] if isinstance(sources, list) else sources.split(",")[0]).strip()
             self.authorizers[name] = Authorizer(
                 function=functions.get(_function_arn(spec["authorizerUri"])),
-                identity_header=spec["identitySource"].split(",")[0].strip().removeprefix("method.request.header."),
+                identity_header=source.removeprefix("method.request.header.").removeprefix("$request.header."),
                 ttl_seconds=authorizer_ttl if authorizer_ttl is not None else ttl,
             )
         self.routes: list[Route] = []
@@ -137,13 +151,33 @@ class ApiModel:
                 schemes = [name for entry in operation.get("security", []) for name in entry if name != "NONE"]
                 self.routes.append(
                     Route(
-                        method=method.upper(),
+                        method="ANY" if method == "x-amazon-apigateway-any-method" else method.upper(),
                         resource=path,
                         function=functions.get(_function_arn(integration["uri"])),
                         authorizer=schemes[0] if schemes and schemes[0] in self.authorizers else None,
                     )
                 )
+        # A greedy path ({proxy+}) matches only what no other route does, as API Gateway routes.
+        self.routes.sort(key=lambda route: "+}" in route.resource)
+        self.http_cors: dict[str, Any] = body.get("x-amazon-apigateway-cors", {})
         self.gateway_responses: dict[str, Any] = body.get("x-amazon-apigateway-gateway-responses", {})
+
+    @staticmethod
+    def _stage(resolver: Resolver, api_id: str) -> str:
+        for logical_id, resource in resolver.template["Resources"].items():
+            if resource["Type"] not in ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"):
+                continue
+            properties = resource["Properties"]
+            if resolver.is_active(logical_id) and {"Ref": api_id} in (
+                properties.get("RestApiId"),
+                properties.get("ApiId"),
+            ):
+                return str(resolver.resolve(properties["StageName"]))
+        return "prod"
+
+    @property
+    def http_api(self) -> bool:
+        return self.kind == "HTTP"
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], str | None]:
         """The route for a request, its path parameters, and the template path matching it (any method)."""
@@ -157,7 +191,34 @@ class ApiModel:
                 return route, found.groupdict(), resource
         return None, {}, resource
 
+    def preflight(self, resource: str | None, headers: dict[str, str]) -> dict[str, str] | None:
+        """The headers of API Gateway's own answer to a CORS preflight, if it gives one."""
+        if not self.http_api:
+            return self.cors.get(resource or "")
+        if not self.http_cors or "origin" not in headers or "access-control-request-method" not in headers:
+            return None
+        return {
+            **self.cors_headers(headers),
+            "Access-Control-Allow-Methods": ",".join(self.http_cors.get("allowMethods", [])),
+            "Access-Control-Allow-Headers": ",".join(self.http_cors.get("allowHeaders", [])),
+            "Access-Control-Max-Age": str(self.http_cors.get("maxAge", 0)),
+        }
+
+    def cors_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        """An HTTP API's CORS answer headers for this request's ``Origin`` (replacing the function's own)."""
+        origin, allowed = headers.get("origin"), self.http_cors.get("allowOrigins", [])
+        if not self.http_api or origin is None or not allowed:
+            return {}
+        return (
+            {"Access-Control-Allow-Origin": "*" if "*" in allowed else origin}
+            if "*" in allowed or origin in allowed
+            else {}
+        )
+
     def gateway_answer(self, answer_type: str, message: str | None = None) -> Answer:
+        if self.http_api:
+            status, text = HTTP_API_ANSWERS[answer_type]
+            return status, {"Content-Type": "application/json"}, json.dumps({"message": text}).encode()
         status, default_message = GATEWAY_ANSWERS[answer_type]
         message = message or default_message
         spec = self.gateway_responses.get(answer_type) or self.gateway_responses.get(

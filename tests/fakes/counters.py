@@ -1,16 +1,27 @@
-"""The counters table's ports (``CounterStore`` for the fan-out, ``CounterReader`` for the API), in memory."""
+"""The counters table's ports (``CounterStore`` for the fan-out, ``CounterReader`` for the API), in memory,
+with the table's layout: one item per key and UTC day holding ``hHH`` attributes and the day's total ``n``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from event_collector.counts.layout import HOUR_PREFIX, TOTAL_SORT_KEY, CounterIncrement, HourGroup, counter_pk
+from event_collector.counts.layout import (
+    DAY_PREFIX,
+    DAY_TOTAL,
+    HOUR_PREFIX,
+    CounterIncrement,
+    HourGroup,
+    counter_pk,
+    day_sort_key,
+    hour_attribute,
+)
 
 
 class MemoryCounters:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, int]] = {}
         self.applied: set[str] = set()
+        self.writes = 0
 
     def first_application(self, source_id: str, expires_at: int) -> bool:
         if source_id in self.applied:
@@ -20,7 +31,8 @@ class MemoryCounters:
 
     def known_keys(self, group: HourGroup, encoded: Sequence[str]) -> set[str]:
         prefix = counter_pk(group.tenant, group.event_type, "")
-        return {key for key in encoded if (prefix + key, HOUR_PREFIX + group.label) in self.items}
+        day, attribute = day_sort_key(group.label), hour_attribute(group.label)
+        return {key for key in encoded if attribute in self.items.get((prefix + key, day), {})}
 
     def admit(self, group: HourGroup, wanted: int, limit: int, expires_at: int) -> int:
         key = (counter_pk(group.tenant, group.event_type, "keys"), HOUR_PREFIX + group.label)
@@ -31,19 +43,28 @@ class MemoryCounters:
 
     def add(self, increments: Sequence[CounterIncrement]) -> None:
         for increment in increments:
+            self.writes += 1
             item = self.items.setdefault((increment.pk, increment.sk), {})
-            item["count"] = item.get("count", 0) + increment.amount
+            for attribute, amount in increment.hours.items():
+                item[attribute] = item.get(attribute, 0) + amount
+            item[DAY_TOTAL] = item.get(DAY_TOTAL, 0) + increment.amount
             item["expires_at"] = increment.expires_at
 
-    def count(self, pk: str, sk: str) -> int:
-        return self.items.get((pk, sk), {}).get("count", 0)
-
     def total(self, pk: str) -> int:
-        return self.count(pk, TOTAL_SORT_KEY)
+        return sum(
+            item.get(DAY_TOTAL, 0)
+            for (found, sk), item in self.items.items()
+            if found == pk and sk.startswith(DAY_PREFIX)
+        )
 
     def hourly(self, pk: str, first_hour: str, last_hour: str) -> dict[str, int]:
-        return {
-            sk.removeprefix(HOUR_PREFIX): item["count"]
-            for (found, sk), item in self.items.items()
-            if found == pk and HOUR_PREFIX + first_hour <= sk <= HOUR_PREFIX + last_hour and "count" in item
-        }
+        counts = {}
+        for (found, sk), item in self.items.items():
+            if found != pk or not sk.startswith(DAY_PREFIX):
+                continue
+            day = sk.removeprefix(DAY_PREFIX)
+            for attribute, value in item.items():
+                label = f"{day}T{attribute[1:]}"
+                if attribute[0] == "h" and attribute[1:].isdigit() and first_hour <= label <= last_hour:
+                    counts[label] = value
+        return counts

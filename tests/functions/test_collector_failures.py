@@ -120,12 +120,14 @@ def test_given_a_post_when_delivered_then_the_request_path_never_touches_dynamod
     assert all(recorded == [] for recorded in calls)
 
 
-def test_given_dynamodb_reads_fail_when_counts_are_read_then_503(collector, aws, lambda_context):
-    fail_calls(aws.dynamodb, "GetItem", "InternalServerError")
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [("/button/click/count", [("button_id", "b")]), ("/v1/counts", [("event_type", "track")])],
+)
+def test_given_dynamodb_reads_fail_when_counts_are_read_then_503(collector, aws, lambda_context, path, query):
+    fail_calls(aws.dynamodb, "Query", "InternalServerError")
 
-    status, headers, body = call(
-        collector, api_request("GET", "/button/click/count", query=[("button_id", "b")]), lambda_context
-    )
+    status, headers, body = call(collector, api_request("GET", path, query=query), lambda_context)
 
     assert (status, body["error"]) == (503, "counters_unavailable")
     assert "Retry-After" in headers

@@ -168,3 +168,49 @@ def test_given_the_transformed_template_when_functions_are_read_then_each_has_on
     assert authorizer.code_name == "authorizer"
     assert "DELIVERY_STREAM_NAME" not in authorizer.environment
     assert collector.environment["DELIVERY_STREAM_NAME"] == resolver.physical_name("DeliveryStream")
+
+
+@pytest.fixture(scope="module")
+def http_api() -> ApiModel:
+    resolver = Resolver(transformed_template(), STACK, "eu-west-1", parameter_overrides={"ApiType": "HTTP"})
+    return ApiModel(resolver, LocalFunctions(resolver), authorizer_ttl=None)
+
+
+def test_given_api_type_http_when_modelled_then_the_http_api_and_its_collector_are_used(http_api):
+    routes = {(route.method, route.resource): route for route in http_api.routes}
+
+    assert http_api.kind == "HTTP"
+    assert http_api.stage == "$default"
+    assert routes[("ANY", "/{proxy+}")].function.logical_id == "HttpCollectorFunction"
+    assert routes[("GET", "/v1/health")].authorizer is None
+    (authorizer,) = http_api.authorizers.values()
+    assert (authorizer.identity_header, authorizer.ttl_seconds) == ("Authorization", 300)
+
+
+def test_given_a_greedy_route_when_matching_then_explicit_routes_win(http_api):
+    route, _, _ = http_api.match("GET", "/v1/health")
+    greedy, parameters, _ = http_api.match("POST", "/v1/events")
+
+    assert route is not None
+    assert route.resource == "/v1/health"
+    assert greedy is not None
+    assert (greedy.resource, parameters) == ("/{proxy+}", {"proxy": "v1/events"})
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "message"),
+    [("UNAUTHORIZED", 401, "Unauthorized"), ("ACCESS_DENIED", 403, "Forbidden"), ("BAD_GATEWAY", 500, None)],
+)
+def test_given_an_http_api_when_it_answers_itself_then_the_fixed_json_messages(http_api, answer, status, message):
+    found, _, body = http_api.gateway_answer(answer)
+
+    assert found == status
+    assert json.loads(body) == {"message": message or "Internal Server Error"}
+
+
+def test_given_only_the_http_api_when_functions_are_read_then_the_rest_collector_does_not_exist(http_api):
+    resolver = Resolver(transformed_template(), STACK, "eu-west-1", parameter_overrides={"ApiType": "HTTP"})
+    names = {function.logical_id for function in LocalFunctions(resolver).by_name.values()}
+
+    assert "HttpCollectorFunction" in names
+    assert "CollectorFunction" not in names

@@ -18,43 +18,18 @@ from event_collector.counts.layout import (
     hours_between,
 )
 from event_collector.counts.record import CountingLimits, record_counts
+from tests.fakes.counters import MemoryCounters
 
 RECEIVED_AT = 1_780_000_000_000  # 2026-05-28T20:26:40Z
 HOUR = RECEIVED_AT // 3_600_000 * 3_600_000
 NOW = datetime(2026, 5, 28, 21, 0, tzinfo=UTC)
 
 
-class MemoryCounters:
-    """The counters table's behaviour, in memory (one item per (pk, sk))."""
+LABEL = "2026-05-28T20"
 
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, int]] = {}
-        self.applied: set[str] = set()
 
-    def first_application(self, source_id, expires_at):
-        if source_id in self.applied:
-            return False
-        self.applied.add(source_id)
-        return True
-
-    def known_keys(self, group, encoded):
-        prefix = counter_pk(group.tenant, group.event_type, "")
-        return {key for key in encoded if (prefix + key, f"hour#{group.label}") in self.items}
-
-    def admit(self, group, wanted, limit, expires_at):
-        item = self.items.setdefault((counter_pk(group.tenant, group.event_type, "keys"), f"hour#{group.label}"), {})
-        granted = max(0, min(wanted, limit - item.get("admitted", 0)))
-        item["admitted"] = item.get("admitted", 0) + granted
-        return granted
-
-    def add(self, increments):
-        for increment in increments:
-            item = self.items.setdefault((increment.pk, increment.sk), {})
-            item["count"] = item.get("count", 0) + increment.amount
-            item["expires_at"] = increment.expires_at
-
-    def count(self, pk: str, sk: str) -> int:
-        return self.items.get((pk, sk), {}).get("count", 0)
+def hour_count(store: MemoryCounters, pk: str) -> int:
+    return store.hourly(pk, LABEL, LABEL).get(LABEL, 0)
 
 
 def tally_of(events, max_keys=1000) -> CounterTally:
@@ -70,13 +45,28 @@ def test_given_events_when_counted_then_one_write_per_distinct_counter_and_item_
 
     outcome = record_counts(tally_of(events), store, source_id="s1", now=NOW, limits=CountingLimits())
 
-    hour = "hour#2026-05-28T20"
-    assert store.count("acme#page_view#k:/a", hour) == store.count("acme#page_view#k:/a", "total") == 2
-    assert store.count("acme#page_view#k:/b", "total") == 1
-    assert store.count("acme#page_view#*", hour) == store.count("acme#page_view#*", "total") == 3
-    assert store.count("acme#button_click#k:buy", hour) == 1
-    # two items (hour and total) per distinct key and per type: never one write per event
-    assert outcome.writes == 2 * (2 + 1) + 2 * (1 + 1)
+    assert hour_count(store, "acme#page_view#k:/a") == store.total("acme#page_view#k:/a") == 2
+    assert store.total("acme#page_view#k:/b") == 1
+    assert hour_count(store, "acme#page_view#*") == store.total("acme#page_view#*") == 3
+    assert hour_count(store, "acme#button_click#k:buy") == 1
+    # one item (the key's day: its hour and its total together) per distinct key and per type
+    assert outcome.writes == store.writes == (2 + 1) + (1 + 1)
+
+
+def test_given_an_object_spanning_two_hours_of_a_day_when_counted_then_still_one_write_per_key():
+    store = MemoryCounters()
+    tally = CounterTally()
+    for received_at in (HOUR + 1, HOUR + 3_600_000 + 1):
+        tally.add("acme", "page_view", received_at, "/a")
+
+    outcome = record_counts(tally, store, source_id="s1", now=NOW, limits=CountingLimits())
+
+    assert outcome.writes == 2  # the key's day item and the type's, each once
+    assert store.hourly("acme#page_view#k:/a", "2026-05-28T20", "2026-05-28T21") == {
+        "2026-05-28T20": 1,
+        "2026-05-28T21": 1,
+    }
+    assert store.total("acme#page_view#k:/a") == 2
 
 
 def test_given_the_same_object_delivered_twice_when_counted_then_it_counts_once():
@@ -87,7 +77,7 @@ def test_given_the_same_object_delivered_twice_when_counted_then_it_counts_once(
     again = record_counts(tally, store, source_id="s1", now=NOW, limits=CountingLimits())
 
     assert (first.applied, again.applied) == (True, False)
-    assert store.count("acme#page_view#k:/a", "total") == 1
+    assert store.total("acme#page_view#k:/a") == 1
 
 
 def test_given_more_keys_than_the_limit_when_counted_then_the_rest_go_to_overflow_and_totals_stay_exact():
@@ -99,12 +89,11 @@ def test_given_more_keys_than_the_limit_when_counted_then_the_rest_go_to_overflo
     second = tally_of([("track", "k0"), *(("track", f"new{n}") for n in range(5))])
     outcome = record_counts(second, store, source_id="s2", now=NOW, limits=limits)
 
-    hour = "hour#2026-05-28T20"
     keys = {pk for pk, _ in store.items if pk.startswith("acme#track#k:")}
     assert keys == {"acme#track#k:k0", "acme#track#k:k1", "acme#track#k:new0"}
-    assert store.count(f"acme#track#{OVERFLOW}", hour) == outcome.overflowed == 4
-    assert store.count(f"acme#track#{ALL_KEYS}", "total") == 2 + 6  # every event still counts in the total
-    assert store.count("acme#track#k:k0", "total") == 2  # a known key keeps counting past the limit
+    assert hour_count(store, f"acme#track#{OVERFLOW}") == outcome.overflowed == 4
+    assert store.total(f"acme#track#{ALL_KEYS}") == 2 + 6  # every event still counts in the total
+    assert store.total("acme#track#k:k0") == 2  # a known key keeps counting past the limit
 
 
 def test_given_a_huge_object_when_tallied_then_memory_holds_at_most_the_limit_of_keys_per_hour():
@@ -115,15 +104,14 @@ def test_given_a_huge_object_when_tallied_then_memory_holds_at_most_the_limit_of
     assert (group.overflow, group.total) == (9_950, 10_000)
 
 
-def test_given_increments_when_written_then_hours_expire_after_retention_and_totals_after_idleness():
+def test_given_increments_when_written_then_a_day_expires_retention_days_after_it_ended():
     store = MemoryCounters()
-    limits = CountingLimits(hourly_retention_days=2, total_idle_days=10)
+    limits = CountingLimits(retention_days=2)
 
     record_counts(tally_of([("page_view", "/a")]), store, source_id="s1", now=NOW, limits=limits)
 
-    hour_end = HOUR // 1000 + 3600
-    assert store.items[("acme#page_view#k:/a", "hour#2026-05-28T20")]["expires_at"] == hour_end + 2 * 86400
-    assert store.items[("acme#page_view#k:/a", "total")]["expires_at"] == int(NOW.timestamp()) + 10 * 86400
+    day_end = int(datetime(2026, 5, 29, tzinfo=UTC).timestamp())
+    assert store.items[("acme#page_view#k:/a", "day#2026-05-28")]["expires_at"] == day_end + 2 * 86400
 
 
 @given(st.text(max_size=1200), st.text(max_size=1200))

@@ -24,7 +24,7 @@ def counters(aws) -> CountersTable:
 
 
 def counting_fan_out(aws, counters, max_keys: int = 1000) -> FanOut:
-    limits = CountingLimits(max_keys_per_hour=max_keys, hourly_retention_days=3)
+    limits = CountingLimits(max_keys_per_hour=max_keys, retention_days=3)
     return FanOut(S3ObjectStore(aws.s3), LAKE_BUCKET, counting=Counting(counters, limits, clock=lambda: NOW))
 
 
@@ -47,9 +47,9 @@ def test_given_a_raw_object_when_fanned_out_then_its_events_are_counted_per_key_
     }
     assert counters.total("acme#button_click#k:buy") == 1
     assert counters.total("globex#page_view#k:/a") == 1  # tenants never share a counter
-    # One write per item touched: acme/page_view /a (hour, total), /b (hour, total), all (2 hours, total),
-    # acme/button_click buy and all (2 each), globex/page_view /a and all (2 each).
-    assert report.counter_writes == 15
+    # One write per key and day (its hours and its total in one item): acme/page_view /a, /b and all
+    # (two hours, one write), acme/button_click buy and all, globex/page_view /a and all.
+    assert report.counter_writes == 7
     assert report.counter_error is None
 
 
@@ -100,7 +100,7 @@ def test_given_more_than_a_hundred_keys_when_looked_up_then_every_known_key_is_f
     from event_collector.counts.layout import increments
 
     known = [f"k:key-{n}" for n in range(150)]
-    counters.add(increments(group, dict.fromkeys(known, 1), 0, 150, now=NOW, hourly_retention_days=1))
+    counters.add(increments(group, dict.fromkeys(known, 1), 0, 150, retention_days=1))
 
     found = counters.known_keys(group, [*known, "k:never-seen"])
 

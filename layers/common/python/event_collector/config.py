@@ -39,7 +39,7 @@ class FanOutSettings(_Settings):
     lake_bucket_name: str
     counters_table_name: str
     compaction_state_table_name: str
-    hourly_counter_retention_days: int = Field(ge=1, le=3650)
+    counter_retention_days: int = Field(ge=1, le=3650)
     counter_keys_per_hour: int = Field(ge=1, le=100_000)
 
 

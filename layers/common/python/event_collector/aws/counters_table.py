@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from event_collector.aws.errors import aws_errors, error_code
 from event_collector.counts.layout import (
+    DAY_PREFIX,
+    DAY_TOTAL,
     HOUR_PREFIX,
-    TOTAL_SORT_KEY,
     CounterIncrement,
     HourGroup,
     counter_pk,
+    day_sort_key,
+    hour_attribute,
     registry_pk,
 )
 from event_collector.errors import StorageError
@@ -52,19 +55,28 @@ class CountersTable:
         return True
 
     def known_keys(self, group: HourGroup, encoded: Sequence[str]) -> set[str]:
-        sort_key = HOUR_PREFIX + group.label
+        """The keys whose day item already counts this hour (its ``hHH`` attribute exists)."""
+        sort_key, attribute = day_sort_key(group.label), hour_attribute(group.label)
         prefix = counter_pk(group.tenant, group.event_type, "")
         found: set[str] = set()
         for start in range(0, len(encoded), BATCH_GET):
             keys = [{"pk": {"S": prefix + key}, "sk": {"S": sort_key}} for key in encoded[start : start + BATCH_GET]]
-            request: dict[str, Any] = {self._table_name: {"Keys": keys, "ProjectionExpression": "pk"}}
+            request: dict[str, Any] = {
+                self._table_name: {
+                    "Keys": keys,
+                    "ProjectionExpression": "pk, #hour",
+                    "ExpressionAttributeNames": {"#hour": attribute},
+                }
+            }
             for _ in range(ADMIT_ATTEMPTS):
                 try:
                     response = self._client.batch_get_item(RequestItems=request)
                 except aws_errors() as error:
                     raise StorageError(f"reading counters failed: {error_code(error)}") from error
                 found |= {
-                    item["pk"]["S"].removeprefix(prefix) for item in response["Responses"].get(self._table_name, [])
+                    item["pk"]["S"].removeprefix(prefix)
+                    for item in response["Responses"].get(self._table_name, [])
+                    if attribute in item
                 }
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
@@ -120,16 +132,21 @@ class CountersTable:
             raise StorageError(f"{len(problems)} of {len(increments)} counter updates failed: {problems[0]}")
 
     def _add_one(self, increment: CounterIncrement) -> str | None:
+        """One ``UpdateItem``: every hour of the increment and the day's total, atomically."""
+        names = {"#total": DAY_TOTAL, "#expires": "expires_at"}
+        values = {":total": {"N": str(increment.amount)}, ":expires": {"N": str(increment.expires_at)}}
+        additions = ["#total :total"]
+        for index, (attribute, amount) in enumerate(sorted(increment.hours.items())):
+            names[f"#h{index}"] = attribute
+            values[f":h{index}"] = {"N": str(amount)}
+            additions.append(f"#h{index} :h{index}")
         try:
             self._client.update_item(
                 TableName=self._table_name,
                 Key={"pk": {"S": increment.pk}, "sk": {"S": increment.sk}},
-                UpdateExpression="ADD #count :amount SET #expires = :expires",
-                ExpressionAttributeNames={"#count": "count", "#expires": "expires_at"},
-                ExpressionAttributeValues={
-                    ":amount": {"N": str(increment.amount)},
-                    ":expires": {"N": str(increment.expires_at)},
-                },
+                UpdateExpression=f"ADD {', '.join(additions)} SET #expires = :expires",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except aws_errors() as error:
             return error_code(error)
@@ -137,36 +154,44 @@ class CountersTable:
 
     # -- reads (the API) --------------------------------------------------------------------
     def total(self, pk: str) -> int:
-        try:
-            item = self._client.get_item(
-                TableName=self._table_name,
-                Key={"pk": {"S": pk}, "sk": {"S": TOTAL_SORT_KEY}},
-                ProjectionExpression="#count",
-                ExpressionAttributeNames={"#count": "count"},
-            ).get("Item")
-        except aws_errors() as error:
-            raise StorageError(f"reading a counter failed: {error_code(error)}") from error
-        return int(item["count"]["N"]) if item else 0
+        """The key's events over the days still kept: the sum of its day items' totals."""
+        query = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :day)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":day": {"S": DAY_PREFIX}},
+            "ProjectionExpression": "#total",
+            "ExpressionAttributeNames": {"#total": DAY_TOTAL},
+        }
+        return sum(int(item[DAY_TOTAL]["N"]) for item in self._query(query) if DAY_TOTAL in item)
 
     def hourly(self, pk: str, first_hour: str, last_hour: str) -> dict[str, int]:
         """Counts per hour label (``YYYY-MM-DDTHH``) between the two labels, inclusive."""
-        counts: dict[str, int] = {}
-        query: dict[str, Any] = {
-            "TableName": self._table_name,
+        query = {
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
             "ExpressionAttributeValues": {
                 ":pk": {"S": pk},
-                ":first": {"S": HOUR_PREFIX + first_hour},
-                ":last": {"S": HOUR_PREFIX + last_hour},
+                ":first": {"S": day_sort_key(first_hour)},
+                ":last": {"S": day_sort_key(last_hour)},
             },
         }
+        counts: dict[str, int] = {}
+        for item in self._query(query):
+            day = item["sk"]["S"].removeprefix(DAY_PREFIX)
+            for name, value in item.items():
+                if len(name) == 3 and name.startswith("h") and name[1:].isdigit():
+                    label = f"{day}T{name[1:]}"
+                    if first_hour <= label <= last_hour:
+                        counts[label] = int(value["N"])
+        return counts
+
+    def _query(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {"TableName": self._table_name, **query}
+        items: list[dict[str, Any]] = []
         try:
             while True:
-                page = self._client.query(**query)
-                for item in page.get("Items", []):
-                    counts[item["sk"]["S"].removeprefix(HOUR_PREFIX)] = int(item["count"]["N"])
+                page = self._client.query(**request)
+                items += page.get("Items", [])
                 if "LastEvaluatedKey" not in page:
-                    return counts
-                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+                    return items
+                request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
         except aws_errors() as error:
-            raise StorageError(f"reading hourly counters failed: {error_code(error)}") from error
+            raise StorageError(f"reading counters failed: {error_code(error)}") from error

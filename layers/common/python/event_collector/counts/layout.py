@@ -2,10 +2,13 @@
 
 The fan-out counts the lines of each raw object it places (docs/counters.md),
 so counting costs nothing on the request path and one write per distinct
-counter per object, not per event. Layout (one table, ``pk``/``sk`` strings):
+counter key per object and UTC day, not per event. Layout (one table,
+``pk``/``sk`` strings):
 
-- ``pk = <tenant>#<event_type>#<encoded key>``; ``sk = total`` (the running
-  total) or ``sk = hour#YYYY-MM-DDTHH`` (the UTC hour of ``received_at``);
+- ``pk = <tenant>#<event_type>#<encoded key>``; ``sk = day#YYYY-MM-DD`` (the UTC
+  day of ``received_at``): one item per key and day holds that day's hours
+  (``h00`` ... ``h23``) and its total (``n``), so one ``UpdateItem`` adds an
+  object's events to both; a key's total is the sum of its days still kept;
 - encoded keys are injective: ``k:<key>`` for a key of at most 1,000 UTF-8
   bytes, ``h:<sha256 hex>`` for a longer one, ``*`` for every key of the type
   and ``o:`` for the keys over the cardinality limit (the overflow counter).
@@ -14,9 +17,7 @@ counter per object, not per event. Layout (one table, ``pk``/``sk`` strings):
 - at most ``max_keys`` distinct keys per tenant, event type and hour get a
   counter of their own (``<tenant>#<event_type>#keys`` / ``hour#...`` holds how
   many were admitted); later new keys count under ``o:``;
-- hour items expire ``hourly_retention_days`` after their hour; a running
-  total expires ``total_idle_days`` after its last update (renewed by every
-  update), so nothing lives forever unless it is in use.
+- day items expire ``retention_days`` after their day, so nothing lives forever.
 """
 
 from __future__ import annotations
@@ -26,15 +27,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-TOTAL_SORT_KEY = "total"
-HOUR_PREFIX = "hour#"
+DAY_PREFIX = "day#"
+HOUR_PREFIX = "hour#"  # the registry of admitted keys is per hour
+DAY_TOTAL = "n"
 ALL_KEYS = "*"
 OVERFLOW = "o:"
 REGISTRY = "keys"
 MAX_RAW_KEY_BYTES = 1000
 MAX_SERIES_HOURS = 31 * 24
 DEFAULT_MAX_KEYS_PER_HOUR = 1000
-DEFAULT_TOTAL_IDLE_DAYS = 400
+DEFAULT_RETENTION_DAYS = 400
 REGISTRY_RETENTION_SECONDS = 3 * 86400
 HOUR_MS = 3_600_000
 
@@ -58,8 +60,14 @@ def hour_label(epoch_millis: int) -> str:
     return datetime.fromtimestamp(epoch_millis / 1000, tz=UTC).strftime("%Y-%m-%dT%H")
 
 
-def hour_sort_key(label: str) -> str:
-    return HOUR_PREFIX + label
+def day_sort_key(hour_label: str) -> str:
+    """``day#YYYY-MM-DD`` of an hour label ``YYYY-MM-DDTHH``."""
+    return DAY_PREFIX + hour_label[:10]
+
+
+def hour_attribute(hour_label: str) -> str:
+    """``hHH``: the attribute of a day item that holds the hour of ``YYYY-MM-DDTHH``."""
+    return "h" + hour_label[11:13]
 
 
 @dataclass(frozen=True, order=True)
@@ -108,35 +116,33 @@ class CounterTally:
 
 @dataclass(frozen=True)
 class CounterIncrement:
+    """What one write adds to a day item: events per hour attribute (``h09``), and so to the day's total."""
+
     pk: str
     sk: str
-    amount: int
+    hours: dict[str, int]
     expires_at: int
+
+    @property
+    def amount(self) -> int:
+        return sum(self.hours.values())
 
 
 def increments(
-    group: HourGroup,
-    counted: dict[str, int],
-    overflow: int,
-    total: int,
-    *,
-    now: datetime,
-    hourly_retention_days: int,
-    total_idle_days: int = DEFAULT_TOTAL_IDLE_DAYS,
+    group: HourGroup, counted: dict[str, int], overflow: int, total: int, *, retention_days: int
 ) -> list[CounterIncrement]:
-    """An hour item and a running total for every admitted key, the overflow counter and the type's total."""
-    hour_expiry = group.hour_ms // 1000 + 3600 + hourly_retention_days * 86400
-    total_expiry = int(now.timestamp()) + total_idle_days * 86400
+    """The hour's events for every admitted key, the overflow counter and the type's total (``*``)."""
+    day_start = group.hour_ms // 86_400_000 * 86_400
+    expires_at = day_start + 86_400 + retention_days * 86_400
     amounts = {**counted}
     if overflow:
         amounts[OVERFLOW] = overflow
     amounts[ALL_KEYS] = total
-    found = []
-    for encoded, amount in amounts.items():
-        pk = counter_pk(group.tenant, group.event_type, encoded)
-        found.append(CounterIncrement(pk, hour_sort_key(group.label), amount, hour_expiry))
-        found.append(CounterIncrement(pk, TOTAL_SORT_KEY, amount, total_expiry))
-    return found
+    sort_key, attribute = day_sort_key(group.label), hour_attribute(group.label)
+    return [
+        CounterIncrement(counter_pk(group.tenant, group.event_type, encoded), sort_key, {attribute: amount}, expires_at)
+        for encoded, amount in amounts.items()
+    ]
 
 
 def hours_between(start: datetime, end: datetime) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from event_collector.counts.layout import (
     DEFAULT_MAX_KEYS_PER_HOUR,
-    DEFAULT_TOTAL_IDLE_DAYS,
+    DEFAULT_RETENTION_DAYS,
     REGISTRY_RETENTION_SECONDS,
     CounterIncrement,
     CounterTally,
@@ -40,8 +40,7 @@ class CounterStore(Protocol):
 @dataclass(frozen=True)
 class CountingLimits:
     max_keys_per_hour: int = DEFAULT_MAX_KEYS_PER_HOUR
-    hourly_retention_days: int = 90
-    total_idle_days: int = DEFAULT_TOTAL_IDLE_DAYS
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
 
 @dataclass(frozen=True)
@@ -72,28 +71,21 @@ def record_counts(
         counted, overflow = split_admitted(counts.keys, known, granted)
         overflow += counts.overflow
         overflowed += overflow
-        planned += increments(
-            group,
-            counted,
-            overflow,
-            counts.total,
-            now=now,
-            hourly_retention_days=limits.hourly_retention_days,
-            total_idle_days=limits.total_idle_days,
-        )
+        planned += increments(group, counted, overflow, counts.total, retention_days=limits.retention_days)
     writes = coalesce(planned)
     store.add(writes)
     return CountingOutcome(applied=True, events=tally.events, writes=len(writes), overflowed=overflowed)
 
 
 def coalesce(planned: Sequence[CounterIncrement]) -> list[CounterIncrement]:
-    """One write per item: a running total touched by several hours of one object is added to once."""
+    """One write per item: a key's day item touched by several hours of one object is written once."""
     merged: dict[tuple[str, str], CounterIncrement] = {}
     for increment in planned:
         seen = merged.get((increment.pk, increment.sk))
         if seen:
-            increment = CounterIncrement(
-                increment.pk, increment.sk, seen.amount + increment.amount, max(seen.expires_at, increment.expires_at)
-            )
+            hours = dict(seen.hours)
+            for attribute, amount in increment.hours.items():
+                hours[attribute] = hours.get(attribute, 0) + amount
+            increment = CounterIncrement(increment.pk, increment.sk, hours, max(seen.expires_at, increment.expires_at))
         merged[(increment.pk, increment.sk)] = increment
     return list(merged.values())

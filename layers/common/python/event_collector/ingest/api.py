@@ -46,6 +46,7 @@ from event_collector.ingest.models import (
     ReceivedMessage,
 )
 from event_collector.ingest.routes import DOCS_PATH, SEED_PATHS
+from event_collector.ingest.volume import EventVolume
 
 # Time kept back for answering after delivery (docs/ingestion.md).
 ANSWER_MARGIN_SECONDS = 0.5
@@ -65,12 +66,19 @@ class Services:
 class Collector:
     app: APIGatewayRestResolver
     services: Services
+    volume: EventVolume
+
+    def publish_volume(self) -> None:
+        """Add the event volume sums to this invocation's metrics, when they are due (``volume.py``)."""
+        for name, value in self.volume.due().items():
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Collector:
     app = APIGatewayRestResolver(
         cors=CORSConfig(allow_origin=cors_allow_origin, allow_headers=["Authorization", "Content-Type"], max_age=600)
     )
+    volume = EventVolume()
 
     def event() -> dict[str, Any]:
         raw: dict[str, Any] = app.current_event.raw_event
@@ -83,12 +91,12 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
         owner = tenant()
         received_at = int(services.clock() * 1000)
         batch = validation.validate_batch(events, tenant=owner, received_at=received_at, sent_at=sent_at)
-        metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=len(batch.rejected))
+        volume.add("EventsRejected", len(batch.rejected))
         context = app.lambda_context
         result = services.ingestor.ingest(
             batch, time_left=lambda: context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_SECONDS
         )
-        metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.accepted)
+        volume.add("EventsAccepted", result.accepted)
         return result
 
     def answer(model: Any) -> dict[str, Any]:
@@ -146,7 +154,7 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
         return docs_answer(event())
 
     register_error_handlers(app)
-    return Collector(app=app, services=services)
+    return Collector(app=app, services=services, volume=volume)
 
 
 def served_from(request: dict[str, Any]) -> str:
@@ -185,7 +193,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     def as_seed_answer(response: Response[str]) -> Response[str]:
         """The original collector answered 422 to input it could not validate; its routes still do."""
-        if app.current_event.resource in SEED_PATHS and response.status_code in (400, 415):
+        if app.current_event.path in SEED_PATHS and response.status_code in (400, 415):
             response.status_code = 422
         return response
 

@@ -114,9 +114,10 @@ def query_parameter(event: Mapping[str, Any], name: str, *, required: bool = Fal
 
 
 def tenant_from_authorizer(request_context: Mapping[str, Any]) -> str:
-    """The tenant id comes from the authorizer's context only, never from the request."""
+    """The tenant id comes from the authorizer's context only, never from the request. A REST API (and an
+    HTTP API's payload 1.0) puts the context in ``authorizer``; an HTTP API's payload 2.0 in ``authorizer.lambda``."""
     authorizer = request_context.get("authorizer") or {}
-    tenant = authorizer.get("tenant")
+    tenant = (authorizer.get("lambda") or authorizer).get("tenant")
     if not is_tenant_id(tenant):
         raise ClientInputError(401, "unauthorized", "Request carries no authenticated tenant")
     return str(tenant)
