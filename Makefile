@@ -12,7 +12,7 @@ SAM_CLI_VERSION := 1.170.0
 # `sam build` without a container needs the Lambda runtime's Python (3.13) on PATH.
 PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname $$(dirname $$(command -v python3.13 2>/dev/null || echo /x/x)))
 
-.PHONY: help venv lint format cfn-lint statelint test local compact query bench cost load build parity smoke openapi clean
+.PHONY: help venv node-clients lint format cfn-lint statelint test local compact query bench cost load build parity smoke openapi clean
 
 help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
@@ -36,10 +36,22 @@ $(STAMP): $(REQUIREMENTS)
 
 venv: $(STAMP)
 
+# Segment's Node library for tests/clients (exact versions from package-lock.json).
+NODE_CLIENTS := tests/clients/node
+NODE_STAMP := $(NODE_CLIENTS)/node_modules/.installed-$(shell cat $(NODE_CLIENTS)/package-lock.json | cksum | cut -d' ' -f1)
+
+$(NODE_STAMP): $(NODE_CLIENTS)/package.json $(NODE_CLIENTS)/package-lock.json
+	cd $(NODE_CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f $(NODE_CLIENTS)/node_modules/.installed-*
+	@touch $@
+
+node-clients: $(NODE_STAMP)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/common/python/event_collector cli/event_collector_cli functions local tools bench tests
+	$(BIN)/mypy clients/python/src
 
 format: venv
 	$(BIN)/ruff check --fix .
@@ -51,7 +63,7 @@ cfn-lint: venv
 statelint: venv
 	$(BIN)/python -m tools.statemachines --lint
 
-test: lint cfn-lint statelint
+test: lint cfn-lint statelint node-clients
 	$(BIN)/python -m pytest
 
 local: venv

@@ -88,6 +88,7 @@ ENVIRONMENT = {
     "ATHENA_WORK_GROUP": "cost",
     "ATHENA_THRESHOLD_BYTES": "805306368",
     "CORS_ALLOW_ORIGIN": "*",
+    "KEY_CACHE_SECONDS": "300",  # the collector's own key checks hit its cache here; misses priced below
 }
 RAW_BUCKET = "cost-raw"
 HOUR = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -466,6 +467,7 @@ class Design:
     tracing: bool
     platform_logs: bool
     counters_in_collector: bool
+    keys_in_collector: bool  # send routes check keys in the collector (issue 14), not in an authorizer invocation
 
 
 def deployed_design(api: str) -> Design:
@@ -476,10 +478,10 @@ def deployed_design(api: str) -> Design:
     globals_ = document["Globals"]["Function"]
     tracing = document["Parameters"]["TracingMode"]["Default"] == "Active"
     system_level = globals_.get("LoggingConfig", {}).get("SystemLogLevel", "INFO")
-    return Design(f"now, {api} API", api, tracing, system_level in ("DEBUG", "INFO"), False)
+    return Design(f"now, {api} API", api, tracing, system_level in ("DEBUG", "INFO"), False, True)
 
 
-BEFORE = Design("before (issue 13), REST API", "REST", True, True, True)
+BEFORE = Design("before (issue 13), REST API", "REST", True, True, True, False)
 
 
 def memory_mb(function: str) -> int:
@@ -526,9 +528,17 @@ class Pricer:
         requests = path.requests * to_month
         api_price = prices.REST_API_REQUEST if design.api == "REST" else prices.HTTP_API_REQUEST
         self.lines["ingest"][f"API Gateway {design.api} API requests"] = requests * api_price.usd
-        authorizer = path.authorizer.scaled(to_month * (1 - a.authorizer_cache_hit_ratio))
-        self.lambda_usage("ingest", "authorizer", "authorizer", authorizer)
+        # A key check is the same decision code wherever it runs; it is measured in the authorizer and
+        # paid on a cache miss: as an authorizer invocation before, inside the collector's own now.
+        key_checks = path.authorizer.scaled(to_month * (1 - a.authorizer_cache_hit_ratio))
         collector = path.collector.scaled(to_month)
+        if design.keys_in_collector:
+            collector.cpu_seconds += key_checks.cpu_seconds
+            collector.io_seconds += key_checks.io_seconds
+            collector.dynamodb_read_units += key_checks.dynamodb_read_units
+            collector.calls.update(key_checks.calls)
+        else:
+            self.lambda_usage("ingest", "authorizer", "authorizer", key_checks)
         if design.counters_in_collector:
             collector.dynamodb_write_units += path.counter_items * to_month
             collector.io_seconds += requests * CALL_LATENCY["dynamodb"]  # the writes ran side by side

@@ -8,6 +8,8 @@ import logging
 import os
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,12 +19,13 @@ from local import moto_bridge
 from local.config import LocalConfig
 from local.demo import demo_page
 from local.faults import Faults, without_sdk_backoff
-from local.gateway.app import LocalGateway, LocalGatewayApp
+from local.gateway.app import LocalGateway, LocalGatewayApp, LocalRequest, LocalRoute
 from local.gateway.model import Answer, ApiModel, json_error
 from local.intrinsics import Resolver
 from local.lambdas import AsyncInvoker, LocalFunctions
 from local.provision import Clients, provision
 from tools.sam import transformed_template
+from tools.template import ROOT
 
 log = logging.getLogger("local.stack")
 DEMO_TENANTS = ("demo", "demo-two")
@@ -32,6 +35,10 @@ DRAIN_PATH = "/__local/drain"
 COMPACT_PATH = "/__local/compact"
 # Local and test only (LOCAL_FAULT_INJECTION=1): arms faults (local/faults.py).
 FAULTS_PATH = "/__local/faults"
+# Local only: the demo page's counts (read with the tenant's secret key here, never in the page).
+DEMO_COUNTS_PATH = "/demo/counts"
+# The JS SDK, as a deployment would serve it from a CDN.
+SDK_PATH = "/sdk/collector.js"
 SAMPLE_EVENT = {"event_type": "page_view", "url": "https://example.com/", "session_id": "s-1"}
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -79,8 +86,10 @@ class LocalStack:
         self.skipped = provision(self.resolver, self.clients)
         self.async_invoker.start()
         tenants = self._create_demo_tenants()
-        local_routes = {
+        local_routes: dict[tuple[str, str], LocalRoute] = {
             ("GET", "/demo"): self._demo,
+            ("GET", DEMO_COUNTS_PATH): self._demo_counts,
+            ("GET", SDK_PATH): self._sdk,
             ("POST", DRAIN_PATH): self._drain,
             ("POST", COMPACT_PATH): self._compact,
         }
@@ -145,10 +154,13 @@ class LocalStack:
 
         table = self.resolver.physical_name("TenantKeysTable")
         admin = TenantAdmin(TenantKeysTable(self.clients.dynamodb, table), clock=lambda: int(time.time()))
+        origins = (f"http://127.0.0.1:{self.config.api_port}", f"http://localhost:{self.config.api_port}")
         tenants = []
         for tenant in DEMO_TENANTS:
             admin.create_tenant(tenant)
-            tenants.append({"tenant": tenant, "api_key": admin.issue_key(tenant).api_key})
+            secret = admin.issue_key(tenant).api_key
+            publishable = admin.issue_key(tenant, scope="publishable", origins=origins).api_key
+            tenants.append({"tenant": tenant, "api_key": secret, "publishable_key": publishable})
         return tenants
 
     def _stack_info(self, tenants: list[dict[str, str]]) -> dict[str, Any]:
@@ -196,10 +208,10 @@ class LocalStack:
     def _fault(self, name: str) -> bool:
         return self.faults.take(name) if self.faults else False
 
-    def _arm_faults(self, body: bytes) -> Answer:
+    def _arm_faults(self, request: LocalRequest) -> Answer:
         assert self.faults is not None
         try:
-            settings = json.loads(body or b"{}")
+            settings = json.loads(request.body or b"{}")
             state = self.faults.arm(settings) if isinstance(settings, dict) else None
         except (ValueError, TypeError):
             state = None
@@ -207,10 +219,10 @@ class LocalStack:
             return json_error(400, "bad_request", "send a JSON object of fault counters")
         return 200, {"Content-Type": "application/json"}, json.dumps(state).encode()
 
-    def _compact(self, body: bytes) -> Answer:
+    def _compact(self, request: LocalRequest) -> Answer:
         """Start one execution and wait for moto's worker threads to finish it (no polling)."""
         try:
-            options = json.loads(body or b"{}")
+            options = json.loads(request.body or b"{}")
         except ValueError:
             return json_error(400, "bad_request", "send a JSON object")
         arn = self.info.get("state_machine_arn")
@@ -236,14 +248,44 @@ class LocalStack:
         """LOCAL_COMPACTION_INTERVAL: the EventBridge schedule's stand-in (closed hours only, like the cloud)."""
         assert self.config.compaction_interval
         while not self._stopping.wait(self.config.compaction_interval):
-            status, _, body = self._compact(b'{"closed_hours_only": true}')
+            status, _, body = self._compact(LocalRequest(b'{"closed_hours_only": true}', {}))
             log.info("scheduled compaction: %s", body.decode() if status == 200 else status)
 
-    def _demo(self, _: bytes) -> Answer:
-        page = demo_page(self.info["api_url"], self.info["tenant"], self.info["api_key"])
+    def _demo(self, _: LocalRequest) -> Answer:
+        """The demo page: it sends with the tenant's publishable key and reads counts through /demo/counts,
+        so the page holds no secret key."""
+        first = self.info["tenants"][0]
+        page = demo_page(self.info["api_url"], first["tenant"], first["publishable_key"])
         return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
 
-    def _drain(self, _: bytes) -> Answer:
+    def _demo_counts(self, request: LocalRequest) -> Answer:
+        """GET /v1/counts for a demo tenant, made here with its secret key (local only, like the page)."""
+        keys = {tenant["tenant"]: tenant["api_key"] for tenant in self.info["tenants"]}
+        tenant = request.query.pop("tenant", self.info["tenant"])
+        if tenant not in keys:
+            return json_error(404, "not_found", "not a demo tenant")
+        credentials = base64.b64encode(f"{tenant}:{keys[tenant]}".encode()).decode()
+        query = urllib.parse.urlencode(request.query)
+        forwarded = urllib.request.Request(
+            f"{self.config.api_url}/v1/counts?{query}", headers={"Authorization": f"Basic {credentials}"}
+        )
+        try:
+            with urllib.request.urlopen(forwarded, timeout=30) as answer:
+                return answer.status, {"Content-Type": "application/json"}, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, {"Content-Type": "application/json"}, error.read()
+
+    def _sdk(self, _: LocalRequest) -> Answer:
+        """The JS SDK (clients/js/collector.js), loadable as a module from any page."""
+        script = (ROOT / "clients" / "js" / "collector.js").read_bytes()
+        headers = {
+            "Content-Type": "text/javascript; charset=utf-8",
+            "Access-Control-Allow-Origin": "*",
+            "Cache-Control": "no-cache",
+        }
+        return 200, headers, script
+
+    def _drain(self, _: LocalRequest) -> Answer:
         self.async_invoker.drain()
         failures = [record["responsePayload"]["errorMessage"] for record in self.async_invoker.failures]
         return 200, {"Content-Type": "application/json"}, json.dumps({"async_failures": failures}).encode()

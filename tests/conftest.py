@@ -39,6 +39,7 @@ TEST_ENVIRONMENT = {
     "ATHENA_WORK_GROUP": "test-analytics",
     "ATHENA_THRESHOLD_BYTES": "805306368",
     "CORS_ALLOW_ORIGIN": "*",
+    "KEY_CACHE_SECONDS": "0",
 }
 os.environ.update(TEST_ENVIRONMENT)
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -53,11 +54,18 @@ from event_collector.aws.tenant_keys_table import TenantKeysTable  # noqa: E402 
 from event_collector.tenants.admin import TenantAdmin  # noqa: E402 - after the environment above
 from local.functions import load_function  # noqa: E402 - after the environment above
 from local.gateway.events import authorizer_event, proxy_event  # noqa: E402 - after the environment above
+from tests.fakes.keys import DerivedKeys  # noqa: E402 - after the environment above
 
 RAW_BUCKET = "test-raw"
 LAKE_BUCKET = "test-lake"
 NOW = 1_780_000_000  # a fixed "now" (2026-05-28) for key expiry tests
-TABLES = ("COUNTERS_TABLE_NAME", "TENANT_KEYS_TABLE_NAME", "COMPACTION_STATE_TABLE_NAME")
+# Each table's variable and its resource in template.yaml (created in moto with the template's keys and indexes).
+TABLE_RESOURCES = {
+    "COUNTERS_TABLE_NAME": "CountersTable",
+    "TENANT_KEYS_TABLE_NAME": "TenantKeysTable",
+    "COMPACTION_STATE_TABLE_NAME": "CompactionStateTable",
+}
+TABLES = tuple(TABLE_RESOURCES)
 
 
 @dataclass
@@ -144,16 +152,16 @@ def fail_calls(client: Any, operation: str, code: str, times: int | None = None)
     return failures
 
 
-def create_table(dynamodb: Any, name: str) -> None:
-    dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-    )
+def create_table(dynamodb: Any, name: str, variable: str | None = None) -> None:
+    """The table as template.yaml declares it (keys and indexes), under ``name``."""
+    from tools.template import template
+
+    logical_id = TABLE_RESOURCES.get(variable or "", "CountersTable")
+    properties = template()["Resources"][logical_id]["Properties"]
+    arguments = {name_: properties[name_] for name_ in ("AttributeDefinitions", "KeySchema") if name_ in properties}
+    if "GlobalSecondaryIndexes" in properties:
+        arguments["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+    dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **arguments)
 
 
 @pytest.fixture
@@ -173,7 +181,7 @@ def aws() -> Iterator[FakeAws]:
             },
         )
         for table in TABLES:
-            create_table(dynamodb, os.environ[table])
+            create_table(dynamodb, os.environ[table], table)
         glue.create_database(DatabaseInput={"Name": os.environ["GLUE_DATABASE_NAME"]})
         yield FakeAws(s3=s3, firehose=firehose, dynamodb=dynamodb, glue=glue)
 
@@ -196,7 +204,8 @@ def lambda_context() -> SimpleNamespace:
 def collector(aws: FakeAws, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """The real collector module, wired to this test's moto clients."""
     module = load_function("collector")
-    monkeypatch.setattr(module, "collector", module.build(firehose=aws.firehose, dynamodb=aws.dynamodb))
+    built = module.build(firehose=aws.firehose, dynamodb=aws.dynamodb, keys=DerivedKeys())
+    monkeypatch.setattr(module, "collector", built)
     return module
 
 
@@ -235,12 +244,16 @@ def api_request(
     headers: list[tuple[str, str]] | None = None,
     tenant: str | None = "acme",
 ) -> dict[str, Any]:
-    """A proxy event as API Gateway forwards it after the authorizer allowed ``tenant``."""
+    """A proxy event as API Gateway forwards it: for ``tenant``, with the authorizer's context (the routes
+    that read counts) and the tenant's key in ``Authorization`` (the routes that send events)."""
     if raw_body is None and body is not None:
         raw_body = json.dumps(body).encode()
     all_headers = list(headers or [])
     if content_type and raw_body is not None:
         all_headers.append(("Content-Type", content_type))
+    if tenant and not any(name.lower() == "authorization" for name, _ in all_headers):
+        # The routes that send events authenticate in the collector: the tenant's derived key (fakes/keys.py).
+        all_headers.append(("Authorization", basic(tenant, DerivedKeys.api_key_for(tenant))))
     context = {"tenant": tenant, "key_id": "k0000000000000000", "principalId": tenant} if tenant else None
     return proxy_event(
         method=method, path=path, headers=all_headers, query=query or [], body=raw_body, authorizer=context

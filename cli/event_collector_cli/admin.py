@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from event_collector.auth.keys import KeyScope
 from event_collector.aws.clients import operator_client
 from event_collector.aws.tenant_keys_table import TenantKeysTable
 from event_collector.errors import ClientInputError, CollectorError
@@ -36,14 +37,26 @@ def build_parser() -> argparse.ArgumentParser:
     create = commands.add_parser("create-tenant", help="register a tenant id")
     create.add_argument("tenant")
 
-    issue = commands.add_parser("issue-key", help="issue a new API key (printed once)")
+    scope = argparse.ArgumentParser(add_help=False)
+    scope.add_argument(
+        "--publishable",
+        action="store_true",
+        help="a key that may only send events, only from --origin pages (safe to embed in a web page)",
+    )
+    scope.add_argument(
+        "--origin", action="append", default=[], help="a web origin allowed to use the publishable key (repeat)"
+    )
+
+    issue = commands.add_parser("issue-key", parents=[scope], help="issue a new API key (printed once)")
     issue.add_argument("tenant")
     issue.add_argument("--expires-in-days", type=int, default=None)
 
     listing = commands.add_parser("list-keys", help="list a tenant's keys (never the secrets)")
     listing.add_argument("tenant")
 
-    rotate = commands.add_parser("rotate-key", help="issue a new key; current keys expire after the overlap")
+    rotate = commands.add_parser(
+        "rotate-key", parents=[scope], help="issue a new key; current keys of its scope expire after the overlap"
+    )
     rotate.add_argument("tenant")
     rotate.add_argument("--overlap-hours", type=float, default=DEFAULT_ROTATION_OVERLAP_SECONDS / 3600)
     rotate.add_argument("--expires-in-days", type=int, default=None)
@@ -60,8 +73,10 @@ def run(admin: TenantAdmin, args: argparse.Namespace) -> dict[str, Any]:
     if args.command == "create-tenant":
         admin.create_tenant(args.tenant)
         return {"tenant": args.tenant, "created": True}
+    scope: KeyScope = "publishable" if getattr(args, "publishable", False) else "secret"
+    origins = tuple(getattr(args, "origin", []))
     if args.command == "issue-key":
-        return asdict(admin.issue_key(args.tenant, expires_in))
+        return asdict(admin.issue_key(args.tenant, expires_in, scope=scope, origins=origins))
     if args.command == "list-keys":
         keys = admin.list_keys(args.tenant)
         return {
@@ -69,7 +84,8 @@ def run(admin: TenantAdmin, args: argparse.Namespace) -> dict[str, Any]:
             "keys": [{k: v for k, v in asdict(r).items() if k != "secret_hash"} for r in keys],
         }
     if args.command == "rotate-key":
-        return asdict(admin.rotate(args.tenant, int(args.overlap_hours * 3600), expires_in))
+        overlap = int(args.overlap_hours * 3600)
+        return asdict(admin.rotate(args.tenant, overlap, expires_in, scope=scope, origins=origins))
     admin.revoke(args.tenant, args.key_id)
     return {"tenant": args.tenant, "key_id": args.key_id, "status": "revoked"}
 

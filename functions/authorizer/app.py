@@ -1,4 +1,6 @@
-"""Authorizer Lambda: HTTP Basic (tenant id + API key) for the API (event_collector.auth).
+"""Authorizer Lambda: HTTP Basic (tenant id + API key, or a write key) for the routes that read counts
+(event_collector.auth); the routes that send events authenticate in the collector (beacons carry no
+header; docs/authentication.md). A publishable key is denied here: it may only send.
 
 401 for a missing, malformed or repeated header (raise "Unauthorized", which
 API Gateway maps to 401), 403 for a wrong, revoked or expired key (Deny
@@ -15,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from event_collector.auth.decision import authorization_values, decide
+from event_collector.auth.decision import authorization_values, decide, for_reading
 from event_collector.auth.gateway import policy_answer
 from event_collector.aws.clients import client
 from event_collector.aws.tenant_keys_table import TenantKeysTable
@@ -34,7 +36,7 @@ class Unauthorized(Exception):
 
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    decision = decide(authorization_values(event), keys, now=int(time.time()))
+    decision = for_reading(decide(authorization_values(event), keys, now=int(time.time())))
     logger.info("Authorization decision", outcome=decision.outcome, reason=decision.reason, tenant=decision.tenant)
     if decision.outcome == "unauthorized":
         raise Unauthorized()

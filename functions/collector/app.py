@@ -1,4 +1,5 @@
-"""Collector Lambda: the REST API (event_collector.ingest.api) wired to Firehose and the counters table."""
+"""Collector Lambda: the API (event_collector.ingest.api) wired to Firehose and the two DynamoDB tables
+it reads: the counters (GET routes) and the tenant keys (the routes that send events authenticate here)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from event_collector.auth.access import SendAccess
+from event_collector.auth.decision import KeyLookup
 from event_collector.aws.clients import client
 from event_collector.aws.counters_table import CountersTable
 from event_collector.aws.firehose import FirehoseRecordSink
+from event_collector.aws.tenant_keys_table import TenantKeysTable
 from event_collector.config import CollectorSettings, load
 from event_collector.ingest.api import Collector, Services, create_collector
 from event_collector.ingest.delivery import EventIngestor
@@ -20,12 +24,15 @@ metrics = Metrics()
 settings = load(CollectorSettings)
 
 
-def build(firehose: Any = None, dynamodb: Any = None) -> Collector:
+def build(firehose: Any = None, dynamodb: Any = None, keys: KeyLookup | None = None) -> Collector:
     sink = FirehoseRecordSink(
         firehose or client("firehose", "request", single_attempt=True), settings.delivery_stream_name
     )
-    counters = CountersTable(dynamodb or client("dynamodb", "request"), settings.counters_table_name)
-    return create_collector(Services(EventIngestor(sink), counters), cors_allow_origin=settings.cors_allow_origin)
+    dynamodb = dynamodb or client("dynamodb", "request")
+    keys = keys or TenantKeysTable(dynamodb, settings.tenant_keys_table_name)
+    access = SendAccess(keys, settings.key_cache_seconds)
+    services = Services(EventIngestor(sink), CountersTable(dynamodb, settings.counters_table_name), access)
+    return create_collector(services, cors_allow_origin=settings.cors_allow_origin)
 
 
 collector = build()
@@ -34,6 +41,4 @@ collector = build()
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = collector.app.resolve(event, context)
-    collector.publish_volume()
-    return response
+    return collector.handle(event, context)

@@ -17,6 +17,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -29,7 +30,15 @@ from local.gateway.model import Answer, ApiModel, Authorizer, Route, json_error,
 log = logging.getLogger("local.gateway")
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's limit
 READ_TIMEOUT_SECONDS = float(os.environ.get("LOCAL_READ_TIMEOUT", "10"))
-LocalRoute = Callable[[bytes], Answer]
+
+
+@dataclass(frozen=True)
+class LocalRequest:
+    body: bytes
+    query: dict[str, str]
+
+
+LocalRoute = Callable[[LocalRequest], Answer]
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
@@ -69,7 +78,8 @@ class LocalGatewayApp:
         headers: list[tuple[str, str]] = environ.get("local.raw_headers", [])
         local_route = self.local_routes.get((method, path))
         if local_route:
-            return self._local_route_refusal(method, headers) or local_route(body)
+            query_values = dict(parse_qsl(url.query, keep_blank_values=True))
+            return self._local_route_refusal(method, headers) or local_route(LocalRequest(body, query_values))
         lowered = {name.lower(): value for name, value in headers}
         route, path_parameters, resource = self.model.match(method, path)
         if method == "OPTIONS":

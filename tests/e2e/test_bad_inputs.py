@@ -360,7 +360,7 @@ CASES: list[Case] = [
         {400},
     ),
     # --- content type and methods ---
-    ("text/plain body", "POST", "/v1/events", events(VIEW), {"Content-Type": "text/plain"}, True, {415}),
+    ("XML body", "POST", "/v1/events", events(VIEW), {"Content-Type": "application/xml"}, True, {415}),
     (
         "form-encoded body",
         "POST",

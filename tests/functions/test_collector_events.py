@@ -140,7 +140,7 @@ BAD_REQUESTS = [
     pytest.param(b'"events"', "application/json", 400, "invalid_request", id="json-string-body"),
     pytest.param(b"null", "application/json", 400, "invalid_request", id="json-null-body"),
     pytest.param(
-        b'{"events": [{"event_type": "page_view"}]}', "text/plain", 415, "unsupported_media_type", id="text-plain"
+        b'{"events": [{"event_type": "page_view"}]}', "application/xml", 415, "unsupported_media_type", id="xml"
     ),
     pytest.param(b"events=1", "application/x-www-form-urlencoded", 415, "unsupported_media_type", id="form-encoded"),
     pytest.param(b'{"events": []}', "application/xml", 415, "unsupported_media_type", id="xml"),

@@ -63,9 +63,17 @@ def test_given_the_seed_routes_when_used_then_they_answer_as_the_original_collec
     assert (count.status, count.json()) == (200, {"count": 1})
 
 
-def test_given_no_or_wrong_credentials_when_sending_then_the_gateway_refuses(stack):
+def test_given_no_or_wrong_credentials_when_sending_then_the_collector_refuses_alike_on_both(stack):
     missing = stack.request("POST", "/v1/events", body={"events": []})
-    wrong = stack.request("POST", "/v1/events", body={"events": []}, auth=("demo", "k0000000000000000.nope"))
+    wrong = stack.request("POST", "/v1/events", body={"events": []}, auth=("demo", "k0000000000000000." + "A" * 43))
+
+    assert [(r.status, r.json()["error"]) for r in (missing, wrong)] == [(401, "unauthorized"), (403, "forbidden")]
+    assert missing.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_given_no_or_wrong_credentials_when_reading_then_the_gateway_refuses(stack):
+    missing = stack.request("GET", "/v1/counts?event_type=track")
+    wrong = stack.request("GET", "/v1/counts?event_type=track", auth=("demo", "k0000000000000000." + "A" * 43))
 
     expected = {
         "REST": [(401, "unauthorized"), (403, "forbidden")],

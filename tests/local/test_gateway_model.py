@@ -109,11 +109,13 @@ def api(resolver) -> ApiModel:
 
 
 def test_given_the_transformed_template_when_modelled_then_every_api_event_is_a_route_with_its_authorizer(api):
+    from event_collector.ingest.routes import DOCS_PATH, ROUTES
+
     routes = {(route.method, route.resource): route.authorizer for route in api.routes}
-    assert routes[("POST", "/v1/events")] is not None
+    assert routes[("GET", "/v1/counts")] is not None  # reading: the authorizer
+    assert routes[("POST", "/v1/events")] is None  # sending: the collector authenticates (beacons)
     assert routes[("GET", "/v1/health")] is None
-    assert routes[("GET", "/v1/docs")] is None
-    assert len(routes) == 8
+    assert set(routes) == {(route.method, route.path) for route in ROUTES} | {("GET", DOCS_PATH)}
     (authorizer,) = api.authorizers.values()
     assert authorizer.identity_header == "Authorization"
     assert authorizer.ttl_seconds == 300
@@ -182,17 +184,18 @@ def test_given_api_type_http_when_modelled_then_the_http_api_and_its_collector_a
     assert http_api.kind == "HTTP"
     assert http_api.stage == "$default"
     assert routes[("ANY", "/{proxy+}")].function.logical_id == "HttpCollectorFunction"
-    assert routes[("GET", "/v1/health")].authorizer is None
+    assert routes[("ANY", "/{proxy+}")].authorizer is None
+    assert routes[("GET", "/v1/counts")].authorizer is not None
     (authorizer,) = http_api.authorizers.values()
     assert (authorizer.identity_header, authorizer.ttl_seconds) == ("Authorization", 300)
 
 
 def test_given_a_greedy_route_when_matching_then_explicit_routes_win(http_api):
-    route, _, _ = http_api.match("GET", "/v1/health")
+    route, _, _ = http_api.match("GET", "/v1/counts")
     greedy, parameters, _ = http_api.match("POST", "/v1/events")
 
     assert route is not None
-    assert route.resource == "/v1/health"
+    assert route.resource == "/v1/counts"
     assert greedy is not None
     assert (greedy.resource, parameters) == ("/{proxy+}", {"proxy": "v1/events"})
 

@@ -34,7 +34,9 @@ def test_given_the_stack_file_when_started_then_it_holds_the_documented_contract
     assert info["api_url"] == f"http://127.0.0.1:{local_stack.api_port}"
     assert info["aws_endpoint_url"] == f"http://127.0.0.1:{local_stack.aws_port}"
     assert len(info["tenants"]) == 2
-    assert info["tenants"][0] == {"tenant": info["tenant"], "api_key": info["api_key"]}
+    first = info["tenants"][0]
+    assert (first["tenant"], first["api_key"]) == (info["tenant"], info["api_key"])
+    assert first["publishable_key"] != first["api_key"]
 
 
 def test_given_no_credentials_when_posting_then_401_gateway_answer_with_cors(local_stack: RunningStack):
@@ -103,7 +105,7 @@ def test_given_two_tenants_when_one_sends_then_the_other_sees_nothing(local_stac
 
 def test_given_a_bad_body_when_posted_then_the_collector_answers_4xx_json(local_stack: RunningStack):
     answer = local_stack.request(
-        "POST", "/v1/events", body=None, auth=local_stack.demo_auth(), headers={"Content-Type": "text/plain"}
+        "POST", "/v1/events", body=None, auth=local_stack.demo_auth(), headers={"Content-Type": "application/xml"}
     )
 
     assert answer.status == 415
@@ -143,7 +145,8 @@ def test_given_the_demo_page_when_loaded_then_it_has_the_button_and_the_tenant(l
     assert answer.headers["Content-Type"].startswith("text/html")
     page = answer.body.decode()
     assert "Click me" in page
-    assert local_stack.info["api_key"] in page
+    assert local_stack.info["tenants"][0]["publishable_key"] in page
+    assert all(tenant["api_key"] not in page for tenant in local_stack.info["tenants"])  # no secret key
 
 
 def test_given_the_admin_cli_when_pointed_at_the_local_mode_then_issued_and_revoked_keys_take_effect(

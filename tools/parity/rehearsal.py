@@ -104,6 +104,9 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
         event["multiValueHeaders"]["Authorization"] = [header]
         return event
 
+    def unchanged(event: Any, _: dict[str, Any]) -> Any:
+        return event
+
     def raw_object(event: Any, outputs: dict[str, Any]) -> Any:
         event = copy.deepcopy(event)
         record = event["Records"][0]["s3"]
@@ -131,7 +134,12 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
     return [
         Step("AuthorizerFunction", "authorizer-request.json", with_key, allowed),
         *(
-            Step("CollectorFunction", f"collector-{name}.json", check=_http_ok)
+            Step(
+                "CollectorFunction",
+                f"collector-{name}.json",
+                with_key if name.startswith("post") else unchanged,
+                _http_ok,
+            )
             for name in (
                 "get-health",
                 "post-events",

@@ -61,6 +61,9 @@ class Keys:
     def get_key(self, tenant: str, key_id: str) -> KeyRecord | None:
         return self.records.get((tenant, key_id))
 
+    def find_key(self, key_id: str) -> KeyRecord | None:
+        return next((r for (_, kid), r in self.records.items() if kid == key_id), None)
+
 
 @pytest.fixture
 def issued():

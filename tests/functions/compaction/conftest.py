@@ -94,7 +94,7 @@ def workflow(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[W
         s3.create_bucket(Bucket=LAKE_BUCKET)
         glue.create_database(DatabaseInput={"Name": os.environ["GLUE_DATABASE_NAME"]})
         for table in TABLES:
-            create_table(dynamodb, os.environ[table])
+            create_table(dynamodb, os.environ[table], table)
         iam, lambda_client, sfn = boto3.client("iam"), boto3.client("lambda"), boto3.client("stepfunctions")
         role = iam.create_role(RoleName="workflow", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         substitutions = {"LakeBucketName": LAKE_BUCKET}

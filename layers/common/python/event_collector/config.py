@@ -32,6 +32,8 @@ class AuthorizerSettings(_Settings):
 class CollectorSettings(_Settings):
     delivery_stream_name: str
     counters_table_name: str
+    tenant_keys_table_name: str
+    key_cache_seconds: int = Field(ge=0, le=3600)
     cors_allow_origin: str = "*"
 
 

@@ -44,3 +44,7 @@ class UnknownTenantError(CollectorError):
 
 class UnknownKeyError(CollectorError):
     """An admin operation named a key id the tenant does not hold."""
+
+
+class KeysUnavailable(StorageError):
+    """The keys table could not be read to authenticate a request; answer 503 (fail closed)."""

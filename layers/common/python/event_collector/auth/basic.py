@@ -1,7 +1,10 @@
-"""Parse an HTTP Basic ``Authorization`` header into a tenant id and an API key.
+"""Parse an HTTP Basic ``Authorization`` header into credentials.
 
-Any malformation raises :class:`MalformedCredentials` (answered 401). The
-header value never appears in an exception message or a log line.
+Two forms: ``<tenant id>:<API key>`` (ours), and ``<API key>:`` with an empty
+password (Segment's libraries send their write key that way; our API keys
+are write keys, docs/clients.md). Any malformation raises
+:class:`MalformedCredentials` (answered 401). The header value never appears
+in an exception message or a log line.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from event_collector.auth.keys import split_api_key
 from event_collector.identifiers import is_tenant_id
 
 MAX_HEADER_LENGTH = 512
@@ -25,7 +29,9 @@ class MalformedCredentials(Exception):
 
 @dataclass(frozen=True)
 class Credentials:
-    tenant: str
+    """``tenant`` is None for a write key: the key itself names its tenant."""
+
+    tenant: str | None
     api_key: str
 
     def __repr__(self) -> str:  # never print the key
@@ -44,11 +50,13 @@ def parse_basic_authorization(header: str | None) -> Credentials:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
         raise MalformedCredentials("credentials are not valid base64-encoded UTF-8") from None
-    tenant, colon, api_key = decoded.partition(":")
+    user, colon, password = decoded.partition(":")
     if not colon:
         raise MalformedCredentials("credentials must be tenant:api_key")
-    if not is_tenant_id(tenant):
+    if not password and split_api_key(user) is not None:
+        return Credentials(tenant=None, api_key=user)  # a write key, as Segment's libraries send it
+    if not is_tenant_id(user):
         raise MalformedCredentials("tenant id is malformed")
-    if not api_key:
+    if not password:
         raise MalformedCredentials("API key is empty")
-    return Credentials(tenant=tenant, api_key=api_key)
+    return Credentials(tenant=user, api_key=password)

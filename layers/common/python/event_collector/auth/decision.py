@@ -1,17 +1,24 @@
-"""The authorizer's decision: 401 for malformed credentials, 403 for wrong ones."""
+"""Who is calling: 401 for malformed or missing credentials, 403 for wrong ones, and what a key may do.
+
+A request carries one credential: an ``Authorization`` header (``tenant:key``
+or a write key with an empty password), or, where no header can be sent (a
+beacon), a write key in the query string or the body. Two credentials are
+refused, never chosen from (a cache or a proxy might pick the other one).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from event_collector.auth.basic import MalformedCredentials, parse_basic_authorization
-from event_collector.auth.keys import KeyRecord, secret_matches, split_api_key
+from event_collector.auth.basic import Credentials, MalformedCredentials, parse_basic_authorization
+from event_collector.auth.keys import KeyRecord, KeyScope, secret_matches, split_api_key
 
 
 class KeyLookup(Protocol):
     def get_key(self, tenant: str, key_id: str) -> KeyRecord | None: ...
+    def find_key(self, key_id: str) -> KeyRecord | None: ...
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,8 @@ class Decision:
     reason: str
     tenant: str | None = None
     key_id: str | None = None
+    scope: KeyScope = "secret"
+    origins: tuple[str, ...] = field(default_factory=tuple)
 
 
 def authorization_values(event: Mapping[str, Any]) -> list[str]:
@@ -34,26 +43,37 @@ def authorization_values(event: Mapping[str, Any]) -> list[str]:
     return [value for name, value in (event.get("headers") or {}).items() if name.lower() == "authorization"]
 
 
-def decide(headers: Sequence[str], keys: KeyLookup, now: int) -> Decision:
-    """``headers``: every Authorization header of the request; ``now`` is epoch seconds.
-
-    Two credentials in one request are refused, never chosen from (a cache or a proxy might pick
-    the other one). Lookup errors propagate: the authorizer fails closed."""
-    if len(headers) > 1:
-        return Decision("unauthorized", "more than one Authorization header")
-    try:
-        credentials = parse_basic_authorization(headers[0] if headers else None)
-    except MalformedCredentials as malformed:
-        return Decision("unauthorized", malformed.reason)
+def decide(headers: Sequence[str], keys: KeyLookup, now: int, write_key: str | None = None) -> Decision:
+    """``headers``: every Authorization header of the request; ``write_key``: one sent in the query string
+    or body instead; ``now`` is epoch seconds. Lookup errors propagate: callers fail closed."""
+    if len(headers) + (write_key is not None) > 1:
+        return Decision("unauthorized", "more than one credential")
+    if write_key is not None:
+        if split_api_key(write_key) is None:
+            return Decision("unauthorized", "writeKey is malformed")
+        credentials = Credentials(tenant=None, api_key=write_key)
+    else:
+        try:
+            credentials = parse_basic_authorization(headers[0] if headers else None)
+        except MalformedCredentials as malformed:
+            return Decision("unauthorized", malformed.reason)
     parts = split_api_key(credentials.api_key)
     if parts is None:
         return Decision("deny", "API key has the wrong format", tenant=credentials.tenant)
     key_id, secret = parts
-    record = keys.get_key(credentials.tenant, key_id)
+    record = keys.get_key(credentials.tenant, key_id) if credentials.tenant else keys.find_key(key_id)
+    tenant = credentials.tenant or (record.tenant if record else None)
     if not secret_matches(record, secret) or record is None:
-        return Decision("deny", "unknown tenant or key", tenant=credentials.tenant, key_id=key_id)
+        return Decision("deny", "unknown tenant or key", tenant=tenant, key_id=key_id)
     if record.status != "active":
-        return Decision("deny", "key revoked", tenant=credentials.tenant, key_id=key_id)
+        return Decision("deny", "key revoked", tenant=tenant, key_id=key_id)
     if not record.is_usable_at(now):
-        return Decision("deny", "key expired", tenant=credentials.tenant, key_id=key_id)
-    return Decision("allow", "valid key", tenant=credentials.tenant, key_id=key_id)
+        return Decision("deny", "key expired", tenant=tenant, key_id=key_id)
+    return Decision("allow", "valid key", tenant=tenant, key_id=key_id, scope=record.scope, origins=record.origins)
+
+
+def for_reading(decision: Decision) -> Decision:
+    """Reading counts takes a secret key: a publishable one may only send events."""
+    if decision.outcome == "allow" and decision.scope != "secret":
+        return Decision("deny", "a publishable key can only send events", decision.tenant, decision.key_id)
+    return decision

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 KeyStatus = Literal["active", "revoked"]
+# secret: send events and read counts (a server's key). publishable: send events only, and only from the
+# key's own web origins (safe to embed in a page; docs/authentication.md).
+KeyScope = Literal["secret", "publishable"]
 
 _API_KEY = re.compile(r"^(k[0-9a-f]{16})\.([A-Za-z0-9_-]{43})$")
 # Compared against when the key id is unknown, so both paths cost the same.
@@ -38,6 +41,8 @@ class KeyRecord:
     status: KeyStatus
     created_at: int
     expires_at: int | None = None
+    scope: KeyScope = "secret"
+    origins: tuple[str, ...] = ()  # a publishable key's web origins (``https://shop.example``)
 
     def is_usable_at(self, now: int) -> bool:
         return self.status == "active" and (self.expires_at is None or now < self.expires_at)

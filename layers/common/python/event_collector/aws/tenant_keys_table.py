@@ -1,7 +1,9 @@
 """DynamoDB adapter for the tenant-keys table.
 
 Items: ``pk = <tenant>``; ``sk = TENANT`` for the tenant itself and
-``sk = KEY#<key id>`` for each key (hash, status, created/expires epoch seconds).
+``sk = KEY#<key id>`` for each key (hash, status, scope, origins, created/expires
+epoch seconds). The ``key_id`` index finds a key from its id alone: a write key
+names no tenant (docs/authentication.md).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from event_collector.errors import StorageError, TenantExistsError
 
 TENANT_SORT_KEY = "TENANT"
 KEY_PREFIX = "KEY#"
+KEY_ID_INDEX = "key_id"
 
 
 class TenantKeysTable:
@@ -31,6 +34,21 @@ class TenantKeysTable:
         except aws_errors() as error:
             raise StorageError(f"reading a key failed: {error_code(error)}") from error
         return _key_record(item) if item else None
+
+    def find_key(self, key_id: str) -> KeyRecord | None:
+        """The key with this id, whichever tenant holds it (the index is eventually consistent: a key
+        issued a second ago may not be found yet)."""
+        try:
+            items = self._client.query(
+                TableName=self._table_name,
+                IndexName=KEY_ID_INDEX,
+                KeyConditionExpression="key_id = :id",
+                ExpressionAttributeValues={":id": {"S": key_id}},
+            ).get("Items", [])
+        except aws_errors() as error:
+            raise StorageError(f"reading a key failed: {error_code(error)}") from error
+        # Two tenants holding one 64-bit random id never happens by chance; if it did, trust neither.
+        return _key_record(items[0]) if len(items) == 1 else None
 
     def tenant_exists(self, tenant: str) -> bool:
         try:
@@ -64,6 +82,9 @@ class TenantKeysTable:
         }
         if record.expires_at is not None:
             item["expires_at"] = {"N": str(record.expires_at)}
+        item["scope"] = {"S": record.scope}
+        if record.origins:
+            item["origins"] = {"L": [{"S": origin} for origin in record.origins]}
         try:
             self._client.put_item(TableName=self._table_name, Item=item, ConditionExpression="attribute_not_exists(sk)")
         except aws_errors() as error:
@@ -109,6 +130,7 @@ class TenantKeysTable:
 def _key_record(item: dict[str, Any]) -> KeyRecord:
     expires = item.get("expires_at")
     status = item["status"]["S"]
+    scope = item.get("scope", {}).get("S", "secret")  # keys issued before scopes existed are secret
     return KeyRecord(
         tenant=item["pk"]["S"],
         key_id=item["sk"]["S"].removeprefix(KEY_PREFIX),
@@ -116,4 +138,6 @@ def _key_record(item: dict[str, Any]) -> KeyRecord:
         status="active" if status == "active" else "revoked",
         created_at=int(item["created_at"]["N"]),
         expires_at=int(expires["N"]) if expires else None,
+        scope="publishable" if scope == "publishable" else "secret",
+        origins=tuple(value["S"] for value in item.get("origins", {}).get("L", [])),
     )

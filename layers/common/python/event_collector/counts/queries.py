@@ -13,8 +13,9 @@ from typing import Protocol
 
 from event_collector.counts.layout import ALL_KEYS, MAX_SERIES_HOURS, OVERFLOW, counter_pk, encode_key, hours_between
 from event_collector.errors import ClientInputError
+from event_collector.event_types import DECLARED_FIELDS
 from event_collector.identifiers import has_control_characters
-from event_collector.ingest.models import EVENT_MODELS, CountsResult, HourlyCount
+from event_collector.ingest.models import CountsResult, HourlyCount
 from event_collector.json_values import is_valid_unicode
 
 DEFAULT_SERIES_HOURS = 24
@@ -63,8 +64,8 @@ def check_key(key: str | None, *, allow_empty: bool = False) -> None:
 
 
 def check_event_type(event_type: str) -> None:
-    if event_type not in EVENT_MODELS:
-        raise _bad(f"'event_type' must be one of {', '.join(sorted(EVENT_MODELS))}")
+    if event_type not in DECLARED_FIELDS:
+        raise _bad(f"'event_type' must be one of {', '.join(sorted(DECLARED_FIELDS))}")
 
 
 def read_total(reader: CounterReader, tenant: str, event_type: str, key: str) -> int:

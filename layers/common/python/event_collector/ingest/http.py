@@ -62,17 +62,51 @@ def media_type(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def json_body(event: Mapping[str, Any]) -> Any:
-    """The request's JSON body; refused, in this order, when oversized, not JSON by its Content-Type,
-    empty, not UTF-8 or not valid JSON."""
+# A beacon (navigator.sendBeacon) can only send a "simple" Content-Type without a CORS preflight.
+BEACON_MEDIA_TYPE = "text/plain"
+
+
+def header(event: Mapping[str, Any], name: str) -> str | None:
+    wanted = name.lower()
+    for found, value in (event.get("headers") or {}).items():
+        if found.lower() == wanted:
+            return str(value)
+    return None
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """A gzip body (``Content-Encoding: gzip``), decompressed; never more than ``limit`` + 1 bytes are
+    produced, so a small body cannot expand into a large one."""
+    import zlib
+
+    decompressor = zlib.decompressobj(wbits=31)
+    try:
+        out = decompressor.decompress(data, limit + 1)
+    except zlib.error:
+        raise ClientInputError(400, "invalid_encoding", "Request body is not valid gzip") from None
+    if len(out) <= limit and not decompressor.eof:
+        raise ClientInputError(400, "invalid_encoding", "Request body is truncated gzip")
+    return out
+
+
+def json_body(event: Mapping[str, Any], *, limit: int = MAX_BODY_BYTES, beacon: bool = False) -> Any:
+    """The request's JSON body; refused, in this order, when oversized, not JSON by its Content-Type (or
+    ``text/plain`` where beacons are accepted), empty, not UTF-8 or not valid JSON. A gzip body
+    (``Content-Encoding: gzip``) is decompressed first, and ``limit`` applies to what it holds."""
     data = raw_body(event)
-    if len(data) > MAX_BODY_BYTES:
-        raise ClientInputError(
-            413, "payload_too_large", f"Request body is {len(data)} bytes; the limit is {MAX_BODY_BYTES}"
-        )
+    encoding = (header(event, "content-encoding") or "identity").strip().lower()
+    if encoding == "gzip":
+        data = _gunzip(data, limit)
+    elif encoding != "identity":
+        raise ClientInputError(415, "unsupported_media_type", f"Content-Encoding must be gzip, not {encoding}")
+    if len(data) > limit:
+        raise ClientInputError(413, "payload_too_large", f"Request body is {len(data)} bytes; the limit is {limit}")
     found = media_type(event.get("headers") or {})
-    if found is not None and found != "application/json":
-        raise ClientInputError(415, "unsupported_media_type", f"Content-Type must be application/json, not {found}")
+    accepted = ("application/json", BEACON_MEDIA_TYPE) if beacon else ("application/json",)
+    if found is not None and found not in accepted:
+        raise ClientInputError(
+            415, "unsupported_media_type", f"Content-Type must be {' or '.join(accepted)}, not {found}"
+        )
     if not data:
         raise ClientInputError(400, "empty_body", "Request body is required")
     try:

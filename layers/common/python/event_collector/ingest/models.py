@@ -95,10 +95,19 @@ class ButtonClickFields(_SeedBody):
     button_id: SeedId
 
 
+LakeObject = Annotated[dict[str, Any], AfterValidator(_properties_are_lake_safe)]
+Identity = Annotated[PrintableText, Field(min_length=1, max_length=256)]
+
+
 class EventBase(_Strict):
     event_type: str
     event_id: ClientId | None = Field(default=None, description="Idempotency key; generated when absent")
     timestamp: Timestamp | None = Field(default=None, description="Client time of the event")
+    user_id: Identity | None = Field(default=None, description="Your id of the user, once known")
+    anonymous_id: Identity | None = Field(default=None, description="A browser's or device's id before that")
+    context: LakeObject | None = Field(
+        default=None, description="Where it happened: page, user agent, library, campaign ... (stored as JSON text)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -129,7 +138,7 @@ class Track(EventBase):
 
     event_type: Literal["track"]
     name: Annotated[PrintableText, Field(min_length=1, max_length=128)]
-    properties: Annotated[dict[str, Any], AfterValidator(_properties_are_lake_safe)] = Field(default_factory=dict)
+    properties: LakeObject = Field(default_factory=dict)
 
 
 EVENT_MODELS: dict[str, type[EventBase]] = {
@@ -150,6 +159,17 @@ class EventBatch(_Strict):
     sent_at: Timestamp | None = Field(default=None, description="Client clock when sending, for skew correction")
 
 
+class SegmentBatch(BaseModel):
+    """Body of Segment's ``POST /v1/batch``: messages of any type; ``context`` and ``integrations`` here
+    apply to every message that does not set its own (docs/clients.md)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    batch: list[Any] = Field(json_schema_extra={"items": {"type": "object"}})
+    sentAt: Timestamp | None = Field(default=None, description="Client clock when sending")
+    context: dict[str, Any] | None = None
+    integrations: dict[str, Any] | None = None
+
+
 class RejectedEvent(BaseModel):
     index: int
     event_id: str | None = None
@@ -157,6 +177,14 @@ class RejectedEvent(BaseModel):
 
 
 class BatchResult(BaseModel):
+    accepted: int
+    rejected: list[RejectedEvent]
+
+
+class SegmentResult(BaseModel):
+    """What Segment's API answers (``success``), with our per-message results besides."""
+
+    success: Literal[True] = True
     accepted: int
     rejected: list[RejectedEvent]
 

@@ -20,7 +20,11 @@ from event_collector.ingest.routes import ROUTES, Route
 TITLE = "Event collector API"
 DESCRIPTION = (
     "Send events, read counts. Authenticated routes take HTTP Basic credentials: the tenant id as the user "
-    "name and an API key as the password. Besides the answers listed per route, API Gateway itself may answer "
+    "name and an API key as the password, or the API key alone as the user name (a Segment write key). The "
+    "routes that send events also take the key as `writeKey` in the query string or the body (beacons), a "
+    "publishable key from its own web origins only, and `text/plain` and gzip bodies. Segment's HTTP Tracking "
+    "API is served under /v1/batch, /v1/track and its siblings. Besides the answers listed per route, API "
+    "Gateway itself may answer "
     "403 for an unknown route, 413 over 10 MB, 429 when throttled and 502/504 when a function fails or times "
     "out, each with the same JSON error body."
 )
@@ -68,8 +72,10 @@ def _operation(route: Route, references: dict[Any, Any]) -> dict[str, Any]:
         "operationId": f"{route.method.lower()}_{route.path.strip('/').replace('/', '_')}",
         "responses": responses,
     }
-    if route.authenticated:
+    if route.auth == "gateway":
         operation["security"] = [{"tenantKey": []}]
+    elif route.auth == "collector":
+        operation["security"] = [{"tenantKey": []}, {"writeKey": []}]
     if route.query:
         operation["parameters"] = [
             {
@@ -122,6 +128,18 @@ def openapi_document(server_url: str | None = None) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": definitions,
-            "securitySchemes": {"tenantKey": {"type": "http", "scheme": "basic"}},
+            "securitySchemes": {
+                "tenantKey": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "tenant id and API key, or an API key (a write key) with an empty password",
+                },
+                "writeKey": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "writeKey",
+                    "description": "An API key where no header can be sent (a beacon); also accepted in the body",
+                },
+            },
         },
     }

@@ -1,9 +1,10 @@
 """Every route of the collector's API, described once: ``api.py`` serves them, ``openapi.py`` documents
-them, and a test checks the two and the template's ``Api`` events agree."""
+them, and tests check the two and the template's API events agree."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -16,7 +17,15 @@ from event_collector.ingest.models import (
     Health,
     PageViewFields,
     ReceivedMessage,
+    SegmentBatch,
+    SegmentResult,
 )
+from event_collector.ingest.segment import SegmentMessage
+
+# gateway: API Gateway's authorizer (a secret key in the Authorization header);
+# collector: the collector itself (a key in the header, or a writeKey where a beacon can carry it);
+# none: public.
+Auth = Literal["gateway", "collector", "none"]
 
 
 @dataclass(frozen=True)
@@ -36,19 +45,28 @@ class Route:
     errors: tuple[int, ...]
     body: type[BaseModel] | None = None
     query: tuple[QueryParameter, ...] = field(default_factory=tuple)
-    authenticated: bool = True
+    auth: Auth = "gateway"
+    segment_type: str | None = None  # a Segment single-message route: the message type it implies
 
 
 # What each kind of route can answer besides 200 (docs/api.md has every code):
-# 401/403 from the authorizer, 413/415/400 from reading the body, 503 when storage fails, 500 for a bug.
+# 401/403 from the authorizer or the collector, 413/415/400 from reading the body, 503 when storage fails,
+# 500 for a bug.
 SEND = (400, 401, 403, 413, 415, 500, 503)
 # The original collector's routes answer 422 where the others answer 400 or 415 (docs/api.md).
 SEED_SEND = (401, 403, 413, 422, 500, 503)
 READ = (400, 401, 403, 500, 503)
 SEED_READ = (401, 403, 422, 500, 503)
 
+SEGMENT_ROUTES: tuple[Route, ...] = tuple(
+    Route("POST", f"/v1/{kind}", f"Segment {kind} (HTTP Tracking API)", "segment", SegmentResult, SEND,
+          body=SegmentMessage, auth="collector", segment_type=kind)
+    for kind in ("track", "page", "screen", "identify", "group", "alias")
+)  # fmt: skip
+
 ROUTES: tuple[Route, ...] = (
-    Route("POST", "/v1/events", "Send a batch of events", "events", BatchResult, SEND, body=EventBatch),
+    Route("POST", "/v1/events", "Send a batch of events", "events", BatchResult, SEND, body=EventBatch,
+          auth="collector"),
     Route(
         "GET",
         "/v1/counts",
@@ -58,20 +76,24 @@ ROUTES: tuple[Route, ...] = (
         READ,
         query=(
             QueryParameter("event_type", "A registered event type", required=True),
-            QueryParameter("key", "Counter key (URL, button id, track name); all keys when absent"),
+            QueryParameter("key", "Counter key (URL, button id, name); all keys when absent"),
             QueryParameter("from", "Epoch ms or ISO 8601; default 23 h before 'to'"),
             QueryParameter("to", "Epoch ms or ISO 8601; default now"),
         ),
     ),
+    Route("POST", "/v1/batch", "Segment batch (HTTP Tracking API)", "segment", SegmentResult, SEND,
+          body=SegmentBatch, auth="collector"),
+    *SEGMENT_ROUTES,
     Route("POST", "/button/click", "Record a button click (original API)", "seed", ReceivedMessage, SEED_SEND,
-          body=ButtonClickFields),
+          body=ButtonClickFields, auth="collector"),
     Route("POST", "/web/page_view", "Record a page view (original API)", "seed", ReceivedMessage, SEED_SEND,
-          body=PageViewFields),
+          body=PageViewFields, auth="collector"),
     Route("GET", "/button/click/count", "Total clicks of one button (original API)", "seed", CountResult, SEED_READ,
           query=(QueryParameter("button_id", "The button", required=True),)),
     Route("GET", "/web/page_view/count", "Total views of one URL (original API)", "seed", CountResult, SEED_READ,
           query=(QueryParameter("url", "The page's URL", required=True),)),
-    Route("GET", "/v1/health", "Liveness (no authentication)", "health", Health, (500,), authenticated=False),
+    Route("GET", "/v1/health", "Liveness (no authentication)", "health", Health, (500,), auth="none"),
 )  # fmt: skip
 SEED_PATHS = frozenset(route.path for route in ROUTES if route.tag == "seed")
+SEND_PATHS = frozenset(route.path for route in ROUTES if route.auth == "collector")
 DOCS_PATH = "/v1/docs"  # the OpenAPI document (?format=json) and Swagger UI; public

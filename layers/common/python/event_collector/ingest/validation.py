@@ -81,23 +81,44 @@ def validate_event(
     except ValidationError as error:
         return _error_messages(error)
 
-    timestamp = received_at if event.timestamp is None else event.timestamp + clock_offset
+    return stored_event(
+        event.event_type,
+        event_id=event.event_id or generated_event_id,
+        tenant=tenant,
+        received_at=received_at,
+        timestamp=None if event.timestamp is None else event.timestamp + clock_offset,
+        fields=event.payload(),
+    )
+
+
+def stored_event(
+    event_type: str,
+    *,
+    event_id: str,
+    tenant: str,
+    received_at: int,
+    timestamp: int | None,
+    fields: dict[str, Any],
+) -> AcceptedEvent | list[str]:
+    """The line the lake stores for an accepted event (every API's events go through here), or why not:
+    ``timestamp`` already corrected for the client's clock; ``fields`` stored as text (``stored_value``)."""
+    timestamp = received_at if timestamp is None else timestamp
     if timestamp > received_at + MAX_FUTURE_SKEW_MS:
         return ["timestamp: more than 24 hours in the future"]
     if timestamp < EARLIEST_TIMESTAMP_MS:
         return ["timestamp: before 2000-01-01 once corrected by sent_at"]
     record = {
-        "event_id": event.event_id or generated_event_id,
-        "event_type": event.event_type,
+        "event_id": event_id,
+        "event_type": event_type,
         "tenant": tenant,
         "received_at": received_at,
         "timestamp": timestamp,
-        **{name: stored_value(value) for name, value in event.payload().items()},
+        **{name: stored_value(value) for name, value in fields.items() if value is not None},
     }
     line = _LINE_ENCODER.encode(record).encode("utf-8") + b"\n"
     if len(line) > MAX_EVENT_BYTES:
         return [f"event is {len(line)} bytes once stored; the limit is {MAX_EVENT_BYTES}"]
-    return AcceptedEvent(event_type=event.event_type, line=line)
+    return AcceptedEvent(event_type=event_type, line=line)
 
 
 def validate_batch(

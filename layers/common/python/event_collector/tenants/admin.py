@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from event_collector.auth.keys import IssuedKey, KeyRecord, KeyStatus, issue_key
+from event_collector.auth.keys import IssuedKey, KeyRecord, KeyScope, KeyStatus, issue_key
+from event_collector.auth.origins import normalize_origin
 from event_collector.errors import ClientInputError, UnknownKeyError, UnknownTenantError
 from event_collector.identifiers import TENANT_ID_PATTERN, is_key_id, is_tenant_id
 
@@ -25,8 +26,10 @@ class KeyStore(Protocol):
 class NewKey:
     tenant: str
     key_id: str
-    api_key: str
+    api_key: str  # also its write key (Segment's libraries, beacons)
     expires_at: int | None
+    scope: KeyScope = "secret"
+    origins: tuple[str, ...] = ()
 
 
 class TenantAdmin:
@@ -38,15 +41,33 @@ class TenantAdmin:
         _require_tenant_id(tenant)
         self._store.create_tenant(tenant, created_at=self._clock())
 
-    def issue_key(self, tenant: str, expires_in_seconds: int | None = None) -> NewKey:
+    def issue_key(
+        self,
+        tenant: str,
+        expires_in_seconds: int | None = None,
+        *,
+        scope: KeyScope = "secret",
+        origins: tuple[str, ...] = (),
+    ) -> NewKey:
+        """A secret key, or a publishable one restricted to ``origins`` (at least one web origin)."""
         self._require_existing(tenant)
+        allowed = _origins(scope, origins)
         now = self._clock()
         issued: IssuedKey = issue_key()
         expires_at = now + expires_in_seconds if expires_in_seconds else None
         self._store.put_key(
-            KeyRecord(tenant, issued.key_id, issued.secret_hash, "active", created_at=now, expires_at=expires_at)
+            KeyRecord(
+                tenant,
+                issued.key_id,
+                issued.secret_hash,
+                "active",
+                created_at=now,
+                expires_at=expires_at,
+                scope=scope,
+                origins=allowed,
+            )
         )
-        return NewKey(tenant=tenant, key_id=issued.key_id, api_key=issued.api_key, expires_at=expires_at)
+        return NewKey(tenant, issued.key_id, issued.api_key, expires_at, scope, allowed)
 
     def list_keys(self, tenant: str) -> list[KeyRecord]:
         self._require_existing(tenant)
@@ -57,12 +78,16 @@ class TenantAdmin:
         tenant: str,
         overlap_seconds: int = DEFAULT_ROTATION_OVERLAP_SECONDS,
         expires_in_seconds: int | None = None,
+        *,
+        scope: KeyScope = "secret",
+        origins: tuple[str, ...] = (),
     ) -> NewKey:
-        """Issue a new key; every key usable now stays usable for ``overlap_seconds`` more, then expires."""
-        new_key = self.issue_key(tenant, expires_in_seconds)
+        """Issue a new key of ``scope``; every key of that scope usable now stays usable for
+        ``overlap_seconds`` more, then expires (keys of the other scope are untouched)."""
+        new_key = self.issue_key(tenant, expires_in_seconds, scope=scope, origins=origins)
         deadline = self._clock() + overlap_seconds
         for record in self._store.list_keys(tenant):
-            if record.key_id == new_key.key_id or not record.is_usable_at(self._clock()):
+            if record.key_id == new_key.key_id or record.scope != scope or not record.is_usable_at(self._clock()):
                 continue
             expires_at = deadline if record.expires_at is None else min(record.expires_at, deadline)
             self._store.update_key(tenant, record.key_id, status="active", expires_at=expires_at)
@@ -78,6 +103,19 @@ class TenantAdmin:
         _require_tenant_id(tenant)
         if not self._store.tenant_exists(tenant):
             raise UnknownTenantError(f"tenant {tenant!r} does not exist; create it first")
+
+
+def _origins(scope: KeyScope, origins: tuple[str, ...]) -> tuple[str, ...]:
+    if scope == "secret":
+        if origins:
+            raise ClientInputError(400, "invalid_origins", "only a publishable key has an origin allow-list")
+        return ()
+    normalized = [normalize_origin(origin) for origin in origins]
+    if not origins or None in normalized:
+        raise ClientInputError(
+            400, "invalid_origins", "a publishable key needs one or more origins like https://shop.example"
+        )
+    return tuple(sorted({origin for origin in normalized if origin}))
 
 
 def _require_tenant_id(tenant: str) -> None:

@@ -1,0 +1,241 @@
+"""A real browser (Debian's headless Chromium) against the local stack (issue 14).
+
+A page on one origin loads the JS SDK from the API on another origin and sends
+with a publishable key issued for its origin; events queued when the page goes
+away leave by ``navigator.sendBeacon`` (``text/plain``, the key in the query);
+a page on an origin outside the key's list can send nothing, neither by
+``fetch`` nor by beacon; and a click through the demo page is counted.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.clients.conftest import compacted_ids, issue_key, settle
+from tests.local.conftest import RunningStack
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>shop</title></head><body>
+<script type="module">
+  import { createCollector } from "__SDK__/sdk/collector.js";
+  const errors = [];
+  window.collector = createCollector({
+    apiUrl: "__API__", writeKey: "__KEY__", storage: null,
+    flushAt: 1000, flushInterval: 3600000, maxRetries: 0,
+    onError: (error, events) => errors.push([error.message, events.length]),
+  });
+  window.errors = errors;
+  window.ready = true;
+</script></body></html>"""
+
+
+class Origin:
+    """A web site on its own origin (127.0.0.1:<port>) serving ``html`` at every path."""
+
+    def __init__(self) -> None:
+        self.html = ""
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = site.html.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Tap:
+    """A pass-through in front of the API that tells the test when a request has been answered.
+
+    The browser sends a beacon after the page is gone, where Playwright no longer
+    reports it; the tap lets the test wait for that request itself instead of
+    sleeping. It forwards method, path, headers and body unchanged.
+    """
+
+    def __init__(self, api_url: str) -> None:
+        self.seen: list[tuple[str, str, int, str]] = []
+        self.changed = threading.Condition()
+        tap = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else None
+                headers = {
+                    name: value for name, value in self.headers.items() if name.lower() not in {"host", "connection"}
+                }
+                request = urllib.request.Request(api_url + self.path, data=data, headers=headers, method=self.command)
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as answer:
+                        status, answer_headers, body = answer.status, answer.headers.items(), answer.read()
+                except urllib.error.HTTPError as error:
+                    status, answer_headers, body = error.code, error.headers.items(), error.read()
+                self.send_response(status)
+                for name, value in answer_headers:
+                    if name.lower() not in {"connection", "transfer-encoding", "content-length", "date", "server"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                with tap.changed:
+                    tap.seen.append((self.command, self.path, status, self.headers.get("Content-Type", "")))
+                    tap.changed.notify_all()
+
+            do_GET = do_POST = do_OPTIONS = _forward
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def beacon(self) -> tuple[int, str]:
+        """(status, request Content-Type) of the first beacon (a POST with the key in its query), once answered."""
+        with self.changed:
+            assert self.changed.wait_for(lambda: self._beacons(), timeout=60), self.seen
+            return self._beacons()[0]
+
+    def _beacons(self) -> list[tuple[int, str]]:
+        return [(status, kind) for method, path, status, kind in self.seen if method == "POST" and "writeKey=" in path]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def shop(stack: RunningStack) -> Iterator[tuple[Origin, Origin, Tap, str]]:
+    """Two sites and the tapped API; a publishable key that allows only the first site."""
+    tenant = f"browser-{uuid.uuid4().hex[:6]}"
+    allowed, refused, tap = Origin(), Origin(), Tap(stack.info["api_url"])
+    key = issue_key(stack, tenant, origins=(allowed.url,))
+    page = PAGE.replace("__SDK__", stack.info["api_url"]).replace("__API__", tap.url).replace("__KEY__", key)
+    allowed.html = refused.html = page
+    yield allowed, refused, tap, tenant
+    for server in (allowed, refused, tap):
+        server.close()
+
+
+def _open(browser: Any, url: str) -> tuple[Any, Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url + "/shop.html")
+    page.wait_for_function("window.ready === true")
+    return context, page
+
+
+def _queue(page: Any, run: str, names: list[str]) -> None:
+    page.evaluate(
+        "([run, names]) => names.forEach((name) => window.collector.track(name, {}, { event_id: run + '-' + name }))",
+        [run, names],
+    )
+
+
+def test_cross_origin_fetch_and_beacon_on_page_hide(
+    stack: RunningStack, browser: Any, shop: tuple[Origin, Origin, Tap, str]
+) -> None:
+    allowed, _, tap, tenant = shop
+    run = f"br-{uuid.uuid4().hex[:8]}"
+    context, page = _open(browser, allowed.url)
+
+    _queue(page, run, ["fetch-1", "fetch-2"])
+    page.evaluate("() => window.collector.flush()")
+    assert page.evaluate("() => [window.errors, window.collector.stats.sent]") == [[], 2]
+
+    _queue(page, run, ["beacon-1", "beacon-2", "beacon-3"])
+    page.goto("about:blank")  # page hide: the SDK hands the queue to navigator.sendBeacon
+    assert tap.beacon() == (200, "text/plain;charset=UTF-8")  # no preflight, no credentials header
+    context.close()
+
+    settle(stack)
+    names = ["fetch-1", "fetch-2", "beacon-1", "beacon-2", "beacon-3"]
+    assert compacted_ids(stack, tenant, run) == {f"{run}-{name}": 1 for name in names}
+
+
+def test_an_origin_outside_the_list_sends_nothing(
+    stack: RunningStack, browser: Any, shop: tuple[Origin, Origin, Tap, str]
+) -> None:
+    _, refused, tap, tenant = shop
+    run = f"no-{uuid.uuid4().hex[:8]}"
+    context, page = _open(browser, refused.url)
+
+    _queue(page, run, ["fetch"])
+    page.evaluate("() => window.collector.flush()")
+    # The preflight is answered without CORS headers, so the browser never sends the POST.
+    assert page.evaluate("() => window.errors") == [["the API answered nothing; events given up", 1]]
+
+    _queue(page, run, ["beacon"])
+    page.goto("about:blank")
+    assert tap.beacon() == (403, "text/plain;charset=UTF-8")  # a beacon needs no preflight: the API itself refuses it
+    context.close()
+
+    settle(stack)
+    assert compacted_ids(stack, tenant, run) == {}
+
+
+def test_a_click_through_the_demo_page(stack: RunningStack, browser: Any) -> None:
+    demo_tenant = stack.info["tenants"][0]
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(stack.info["api_url"] + "/demo")
+    html = page.content()
+    assert demo_tenant["api_key"] not in html  # the page holds only the publishable key
+    assert demo_tenant["publishable_key"] in html
+
+    with page.expect_response(
+        lambda response: response.url.endswith("/v1/events") and response.request.method == "POST"
+    ) as sent:
+        page.click("#click-me")
+    assert sent.value.status == 200
+    event_ids = [event["event_id"] for event in json.loads(sent.value.request.post_data)["events"]]
+    page.wait_for_function("document.getElementById('status').textContent === 'Click sent.'")
+    context.close()
+
+    settle(stack)
+    rows = compacted_ids(stack, demo_tenant["tenant"], "")
+    assert event_ids
+    assert all(rows[event_id] == 1 for event_id in event_ids)
+    answer = stack.request(
+        "GET",
+        "/v1/counts?event_type=button_click&key=demo-button",
+        auth=(demo_tenant["tenant"], demo_tenant["api_key"]),
+    ).json()
+    assert answer["total"] >= 1

@@ -1,0 +1,214 @@
+"""Who may send: the collector authenticates the routes that send events itself (keys in moto's DynamoDB):
+secret keys, write keys (Segment's form), writeKey for beacons, publishable keys and their origins."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from tests.conftest import api_request, basic, call, fail_calls
+
+TRACK = {"events": [{"event_type": "track", "name": "access", "event_id": "a-1"}]}
+
+
+@pytest.fixture
+def sending(aws, monkeypatch):
+    """The collector with the real keys table (no derived keys), and no cache: revocations are immediate."""
+    from local.functions import load_function
+
+    module = load_function("collector")
+    monkeypatch.setattr(module, "collector", module.build(firehose=aws.firehose, dynamodb=aws.dynamodb))
+    return module
+
+
+@pytest.fixture
+def keys(tenant_admin):
+    tenant_admin.create_tenant("acme")
+    secret = tenant_admin.issue_key("acme")
+    publishable = tenant_admin.issue_key("acme", scope="publishable", origins=("https://shop.example",))
+    return {"secret": secret, "publishable": publishable}
+
+
+def send(
+    module: Any,
+    context: Any,
+    *,
+    headers: Sequence[tuple[str, str]] = (),
+    query: Sequence[tuple[str, str]] = (),
+    body: Any = TRACK,
+    content_type: str = "application/json",
+    raw: bytes | None = None,
+) -> Any:
+    request = api_request(
+        "POST",
+        "/v1/events",
+        raw_body=raw if raw is not None else json.dumps(body).encode(),
+        content_type=content_type,
+        headers=list(headers),
+        query=list(query),
+        tenant=None,
+    )
+    return call(module, request, context)
+
+
+def write_key_header(api_key: str) -> tuple[str, str]:
+    return "Authorization", "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()
+
+
+def test_given_a_secret_key_as_tenant_and_key_when_sending_then_stored_for_that_tenant(
+    sending, aws, keys, lambda_context
+):
+    status, headers, answer = send(
+        sending, lambda_context, headers=[("Authorization", basic("acme", keys["secret"].api_key))]
+    )
+
+    assert (status, answer["accepted"]) == (200, 1)
+    assert aws.raw_lines()[0]["tenant"] == "acme"
+    assert headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_given_a_write_key_alone_when_sending_then_its_tenant_is_found_from_the_key(sending, aws, keys, lambda_context):
+    status, _, _ = send(sending, lambda_context, headers=[write_key_header(keys["secret"].api_key)])
+
+    assert status == 200
+    assert aws.raw_lines()[0]["tenant"] == "acme"
+
+
+def test_given_a_beacon_with_its_key_in_the_body_when_sent_as_text_then_stored_without_the_key(
+    sending, aws, keys, lambda_context
+):
+    body = {**TRACK, "writeKey": keys["secret"].api_key}
+
+    status, _, _ = send(sending, lambda_context, body=body, content_type="text/plain;charset=UTF-8")
+
+    assert status == 200
+    (line,) = aws.raw_lines()
+    assert keys["secret"].api_key not in json.dumps(line)
+    assert line["name"] == "access"
+
+
+def test_given_a_key_in_the_query_string_when_sending_then_admitted(sending, aws, keys, lambda_context):
+    status, _, _ = send(sending, lambda_context, query=[("writeKey", keys["secret"].api_key)])
+
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("credentials", "status", "code"),
+    [
+        ({}, 401, "unauthorized"),
+        ({"query": [("writeKey", "k0000000000000000." + "A" * 43)]}, 403, "forbidden"),
+        ({"query": [("writeKey", "not-a-key")]}, 401, "unauthorized"),
+        ({"headers": [("Authorization", "Bearer x")]}, 401, "unauthorized"),
+        ({"two": True}, 401, "unauthorized"),
+    ],
+    ids=["none", "unknown-key", "malformed-key", "not-basic", "header-and-query"],
+)
+def test_given_missing_wrong_or_doubled_credentials_when_sending_then_refused_and_nothing_stored(
+    sending, aws, keys, lambda_context, credentials, status, code
+):
+    if credentials.get("two"):
+        credentials = {
+            "headers": [("Authorization", basic("acme", keys["secret"].api_key))],
+            "query": [("writeKey", keys["secret"].api_key)],
+        }
+    found, headers, answer = send(sending, lambda_context, **credentials)
+
+    assert (found, answer["error"]) == (status, code)
+    if status == 401:
+        assert headers["WWW-Authenticate"].startswith("Basic")
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_a_publishable_key_from_its_origin_when_sending_then_cors_names_that_origin(
+    sending, aws, keys, lambda_context
+):
+    status, headers, _ = send(
+        sending,
+        lambda_context,
+        headers=[write_key_header(keys["publishable"].api_key), ("Origin", "https://shop.example")],
+    )
+
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert headers["Vary"] == "Origin"
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://shop.example", "null", None])
+def test_given_a_publishable_key_from_elsewhere_when_sending_then_403_without_cors(
+    sending, aws, keys, lambda_context, origin
+):
+    headers = [write_key_header(keys["publishable"].api_key)] + ([("Origin", origin)] if origin else [])
+
+    status, answer_headers, answer = send(sending, lambda_context, headers=headers)
+
+    assert (status, answer["error"]) == (403, "origin_not_allowed")
+    assert "Access-Control-Allow-Origin" not in answer_headers
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_a_revoked_key_when_sending_then_403(sending, aws, keys, tenant_admin, lambda_context):
+    tenant_admin.revoke("acme", keys["secret"].key_id)
+
+    status, _, answer = send(
+        sending, lambda_context, headers=[("Authorization", basic("acme", keys["secret"].api_key))]
+    )
+
+    assert (status, answer["error"]) == (403, "forbidden")
+
+
+def test_given_the_keys_table_failing_when_sending_then_503_and_nothing_stored(sending, aws, keys, lambda_context):
+    fail_calls(aws.dynamodb, "GetItem", "InternalServerError")
+
+    status, headers, answer = send(
+        sending, lambda_context, headers=[("Authorization", basic("acme", keys["secret"].api_key))]
+    )
+
+    assert (status, answer["error"]) == (503, "keys_unavailable")
+    assert headers["Retry-After"] == "1"
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_a_gzip_body_when_sent_then_it_is_decompressed(sending, aws, keys, lambda_context):
+    raw = gzip.compress(json.dumps(TRACK).encode())
+    headers = [("Authorization", basic("acme", keys["secret"].api_key)), ("Content-Encoding", "gzip")]
+
+    status, _, _ = send(sending, lambda_context, headers=headers, raw=raw)
+
+    assert status == 200
+    assert aws.raw_lines()[0]["name"] == "access"
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        (gzip.compress(b"{" + b" " * (2 * 1024 * 1024) + b"}"), 413, "payload_too_large"),
+        (b"not gzip at all", 400, "invalid_encoding"),
+        (gzip.compress(json.dumps(TRACK).encode())[:-12], 400, "invalid_encoding"),
+    ],
+    ids=["expands-past-the-limit", "not-gzip", "truncated"],
+)
+def test_given_a_bad_gzip_body_when_sent_then_4xx_and_nothing_stored(
+    sending, aws, keys, lambda_context, raw, status, code
+):
+    headers = [("Authorization", basic("acme", keys["secret"].api_key)), ("Content-Encoding", "gzip")]
+
+    found, _, answer = send(sending, lambda_context, headers=headers, raw=raw)
+
+    assert (found, answer["error"]) == (status, code)
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_a_publishable_key_when_reading_counts_then_the_authorizer_denies_it(authorizer, keys, lambda_context):
+    from tests.conftest import authorizer_event
+
+    event = authorizer_event(method="GET", path="/v1/counts", headers=[write_key_header(keys["publishable"].api_key)])
+
+    answer = authorizer.lambda_handler(event, lambda_context)
+
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Deny"
