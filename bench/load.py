@@ -3,8 +3,9 @@
     .venv/bin/python bench/load.py --clients 8 --requests 100 --batch 20
     .venv/bin/python bench/load.py --duration 30
 
-Starts its own local stack on free ports (or uses --stack-file of a running
-one), sends batches with unique event_ids from every client (resending the
+Loads the running local stack (`make local`, found through its stack.json;
+LOCAL_STATE_DIR is honoured) or, when none runs or with --own-stack, starts
+its own on free ports and stops it afterwards. Sends batches with unique event_ids from every client (resending the
 same bytes after a 503 or a lost connection, as a well-behaved client does),
 stops by itself after the given count or duration, then waits for fan-out,
 runs one compaction and checks that the compacted tables hold every
@@ -38,14 +39,14 @@ LOOPBACK = {"127.0.0.1", "localhost"}
 
 
 class Client(threading.Thread):
-    def __init__(self, number: int, info: dict[str, Any], args: argparse.Namespace, deadline: float) -> None:
+    def __init__(self, number: int, info: dict[str, Any], args: argparse.Namespace, deadline: float, run: str) -> None:
         super().__init__(daemon=True)
         tenant = info["tenants"][number % len(info["tenants"])]
         self.tenant = tenant["tenant"]
         self.authorization = "Basic " + base64.b64encode(f"{tenant['tenant']}:{tenant['api_key']}".encode()).decode()
         address = urlsplit(info["api_url"])
         self.host, self.port = address.hostname or "127.0.0.1", address.port or 80
-        self.args, self.deadline, self.number = args, deadline, number
+        self.args, self.deadline, self.number, self.run_id = args, deadline, number, run
         self.latencies: list[float] = []
         self.statuses: Counter[str] = Counter()
         self.acknowledged: list[tuple[str, str]] = []
@@ -54,7 +55,7 @@ class Client(threading.Thread):
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         sent = 0
         while sent < self.args.requests and time.monotonic() < self.deadline:
-            ids = [f"load-{self.number}-{uuid.uuid4().hex}" for _ in range(self.args.batch)]
+            ids = [f"load-{self.run_id}-{self.number}-{uuid.uuid4().hex}" for _ in range(self.args.batch)]
             events = [
                 {"event_type": "track", "name": "load", "event_id": i, "properties": {"n": n}}
                 for n, i in enumerate(ids)
@@ -101,25 +102,46 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
+def running_stack(stack_file: Path | None) -> dict[str, Any] | None:
+    """The running stack's stack.json, if one is there and its API answers."""
+    from local.config import config_from_environment
+
+    path = stack_file or config_from_environment().stack_file
+    try:
+        info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        address = urlsplit(info["api_url"])
+        connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port or 80, timeout=5)
+        connection.request("GET", "/v1/health")
+        healthy = connection.getresponse().status == 200
+        connection.close()
+    except (OSError, ValueError, KeyError, http.client.HTTPException):
+        return None
+    return info if healthy else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=100, help="requests per client (upper bound)")
     parser.add_argument("--duration", type=float, default=120.0, help="seconds (upper bound)")
     parser.add_argument("--batch", type=int, default=20, help="events per request")
-    parser.add_argument("--stack-file", type=Path, default=None, help="use a running local stack")
+    parser.add_argument("--stack-file", type=Path, default=None, help="the running stack's stack.json (default: found)")
+    parser.add_argument("--own-stack", action="store_true", help="start a stack of its own, even if one runs")
     args = parser.parse_args(argv)
     child = None
-    if args.stack_file:
-        info = json.loads(args.stack_file.read_text())
+    info = None if args.own_stack else running_stack(args.stack_file)
+    if info is not None:
+        print(f"Loading the running local stack at {info['api_url']} (pid {info.get('pid')}).", flush=True)
     else:
+        print("No local stack is running: starting one on free ports for this run (stopped afterwards).", flush=True)
         child = spawn_stack(Path(tempfile.mkdtemp()))
         info = child.info
     if urlsplit(info["api_url"]).hostname not in LOOPBACK:
         raise SystemExit("the load generator only targets 127.0.0.1")
     try:
         start = time.perf_counter()
-        clients = [Client(n, info, args, time.monotonic() + args.duration) for n in range(args.clients)]
+        run = uuid.uuid4().hex[:8]  # this run's events only: a running stack may hold earlier runs' rows
+        clients = [Client(n, info, args, time.monotonic() + args.duration, run) for n in range(args.clients)]
         for client in clients:
             client.start()
         for client in clients:
@@ -130,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         acknowledged = [row for client in clients for row in client.acknowledged]
         drained = post(info, "/__local/drain")
         compaction = post(info, "/__local/compact")
-        rows = [row for row in compacted_rows(info, compacted_type_prefix("track")) if row[1].startswith("load-")]
+        rows = [
+            row for row in compacted_rows(info, compacted_type_prefix("track")) if row[1].startswith(f"load-{run}-")
+        ]
     finally:
         if child:
             stop_child(child.process)

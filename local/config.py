@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tools.template import ROOT
 
@@ -42,17 +43,41 @@ class LocalConfig:
         return self.state_dir / "stack.json"
 
 
+class ConfigError(ValueError):
+    """A local-mode variable holds something unusable; the message names it."""
+
+
+def _number(name: str, default: str | None, kind: type[int] | type[float]) -> Any:
+    text = os.environ.get(name, default)
+    if text is None or text == "":
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a{'n integer' if kind is int else ' number'}") from None
+    if value < 0:
+        raise ConfigError(f"{name}={text!r} must not be negative")
+    return value
+
+
+def _flag(name: str, default: str = "") -> bool:
+    return os.environ.get(name, default).strip().lower() not in ("", "0", "false", "no")
+
+
 def config_from_environment() -> LocalConfig:
+    """The settings; raises :class:`ConfigError` naming the variable when one is unusable."""
     env = os.environ
-    ttl = env.get("LOCAL_AUTHORIZER_TTL")
+    api_type = env.get("LOCAL_API_TYPE", "REST").upper()
+    if api_type not in ("REST", "HTTP"):
+        raise ConfigError(f"LOCAL_API_TYPE={api_type!r} must be REST or HTTP")
     return LocalConfig(
-        api_port=int(env.get("LOCAL_API_PORT", DEFAULT_API_PORT)),
-        aws_port=int(env.get("LOCAL_AWS_PORT", DEFAULT_AWS_PORT)),
-        state_dir=Path(env.get("LOCAL_STATE_DIR", str(ROOT / ".local"))),
+        api_port=_number("LOCAL_API_PORT", str(DEFAULT_API_PORT), int),
+        aws_port=_number("LOCAL_AWS_PORT", str(DEFAULT_AWS_PORT), int),
+        state_dir=Path(env.get("LOCAL_STATE_DIR") or str(ROOT / ".local")),
         stack_name=env.get("LOCAL_STACK_NAME", "event-collector-local"),
-        authorizer_ttl=int(ttl) if ttl is not None else None,
-        quiet=env.get("LOCAL_QUIET", "") not in ("", "0", "false"),
-        fault_injection=env.get("LOCAL_FAULT_INJECTION", "") not in ("", "0", "false"),
-        compaction_interval=float(env["LOCAL_COMPACTION_INTERVAL"]) if env.get("LOCAL_COMPACTION_INTERVAL") else None,
-        api_type=env.get("LOCAL_API_TYPE", "REST").upper(),
+        authorizer_ttl=_number("LOCAL_AUTHORIZER_TTL", None, int),
+        quiet=_flag("LOCAL_QUIET", "1") and not _flag("LOCAL_VERBOSE"),
+        fault_injection=_flag("LOCAL_FAULT_INJECTION"),
+        compaction_interval=_number("LOCAL_COMPACTION_INTERVAL", None, float),
+        api_type=api_type,
     )

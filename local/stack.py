@@ -11,19 +11,23 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local import moto_bridge
 from local.config import LocalConfig
-from local.demo import demo_page
+from local.dashboard import dashboard_routes
 from local.faults import Faults, without_sdk_backoff
 from local.gateway.app import LocalGateway, LocalGatewayApp, LocalRequest, LocalRoute
 from local.gateway.model import Answer, ApiModel, json_error
 from local.intrinsics import Resolver
 from local.lambdas import AsyncInvoker, LocalFunctions
+from local.landing import landing_routes
+from local.preflight import write_atomically
 from local.provision import Clients, provision
+from local.rejections import RejectionLog
 from tools.sam import transformed_template
 from tools.template import ROOT
 
@@ -35,8 +39,6 @@ DRAIN_PATH = "/__local/drain"
 COMPACT_PATH = "/__local/compact"
 # Local and test only (LOCAL_FAULT_INJECTION=1): arms faults (local/faults.py).
 FAULTS_PATH = "/__local/faults"
-# Local only: the demo page's counts (read with the tenant's secret key here, never in the page).
-DEMO_COUNTS_PATH = "/demo/counts"
 # The JS SDK, as a deployment would serve it from a CDN.
 SDK_PATH = "/sdk/collector.js"
 SAMPLE_EVENT = {"event_type": "page_view", "url": "https://example.com/", "session_id": "s-1"}
@@ -55,6 +57,11 @@ class LocalStack:
     info: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     ready_seconds: float = 0.0
+    # The answer of the last compaction run through this stack (/__local/compact or the schedule), with its time.
+    last_compaction: dict[str, Any] | None = None
+    # Called with the name of each phase of the start (the tests hold the start there: local/__main__.py).
+    hold: Callable[[str], None] = lambda phase: None
+    _wrote_stack_file: bool = False
     _compaction_lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -68,6 +75,7 @@ class LocalStack:
             parameter_overrides={"ApiType": self.config.api_type},
         )
         self._start_emulator()
+        self.hold("emulator")
         import boto3  # after the endpoint is in the environment
 
         made = {name: boto3.client(name, region_name=self.config.region) for name in SERVICES}
@@ -76,6 +84,7 @@ class LocalStack:
         if self.config.quiet:
             for function in self.functions.by_name.values():
                 function.environment["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers log warnings and errors only
+                function.environment["POWERTOOLS_METRICS_DISABLED"] = "true"  # no metric line per request
         if self.faults:
             without_sdk_backoff()
             for function in self.functions.by_name.values():
@@ -84,15 +93,17 @@ class LocalStack:
         moto_bridge.route_lambda_invocations(lambda name, event: self.functions.get(name).invoke(event))
         moto_bridge.route_s3_notifications(self._notify)
         self.skipped = provision(self.resolver, self.clients)
+        self.hold("provision")
         self.async_invoker.start()
         tenants = self._create_demo_tenants()
+        self.rejections = RejectionLog(self._tenant_of_key)
         local_routes: dict[tuple[str, str], LocalRoute] = {
-            ("GET", "/demo"): self._demo,
-            ("GET", DEMO_COUNTS_PATH): self._demo_counts,
             ("GET", SDK_PATH): self._sdk,
             ("POST", DRAIN_PATH): self._drain,
             ("POST", COMPACT_PATH): self._compact,
         }
+        local_routes.update(dashboard_routes(self))
+        local_routes.update(landing_routes(lambda: self.info))
         if self.faults:
             local_routes[("POST", FAULTS_PATH)] = self._arm_faults
         app = LocalGatewayApp(
@@ -100,13 +111,16 @@ class LocalStack:
             local_routes,
             port=lambda: self.gateway.port,
             drop_response=lambda: self._fault("drop_responses"),
+            observe=self.rejections.observe,
         )
         self.gateway = LocalGateway(self.config.api_port, app)
         self.gateway.start()
+        self.hold("gateway")
         self.info = self._stack_info(tenants)
         self._wait_until_ready()
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        self.config.stack_file.write_text(json.dumps(self.info, indent=2) + "\n", encoding="utf-8")
+        write_atomically(self.config.stack_file, json.dumps(self.info, indent=2) + "\n")
+        self._wrote_stack_file = True
         if self.config.compaction_interval:
             threading.Thread(target=self._compact_on_schedule, name="local-compaction-schedule", daemon=True).start()
 
@@ -118,8 +132,8 @@ class LocalStack:
             self.async_invoker.stop()
         if hasattr(self, "emulator"):
             self.emulator.stop()
-        if self.info and self.config.stack_file.exists():
-            self.config.stack_file.unlink()
+        if self._wrote_stack_file:  # only ever our own (the state directory's lock makes it ours)
+            self.config.stack_file.unlink(missing_ok=True)
 
     # -- steps ---------------------------------------------------------------
     def _start_emulator(self) -> None:
@@ -189,7 +203,8 @@ class LocalStack:
             "tenant": tenants[0]["tenant"],
             "api_key": tenants[0]["api_key"],
             "tenants": tenants,
-            "demo_url": f"{self.config.api_url}/demo",
+            "demo_url": f"{self.config.api_url}/demo",  # kept for old scripts: it leads to the dashboard
+            "dashboard_url": f"{self.config.api_url}/dashboard",
             "pid": os.getpid(),
         }
 
@@ -204,6 +219,19 @@ class LocalStack:
             if response.status != 200:
                 raise RuntimeError(f"local stack answered {response.status} to its readiness probe")
         self.ready_seconds = time.perf_counter() - self.started_at
+
+    def _tenant_of_key(self, key_id: str) -> str | None:
+        from event_collector.aws.tenant_keys_table import TenantKeysTable
+        from event_collector.errors import CollectorError
+
+        if not key_id:
+            return None
+        table = TenantKeysTable(self.clients.dynamodb, self.resolver.physical_name("TenantKeysTable"))
+        try:
+            record = table.find_key(key_id)
+        except CollectorError:
+            return None
+        return record.tenant if record else None
 
     def _fault(self, name: str) -> bool:
         return self.faults.take(name) if self.faults else False
@@ -242,6 +270,7 @@ class LocalStack:
             described = self.clients.stepfunctions.describe_execution(executionArn=execution["executionArn"])
         output = json.loads(described.get("output") or "{}")
         answer = {"status": described["status"], "report": output.get("report"), "error": described.get("error")}
+        self.last_compaction = {**answer, "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
         return 200, {"Content-Type": "application/json"}, json.dumps(answer, default=str).encode()
 
     def _compact_on_schedule(self) -> None:
@@ -250,30 +279,6 @@ class LocalStack:
         while not self._stopping.wait(self.config.compaction_interval):
             status, _, body = self._compact(LocalRequest(b'{"closed_hours_only": true}', {}))
             log.info("scheduled compaction: %s", body.decode() if status == 200 else status)
-
-    def _demo(self, _: LocalRequest) -> Answer:
-        """The demo page: it sends with the tenant's publishable key and reads counts through /demo/counts,
-        so the page holds no secret key."""
-        first = self.info["tenants"][0]
-        page = demo_page(self.info["api_url"], first["tenant"], first["publishable_key"])
-        return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
-
-    def _demo_counts(self, request: LocalRequest) -> Answer:
-        """GET /v1/counts for a demo tenant, made here with its secret key (local only, like the page)."""
-        keys = {tenant["tenant"]: tenant["api_key"] for tenant in self.info["tenants"]}
-        tenant = request.query.pop("tenant", self.info["tenant"])
-        if tenant not in keys:
-            return json_error(404, "not_found", "not a demo tenant")
-        credentials = base64.b64encode(f"{tenant}:{keys[tenant]}".encode()).decode()
-        query = urllib.parse.urlencode(request.query)
-        forwarded = urllib.request.Request(
-            f"{self.config.api_url}/v1/counts?{query}", headers={"Authorization": f"Basic {credentials}"}
-        )
-        try:
-            with urllib.request.urlopen(forwarded, timeout=30) as answer:
-                return answer.status, {"Content-Type": "application/json"}, answer.read()
-        except urllib.error.HTTPError as error:
-            return error.code, {"Content-Type": "application/json"}, error.read()
 
     def _sdk(self, _: LocalRequest) -> Answer:
         """The JS SDK (clients/js/collector.js), loadable as a module from any page."""
@@ -295,7 +300,8 @@ class LocalStack:
         return "\n".join(
             [
                 f"Local event collector ready in {self.ready_seconds:.1f} s (no Docker, nothing leaves 127.0.0.1)",
-                f"  API         {info['api_url']}      demo page: {info['demo_url']}",
+                f"  start here  {info['api_url']}/      (dashboard, API docs, commands to try)",
+                f"  API         {info['api_url']}      dashboard: {info['dashboard_url']}",
                 f"  AWS (moto)  {info['aws_endpoint_url']}",
                 f"  tenant      {info['tenant']}   key {info['api_key']}",
                 f"  details     {self.config.stack_file}",

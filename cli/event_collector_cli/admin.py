@@ -1,8 +1,12 @@
 """Admin CLI: ``python -m event_collector_cli.admin --help``.
 
 Works against real AWS (credentials and region from the usual places) and
-against the local mode (``--endpoint-url`` or ``AWS_ENDPOINT_URL``). API keys
-are printed once, when issued; only their hashes are stored.
+against the local mode: ``--local`` reads the running stack's
+``.local/stack.json`` (``$LOCAL_STATE_DIR/stack.json``) for its endpoint, table
+and region; ``--endpoint-url`` (or ``AWS_ENDPOINT_URL``) on 127.0.0.1 or
+localhost uses the local mode's fake credentials and region unless others are
+set. A missing region, credentials or table ends in one line naming what to
+set. API keys are printed once, when issued; only their hashes are stored.
 """
 
 from __future__ import annotations
@@ -12,26 +16,66 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import asdict
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from event_collector.auth.keys import KeyScope
-from event_collector.aws.clients import operator_client
+from event_collector.aws.clients import operator_client, operator_session
+from event_collector.aws.errors import aws_errors, error_code
 from event_collector.aws.tenant_keys_table import TenantKeysTable
 from event_collector.errors import ClientInputError, CollectorError
 from event_collector.tenants.admin import DEFAULT_ROTATION_OVERLAP_SECONDS, TenantAdmin
+
+# The local mode's AWS accepts any credentials; these never leave the machine (local/config.py has its region).
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+LOCAL_REGION = "us-east-1"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Answers of AWS to a request signed with credentials it does not accept.
+CREDENTIAL_ERROR_CODES = frozenset(
+    {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException", "InvalidClientTokenId"}
+)
+SET_CREDENTIALS = (
+    "set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --local for the running local stack)"
+)
+
+
+class SetupError(Exception):
+    """The CLI cannot reach the table as configured; the message is one line naming what to set."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the tenant-keys table is, and how to reach it (no credentials: the SDK's usual ones)."""
+
+    table: str
+    region: str | None = None
+    endpoint_url: str | None = None
+    credentials: dict[str, str] = field(default_factory=dict)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="event-collector-admin", description=__doc__)
     parser.add_argument(
         "--table",
-        default=os.environ.get("TENANT_KEYS_TABLE_NAME"),
+        default=None,
         help="tenant-keys table name (default: $TENANT_KEYS_TABLE_NAME, the stack output TenantKeysTableName)",
     )
-    parser.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
-    parser.add_argument("--endpoint-url", default=None, help="AWS endpoint, e.g. the local mode's moto server")
+    parser.add_argument(
+        "--region",
+        default=None,
+        help="AWS region (default: $AWS_REGION, else $AWS_DEFAULT_REGION or the profile's)",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--local",
+        action="store_true",
+        help="the running `make local` stack: endpoint, table and region from $LOCAL_STATE_DIR/stack.json "
+        "(default .local/stack.json)",
+    )
+    where.add_argument("--endpoint-url", default=None, help="AWS endpoint, e.g. the local mode's moto server")
     commands = parser.add_subparsers(dest="command", required=True)
 
     create = commands.add_parser("create-tenant", help="register a tenant id")
@@ -90,24 +134,118 @@ def run(admin: TenantAdmin, args: argparse.Namespace) -> dict[str, Any]:
     return {"tenant": args.tenant, "key_id": args.key_id, "status": "revoked"}
 
 
+def local_stack_file() -> Path:
+    return Path(os.environ.get("LOCAL_STATE_DIR") or ".local") / "stack.json"
+
+
+def read_local_stack(stack_file: Path) -> dict[str, Any] | None:
+    try:
+        info: dict[str, Any] = json.loads(stack_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise SetupError(f"cannot read {stack_file}: {error}") from error
+    return info
+
+
+def is_loopback(endpoint_url: str) -> bool:
+    return urllib.parse.urlsplit(endpoint_url).hostname in LOOPBACK_HOSTS
+
+
+def resolve_target(args: argparse.Namespace) -> Target:
+    if args.local:
+        stack_file = local_stack_file()
+        info = read_local_stack(stack_file)
+        if info is None:
+            raise SetupError(
+                f"no local stack is running ({stack_file} is missing): start one with `make local`, "
+                "or set LOCAL_STATE_DIR to its state directory"
+            )
+        return Target(
+            args.table or info["keys_table"], args.region or info["region"], info["aws_endpoint_url"], LOCAL_CREDENTIALS
+        )
+    table = args.table or os.environ.get("TENANT_KEYS_TABLE_NAME")
+    if not table:
+        raise SetupError("no table: pass --table or set TENANT_KEYS_TABLE_NAME (the stack output TenantKeysTableName)")
+    # boto3 reads AWS_DEFAULT_REGION only; AWS_REGION is what the other SDKs and Lambda read.
+    region = args.region or os.environ.get("AWS_REGION") or None
+    endpoint_url = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint_url or not is_loopback(endpoint_url):
+        return Target(table, region, args.endpoint_url)
+    # A local endpoint: the SDK's own credentials and region if there are any, else the local mode's.
+    session = operator_session(region)
+    local = read_local_stack(local_stack_file()) or {}
+    region = session.region_name or local.get("region") or LOCAL_REGION
+    credentials = {} if session.get_credentials() else LOCAL_CREDENTIALS
+    return Target(table, region, endpoint_url, credentials)
+
+
+def dynamodb_client(target: Target) -> Any:
+    if not target.credentials:
+        return operator_client("dynamodb", region=target.region, endpoint_url=target.endpoint_url)
+    from botocore.config import Config
+
+    # The local stack answers at once or not at all: no long retries against a stopped one.
+    config = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=60)
+    session = operator_session(target.region, **target.credentials)
+    return session.client("dynamodb", endpoint_url=target.endpoint_url, config=config)
+
+
+def causes(error: Exception) -> Iterator[Exception]:
+    cause: BaseException | None = error
+    while isinstance(cause, Exception):
+        yield cause
+        cause = cause.__cause__
+
+
+def explain(error: Exception) -> str | None:
+    """What to set, for the setup errors the SDK raises (directly, or as the cause of a storage error)."""
+    from botocore import exceptions
+
+    for cause in causes(error):
+        if isinstance(cause, exceptions.NoRegionError):
+            return "no AWS region: pass --region or set AWS_REGION (or --local for the running local stack)"
+        if isinstance(cause, exceptions.NoCredentialsError | exceptions.PartialCredentialsError):
+            return f"no AWS credentials: {SET_CREDENTIALS}"
+        if isinstance(cause, exceptions.ProfileNotFound):
+            return f"{cause}: set AWS_PROFILE to a configured profile"
+        if isinstance(cause, exceptions.EndpointConnectionError):
+            return (
+                f"cannot reach {cause.kwargs.get('endpoint_url')}: check --endpoint-url or AWS_ENDPOINT_URL "
+                "(the local stack: is `make local` running?)"
+            )
+        if error_code(cause) in CREDENTIAL_ERROR_CODES:
+            return f"AWS refused the credentials ({error_code(cause)}): {SET_CREDENTIALS}"
+        if error_code(cause) == "ResourceNotFoundException":
+            return "no such table: check --table or TENANT_KEYS_TABLE_NAME, and --region or AWS_REGION"
+    return None
+
+
 def main(argv: Sequence[str] | None = None, client: Any = None) -> int:
     args = build_parser().parse_args(argv)
-    if not args.table:
-        print("error: pass --table or set TENANT_KEYS_TABLE_NAME", file=sys.stderr)
-        return 2
-    if client is None:
-        client = operator_client("dynamodb", region=args.region, endpoint_url=args.endpoint_url)
-    admin = TenantAdmin(TenantKeysTable(client, args.table), clock=lambda: int(time.time()))
     try:
-        output = run(admin, args)
+        target = resolve_target(args)
+        table = TenantKeysTable(client or dynamodb_client(target), target.table)
+        output = run(TenantAdmin(table, clock=lambda: int(time.time())), args)
+    except SetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except ClientInputError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 2
     except CollectorError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return failed(error)
+    except aws_errors() as error:  # the SDK's own, e.g. no region when the client is made
+        return failed(error)
     print(json.dumps(output, indent=2))
     return 0
+
+
+def failed(error: Exception) -> int:
+    """One line: what to set when the setup is at fault (exit 2), else what failed (exit 1)."""
+    hint = explain(error)
+    print(f"error: {hint or error}", file=sys.stderr)
+    return 2 if hint else 1
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import secrets
 import sys
 import time
@@ -239,7 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default=None)
     parser.add_argument("--api-url", default=None, help="override the stack's ApiUrl output")
     parser.add_argument("--api-key", default=None, help="<tenant>:<key>; default: a throw-away tenant")
-    parser.add_argument("--stack-file", type=Path, default=Path(".local/stack.json"))
+    parser.add_argument(
+        "--stack-file",
+        type=Path,
+        default=Path(os.environ.get("LOCAL_STATE_DIR") or ".local") / "stack.json",
+        help="the local stack's stack.json (default: $LOCAL_STATE_DIR/stack.json, else .local/stack.json)",
+    )
     args = parser.parse_args(argv)
     stack = local_stack(args.stack_file) if args.local else cloud_stack(args.stack_name, args.region)
     if args.api_url:

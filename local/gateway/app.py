@@ -39,6 +39,8 @@ class LocalRequest:
 
 
 LocalRoute = Callable[[LocalRequest], Answer]
+# Sees every answer of a proxied route: method, path, request headers, query string, body, status, answer body.
+Observer = Callable[[str, str, list[tuple[str, str]], str, bytes, int, bytes], None]
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
@@ -49,11 +51,13 @@ class LocalGatewayApp:
         local_routes: dict[tuple[str, str], LocalRoute],
         port: Callable[[], int],
         drop_response: Callable[[], bool] = lambda: False,
+        observe: Observer | None = None,
     ) -> None:
         self.model = model
         self.local_routes = local_routes
         self.port = port
         self.drop_response = drop_response
+        self.observe = observe
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"].upper()
@@ -114,6 +118,11 @@ class LocalGatewayApp:
         except Exception:
             log.exception("%s failed", route.function.name)
             return self.model.gateway_answer("BAD_GATEWAY")
+        if self.observe:
+            try:
+                self.observe(method, path, headers, url.query, body, status, response_body)
+            except Exception:
+                log.exception("observing %s %s failed", method, path)
         if self.drop_response():
             return 0, {}, b""
         cors = self.model.cors_headers(lowered)

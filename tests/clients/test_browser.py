@@ -4,11 +4,12 @@ A page on one origin loads the JS SDK from the API on another origin and sends
 with a publishable key issued for its origin; events queued when the page goes
 away leave by ``navigator.sendBeacon`` (``text/plain``, the key in the query);
 a page on an origin outside the key's list can send nothing, neither by
-``fetch`` nor by beacon; and a click through the demo page is counted.
+``fetch`` nor by beacon; and a click through the dashboard is counted.
 """
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import threading
@@ -211,22 +212,23 @@ def test_an_origin_outside_the_list_sends_nothing(
     assert compacted_ids(stack, tenant, run) == {}
 
 
-def test_a_click_through_the_demo_page(stack: RunningStack, browser: Any) -> None:
+def test_a_click_through_the_dashboard(stack: RunningStack, browser: Any) -> None:
     demo_tenant = stack.info["tenants"][0]
     context = browser.new_context()
     page = context.new_page()
-    page.goto(stack.info["api_url"] + "/demo")
+    page.goto(stack.info["api_url"] + "/dashboard")
+    page.wait_for_function("() => document.body.dataset.tenant === 'demo'")
     html = page.content()
-    assert demo_tenant["api_key"] not in html  # the page holds only the publishable key
-    assert demo_tenant["publishable_key"] in html
+    assert all(tenant["api_key"] not in html for tenant in stack.info["tenants"])  # only publishable keys
 
     with page.expect_response(
         lambda response: response.url.endswith("/v1/events") and response.request.method == "POST"
     ) as sent:
-        page.click("#click-me")
+        page.click("#send-click")
     assert sent.value.status == 200
+    assert sent.value.request.headers["authorization"] == basic_write_key(demo_tenant["publishable_key"])
     event_ids = [event["event_id"] for event in json.loads(sent.value.request.post_data)["events"]]
-    page.wait_for_function("document.getElementById('status').textContent === 'Click sent.'")
+    page.wait_for_function("() => document.getElementById('status').textContent === 'Sent a button click as demo.'")
     context.close()
 
     settle(stack)
@@ -235,7 +237,11 @@ def test_a_click_through_the_demo_page(stack: RunningStack, browser: Any) -> Non
     assert all(rows[event_id] == 1 for event_id in event_ids)
     answer = stack.request(
         "GET",
-        "/v1/counts?event_type=button_click&key=demo-button",
+        "/v1/counts?event_type=button_click&key=dashboard-button",
         auth=(demo_tenant["tenant"], demo_tenant["api_key"]),
     ).json()
     assert answer["total"] >= 1
+
+
+def basic_write_key(key: str) -> str:
+    return "Basic " + base64.b64encode(f"{key}:".encode()).decode()

@@ -142,8 +142,8 @@ def test_given_a_gateway_answer_when_rendered_then_it_uses_the_template_response
     assert json.loads(body)["error"] == "unauthorized"
 
     status, _, body = api.gateway_answer("MISSING_AUTHENTICATION_TOKEN")
-    assert status == 403
-    assert json.loads(body) == {"error": "client_error", "message": "Missing Authentication Token"}
+    assert status == 404
+    assert json.loads(body)["error"] == "not_found"
 
     status, _, body = api.gateway_answer("BAD_GATEWAY")
     assert status == 502

@@ -1,4 +1,4 @@
-"""The local mode over real HTTP: authorizer, collector, raw bucket, counts, gateway answers, demo page."""
+"""The local mode over real HTTP: authorizer, collector, raw bucket, counts, gateway answers, dashboard."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 from tests.local.conftest import RunningStack, is_listening, start_stack, stop_stack
 from tools.template import ROOT
@@ -112,15 +114,18 @@ def test_given_a_bad_body_when_posted_then_the_collector_answers_4xx_json(local_
     assert answer.json()["error"] == "unsupported_media_type"
 
 
-def test_given_an_unknown_route_when_called_then_api_gateway_answers_403_missing_token(local_stack: RunningStack):
-    answer = local_stack.request("GET", "/v2/nothing-here", auth=local_stack.demo_auth())
+@pytest.mark.parametrize("path", ["/v2/nothing-here", "/v1", "/v1/", "/prod/v1/events"])
+def test_given_an_unknown_route_when_called_then_the_answer_says_where_the_routes_are(
+    local_stack: RunningStack, path: str
+):
+    answer = local_stack.request("GET", path, auth=local_stack.demo_auth())
 
-    assert answer.status == 403
-    assert answer.json() == {"error": "client_error", "message": "Missing Authentication Token"}
+    assert answer.status == 404  # the template's MISSING_AUTHENTICATION_TOKEN response, not API Gateway's 403
+    assert answer.json() == {"error": "not_found", "message": "No such route: the routes are listed at GET /v1/docs"}
 
 
-def test_given_a_known_path_with_another_method_when_called_then_missing_token_too(local_stack: RunningStack):
-    assert local_stack.request("DELETE", "/v1/events", auth=local_stack.demo_auth()).status == 403
+def test_given_a_known_path_with_another_method_when_called_then_not_found_too(local_stack: RunningStack):
+    assert local_stack.request("DELETE", "/v1/events", auth=local_stack.demo_auth()).status == 404
 
 
 def test_given_a_preflight_when_sent_then_cors_is_answered_without_auth(local_stack: RunningStack):
@@ -138,15 +143,19 @@ def test_given_public_routes_when_called_without_auth_then_they_answer(local_sta
     assert "/v1/events" in docs.json()["paths"]
 
 
-def test_given_the_demo_page_when_loaded_then_it_has_the_button_and_the_tenant(local_stack: RunningStack):
-    answer = local_stack.request("GET", "/demo")
+def test_given_the_dashboard_when_loaded_then_it_has_the_send_buttons_and_the_tenants(local_stack: RunningStack):
+    answer = local_stack.request("GET", "/dashboard")
+    tenants = local_stack.request("GET", "/dashboard/api/tenants")
 
     assert answer.status == 200
     assert answer.headers["Content-Type"].startswith("text/html")
     page = answer.body.decode()
-    assert "Click me" in page
-    assert local_stack.info["tenants"][0]["publishable_key"] in page
-    assert all(tenant["api_key"] not in page for tenant in local_stack.info["tenants"])  # no secret key
+    assert 'id="send-click"' in page
+    assert 'id="tenant"' in page
+    assert local_stack.info["tenants"][0]["publishable_key"] in tenants.body.decode()
+    for secret in (tenant["api_key"] for tenant in local_stack.info["tenants"]):  # no secret key
+        assert secret not in page
+        assert secret not in tenants.body.decode()
 
 
 def test_given_the_admin_cli_when_pointed_at_the_local_mode_then_issued_and_revoked_keys_take_effect(

@@ -51,7 +51,16 @@ def test_given_two_authorization_headers_when_posting_then_401_and_nothing_store
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("GET", "/demo"), ("POST", "/__local/drain"), ("POST", "/__local/compact")]
+    ("method", "path"),
+    [
+        ("GET", "/demo"),
+        ("GET", "/dashboard"),
+        ("GET", "/dashboard/api/tenants"),
+        ("GET", "/dashboard/api/counts"),
+        ("GET", "/dashboard/api/rejections"),
+        ("POST", "/__local/drain"),
+        ("POST", "/__local/compact"),
+    ],
 )
 @pytest.mark.parametrize("host", ["evil.example:{port}", "attacker.test", "127.0.0.1:1", "localhost.evil:{port}"])
 def test_given_a_foreign_host_when_a_local_only_route_is_called_then_403(local_stack: RunningStack, method, path, host):
@@ -74,8 +83,11 @@ def test_given_another_origin_when_a_local_write_route_is_called_then_403(local_
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}"])
-def test_given_the_stack_own_address_when_the_demo_is_loaded_then_it_answers(local_stack: RunningStack, host):
-    status, page = raw_request(local_stack, "GET", "/demo", [("Host", host.format(port=local_stack.api_port))])
+def test_given_the_stack_own_address_when_the_dashboard_is_loaded_then_it_answers(local_stack: RunningStack, host):
+    own = [("Host", host.format(port=local_stack.api_port))]
 
-    assert status == 200
+    status, page = raw_request(local_stack, "GET", "/dashboard", own)
+    tenants_status, _ = raw_request(local_stack, "GET", "/dashboard/api/tenants", own)
+
+    assert (status, tenants_status) == (200, 200)
     assert b"<html" in page

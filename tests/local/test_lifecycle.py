@@ -1,0 +1,191 @@
+"""Starting and stopping the local mode: fail fast with one line, never touch another stack, stop on a signal
+in any phase (issue 15)."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.local.conftest import RunningStack
+from tools.harness import free_port
+from tools.template import ROOT
+
+BOUND = 60  # seconds: only ever reached when the behaviour under test is broken
+
+
+def run_local(env: dict[str, str], state_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m local`` expected to refuse to start: it must exit by itself."""
+    full = {**os.environ, "LOCAL_STATE_DIR": str(state_dir), **env}
+    full.pop("AWS_ENDPOINT_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "local"], cwd=ROOT, env=full, capture_output=True, text=True, timeout=BOUND, check=False
+    )
+
+
+def assert_one_line_refusal(result: subprocess.CompletedProcess[str], *names: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr  # one line, no traceback
+    assert lines[0].startswith("local mode did not start: ")
+    for name in names:
+        assert name in lines[0]
+
+
+@pytest.fixture
+def listening() -> Iterator[int]:
+    """A port some other program listens on."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield int(other.getsockname()[1])
+
+
+def test_a_second_stack_on_the_same_state_dir_is_refused_and_the_first_is_untouched(local_stack: RunningStack) -> None:
+    before = local_stack.stack_file.read_bytes()
+    ports = {"LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port())}
+
+    result = run_local(ports, local_stack.stack_file.parent)
+
+    assert_one_line_refusal(result, "LOCAL_STATE_DIR", f"pid {local_stack.info['pid']}", local_stack.info["api_url"])
+    assert local_stack.stack_file.read_bytes() == before
+    assert local_stack.request("GET", "/v1/health").status == 200
+
+
+@pytest.mark.parametrize(
+    ("taken", "variable"), [("LOCAL_API_PORT", "LOCAL_API_PORT"), ("LOCAL_AWS_PORT", "LOCAL_AWS_PORT")]
+)
+def test_a_taken_port_is_refused_before_anything_starts(
+    local_stack: RunningStack, tmp_path: Path, listening: int, taken: str, variable: str
+) -> None:
+    ports = {"LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port()), taken: str(listening)}
+    before = local_stack.stack_file.read_bytes()
+
+    result = run_local(ports, tmp_path / "second")
+
+    assert_one_line_refusal(result, f"port {listening}", variable)
+    assert not (tmp_path / "second" / "stack.json").exists()
+    assert local_stack.stack_file.read_bytes() == before
+
+
+def test_the_running_stack_ports_are_refused_for_a_second_stack(local_stack: RunningStack, tmp_path: Path) -> None:
+    """The reported failure: a second `make local` on the first one's ports (its own state dir)."""
+    ports = {"LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(local_stack.aws_port)}
+
+    result = run_local(ports, tmp_path / "second")
+
+    assert_one_line_refusal(result, f"port {local_stack.aws_port}", "LOCAL_AWS_PORT")
+    assert local_stack.request("GET", "/v1/health").status == 200
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"LOCAL_API_PORT": "abc"}, "LOCAL_API_PORT"),
+        ({"LOCAL_AWS_PORT": "-1"}, "LOCAL_AWS_PORT"),
+        ({"LOCAL_API_PORT": "70000"}, "LOCAL_API_PORT"),
+        ({"LOCAL_API_TYPE": "SOAP"}, "LOCAL_API_TYPE"),
+        ({"LOCAL_COMPACTION_INTERVAL": "often"}, "LOCAL_COMPACTION_INTERVAL"),
+    ],
+)
+def test_an_unusable_setting_is_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
+    ports = {"LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port())}
+    assert_one_line_refusal(run_local({**ports, **env}, tmp_path), named)
+
+
+def test_the_same_port_twice_is_refused(tmp_path: Path) -> None:
+    port = str(free_port())
+    result = run_local({"LOCAL_API_PORT": port, "LOCAL_AWS_PORT": port}, tmp_path)
+    assert_one_line_refusal(result, "LOCAL_API_PORT", "LOCAL_AWS_PORT")
+
+
+def start_held(tmp_path: Path, phase: str | None) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """A stack held at a phase of its start (LOCAL_TEST_HOLD_AT), or fully started when ``phase`` is None."""
+    ports = {"LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port())}
+    env = {**os.environ, **ports, "LOCAL_STATE_DIR": str(tmp_path), "LOCAL_TEST_HOLD_AT": phase or ""}
+    env.pop("AWS_ENDPOINT_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    wanted = f"holding at {phase}" if phase else "ready in"
+    for line in process.stdout:  # blocks until the stack holds at the phase, or is ready (or dies)
+        if wanted in line:
+            return process, ports
+    process.wait(timeout=BOUND)
+    raise AssertionError(f"the stack never printed {wanted!r}")
+
+
+def assert_released(tmp_path: Path, ports: dict[str, str]) -> None:
+    """Nothing left behind: no stack.json, the lock free, both ports free."""
+    assert not (tmp_path / "stack.json").exists()
+    with open(tmp_path / "stack.lock", "a+", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if the stack still held it
+    for port in ports.values():
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", int(port)))
+
+
+@pytest.mark.parametrize("phase", ["emulator", "provision", "gateway"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_a_start_in_any_phase(tmp_path: Path, phase: str, signum: int) -> None:
+    process, ports = start_held(tmp_path, phase)
+
+    process.send_signal(signum)
+    output, _ = process.communicate(timeout=BOUND)
+
+    assert process.returncode == 128 + signum, output
+    assert "interrupted while starting; stopped" in output
+    assert "Traceback" not in output
+    assert_released(tmp_path, ports)
+
+
+def test_a_signal_stops_a_running_stack_and_removes_only_its_own_state(tmp_path: Path) -> None:
+    process, ports = start_held(tmp_path, None)
+    info = json.loads((tmp_path / "stack.json").read_text())
+    assert info["pid"] == process.pid
+
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=BOUND)
+
+    assert process.returncode == 0, output
+    assert "Local stack stopped." in output
+    assert_released(tmp_path, ports)
+
+
+def test_make_local_stops_on_sigterm_too(tmp_path: Path) -> None:
+    """`make local` is what people run: a SIGTERM to make reaches the stack, and nothing is left running."""
+    ports = {"LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port())}
+    env = {**os.environ, **ports, "LOCAL_STATE_DIR": str(tmp_path), "LOCAL_TEST_HOLD_AT": "provision"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    env.pop("MAKEFLAGS", None)
+    make = subprocess.Popen(
+        [shutil.which("make") or "make", "--no-print-directory", "local"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert make.stdout is not None
+    for line in make.stdout:
+        if "holding at provision" in line:
+            break
+    else:
+        raise AssertionError("the stack never reached provision")
+
+    make.send_signal(signal.SIGTERM)
+    output, _ = make.communicate(timeout=BOUND)
+
+    assert "interrupted while starting; stopped" in output
+    assert_released(tmp_path, ports)

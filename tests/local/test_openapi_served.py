@@ -1,0 +1,89 @@
+"""The served OpenAPI document is true where it is served (issue 15): its server URL reaches the API,
+every operation documents its 200, and only answers the API really sends are listed."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+
+from tests.local.conftest import RunningStack
+
+CHROMIUM = Path("/usr/bin/chromium")
+SEED_ROUTES = {"/button/click", "/web/page_view", "/button/click/count", "/web/page_view/count"}
+
+
+def served_spec(stack: RunningStack) -> tuple[str, dict[str, Any]]:
+    answer = stack.request("GET", "/v1/docs?format=json")
+    assert answer.status == 200
+    spec_url = stack.info["api_url"] + "/v1/docs?format=json"
+    return spec_url, answer.json()
+
+
+def test_the_server_url_named_by_the_spec_reaches_the_api(local_stack: RunningStack) -> None:
+    spec_url, spec = served_spec(local_stack)
+    (server,) = spec["servers"]
+    base = urljoin(spec_url, server["url"]).rstrip("/")  # what Swagger UI's "Try it out" calls
+    assert base == local_stack.info["api_url"]
+
+    health = local_stack.request("GET", base.removeprefix(local_stack.info["api_url"]) + "/v1/health")
+    assert health.status == 200
+    sent = local_stack.request(
+        "POST",
+        base.removeprefix(local_stack.info["api_url"]) + "/v1/events",
+        body={"events": [{"event_type": "track", "name": "try it out"}]},
+        auth=local_stack.demo_auth(),
+    )
+    assert sent.json() == {"accepted": 1, "rejected": []}
+
+
+def test_every_operation_documents_its_200_and_only_seed_routes_a_422(local_stack: RunningStack) -> None:
+    _, spec = served_spec(local_stack)
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert "200" in responses, (method, path)
+            assert responses["200"].get("content") or path == "/v1/docs", (method, path)
+            assert ("422" in responses) == (path in SEED_ROUTES), (method, path)
+
+
+def test_a_documented_error_answer_is_what_the_api_sends(local_stack: RunningStack) -> None:
+    """One example per documented schema family: the 400's body matches the Error schema it names."""
+    _, spec = served_spec(local_stack)
+    error_schema = spec["paths"]["/v1/events"]["post"]["responses"]["400"]["content"]["application/json"]["schema"]
+    name = error_schema["$ref"].rsplit("/", 1)[1]
+    required = set(spec["components"]["schemas"][name].get("required", []))
+    answer = local_stack.request("POST", "/v1/events", body={"events": []}, auth=local_stack.demo_auth())
+    assert answer.status == 400
+    assert required <= set(answer.json())
+
+
+def test_swagger_ui_try_it_out_works_in_a_browser(local_stack: RunningStack) -> None:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    tenant, key = local_stack.demo_auth()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page()
+        page.goto(local_stack.info["api_url"] + "/v1/docs")
+        page.click("text=Authorize")
+        page.fill("input[type=text] >> nth=0", tenant)
+        page.fill("input[type=password] >> nth=0", key)
+        page.click(".auth-btn-wrapper button.authorize >> nth=0")
+        page.click(".btn-done >> nth=0")
+        operation = page.locator(".opblock-get:has(.opblock-summary-path[data-path='/v1/counts'])")
+        operation.locator(".opblock-summary").click()
+        operation.locator("button.try-out__btn").click()
+        operation.locator("input[placeholder='event_type']").fill("page_view")
+        with page.expect_response(lambda r: "/v1/counts" in r.url) as answered:
+            operation.locator("button.execute").click()
+        response = answered.value
+        browser.close()
+    assert response.status == 200
+    assert response.url.startswith(local_stack.info["api_url"] + "/v1/counts?")
+    assert base64.b64encode(f"{tenant}:{key}".encode()).decode() in response.request.headers["authorization"]
