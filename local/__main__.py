@@ -72,6 +72,9 @@ def _configure_output(config: LocalConfig) -> None:
     if config.quiet:  # the SAM transform's and moto's notes are about their own features, not the stack
         for library in ("samtranslator", "moto"):
             logging.getLogger(library).setLevel(logging.ERROR)
+        # No EMF line per request or delivery: Powertools reads this when it flushes, so the process's own
+        # environment, not a function's (applied only while its module is imported), must hold it.
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     # Read-only routes publish no metrics; Powertools warns about it on every call.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 

@@ -13,17 +13,35 @@ import sys
 import urllib.request
 from typing import Any
 
-from .config import config_from_environment
+from .config import ConfigError, config_from_environment
+from .preflight import stack_is_running
 
 TIMEOUT_SECONDS = 600
 
 
 def load_stack_info() -> dict[str, Any] | None:
-    stack_file = config_from_environment().stack_file
+    """The running stack's stack.json, or None after one line on stderr saying why there is none."""
+    try:
+        config = config_from_environment()
+    except ConfigError as error:
+        print(f"cannot find the local stack: {error}", file=sys.stderr)
+        return None
+    stack_file = config.stack_file
     if not stack_file.exists():
         print(f"no local stack is running ({stack_file} is missing): start one with `make local`", file=sys.stderr)
         return None
-    info: dict[str, Any] = json.loads(stack_file.read_text(encoding="utf-8"))
+    if not stack_is_running(config):
+        print(
+            f"no local stack is running ({stack_file} was left by one that did not stop cleanly): "
+            "start one with `make local`",
+            file=sys.stderr,
+        )
+        return None
+    try:
+        info: dict[str, Any] = json.loads(stack_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        print(f"cannot read {stack_file}: {error}", file=sys.stderr)
+        return None
     return info
 
 
@@ -46,7 +64,11 @@ def main() -> int:
     if not info.get("state_machine_arn"):
         print("the template declares no compaction state machine", file=sys.stderr)
         return 1
-    result = run_compaction(info, closed_hours_only="--closed-hours-only" in sys.argv)
+    try:
+        result = run_compaction(info, closed_hours_only="--closed-hours-only" in sys.argv)
+    except (OSError, ValueError) as error:  # URLError and HTTPError are OSErrors
+        print(f"the local stack at {info['api_url']} did not answer the compaction: {error}", file=sys.stderr)
+        return 1
     print(json.dumps(result, indent=2))
     return 0 if result["status"] == "SUCCEEDED" else 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ class LocalConfig:
     compaction_interval: float | None = None
     # The template's ApiType: which API Gateway the local gateway behaves as (REST or HTTP).
     api_type: str = "REST"
+    # Seconds the gateway waits for a slow or half-sent request before answering 400.
+    read_timeout: float = 10.0
 
     @property
     def api_url(self) -> str:
@@ -47,7 +50,7 @@ class ConfigError(ValueError):
     """A local-mode variable holds something unusable; the message names it."""
 
 
-def _number(name: str, default: str | None, kind: type[int] | type[float]) -> Any:
+def _number(name: str, default: str | None, kind: type[int] | type[float], *, positive: bool = False) -> Any:
     text = os.environ.get(name, default)
     if text is None or text == "":
         return None
@@ -55,13 +58,16 @@ def _number(name: str, default: str | None, kind: type[int] | type[float]) -> An
         value = kind(text)
     except ValueError:
         raise ConfigError(f"{name}={text!r} is not a{'n integer' if kind is int else ' number'}") from None
-    if value < 0:
-        raise ConfigError(f"{name}={text!r} must not be negative")
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}={text!r} must be a finite number")
+    if value < 0 or (positive and value == 0):
+        raise ConfigError(f"{name}={text!r} must be {'greater than 0' if positive else 'at least 0'}")
     return value
 
 
 def _flag(name: str, default: str = "") -> bool:
-    return os.environ.get(name, default).strip().lower() not in ("", "0", "false", "no")
+    text = os.environ.get(name, "").strip().lower() or default  # unset or empty: the default
+    return text not in ("", "0", "false", "no")
 
 
 def config_from_environment() -> LocalConfig:
@@ -78,6 +84,7 @@ def config_from_environment() -> LocalConfig:
         authorizer_ttl=_number("LOCAL_AUTHORIZER_TTL", None, int),
         quiet=_flag("LOCAL_QUIET", "1") and not _flag("LOCAL_VERBOSE"),
         fault_injection=_flag("LOCAL_FAULT_INJECTION"),
-        compaction_interval=_number("LOCAL_COMPACTION_INTERVAL", None, float),
+        compaction_interval=_number("LOCAL_COMPACTION_INTERVAL", None, float, positive=True),
+        read_timeout=_number("LOCAL_READ_TIMEOUT", "10", float, positive=True),
         api_type=api_type,
     )

@@ -59,7 +59,21 @@ def claim_state_dir(config: LocalConfig) -> StateDirClaim:
             "stop it first, or give a second stack its own "
             "LOCAL_STATE_DIR, LOCAL_API_PORT and LOCAL_AWS_PORT"
         ) from None
+    # Ours now: a stack.json here was left by a stack that did not stop cleanly (SIGKILL, the stop deadline).
+    config.stack_file.unlink(missing_ok=True)
     return StateDirClaim(handle, config.state_dir)
+
+
+def stack_is_running(config: LocalConfig) -> bool:
+    """Whether a stack holds the state directory's lock (a stack.json without one is stale)."""
+    try:
+        with open(config.state_dir / LOCK_FILE, encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # locked: a stack holds it
+    return False  # we could take it: nobody holds it (closing the file released it again)
 
 
 def check_ports(config: LocalConfig) -> None:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -67,7 +67,7 @@ class RejectionLog:
         if not isinstance(parsed, dict):
             return
         now = int(self._clock() * 1000)
-        tenant = self._tenant(headers, query, body)
+        tenant = None  # looked up below, only when something was rejected
         found: list[Rejection] = []
         per_event = parsed.get("rejected") if status == 200 else None
         if parsed.get("error") == "no_valid_events":  # a 400 whose details are the per-event rejections
@@ -79,6 +79,8 @@ class RejectionLog:
                     continue
                 index = rejected.get("index")
                 sent = events[index] if isinstance(index, int) and 0 <= index < len(events) else None
+                if isinstance(sent, dict) and "writeKey" in sent:  # a credential: never shown
+                    sent = {**sent, "writeKey": "<redacted>"}
                 text = json.dumps(sent, ensure_ascii=False)[:MAX_EVENT_CHARS] if sent is not None else None
                 reasons = "; ".join(str(e) for e in rejected.get("errors") or [])
                 found.append(
@@ -89,6 +91,8 @@ class RejectionLog:
                 Rejection(now, tenant, path, status, str(parsed.get("error", status)), str(parsed.get("message", "")))
             )
         if found:
+            tenant = self._tenant(headers, query, body)
+            found = [replace(rejection, tenant=tenant) for rejection in found]
             with self._lock:
                 self._kept.extend(found)
 

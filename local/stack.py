@@ -84,7 +84,6 @@ class LocalStack:
         if self.config.quiet:
             for function in self.functions.by_name.values():
                 function.environment["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers log warnings and errors only
-                function.environment["POWERTOOLS_METRICS_DISABLED"] = "true"  # no metric line per request
         if self.faults:
             without_sdk_backoff()
             for function in self.functions.by_name.values():
@@ -113,7 +112,7 @@ class LocalStack:
             drop_response=lambda: self._fault("drop_responses"),
             observe=self.rejections.observe,
         )
-        self.gateway = LocalGateway(self.config.api_port, app)
+        self.gateway = LocalGateway(self.config.api_port, app, self.config.read_timeout)
         self.gateway.start()
         self.hold("gateway")
         self.info = self._stack_info(tenants)
@@ -256,6 +255,9 @@ class LocalStack:
         arn = self.info.get("state_machine_arn")
         if not arn or not isinstance(options, dict):
             return json_error(400, "bad_request", "no compaction state machine, or options are not an object")
+        problem = _compact_options_problem(options)
+        if problem:
+            return json_error(400, "bad_request", problem)
         now = datetime.now(UTC)
         cutoff = (
             None
@@ -314,3 +316,23 @@ class LocalStack:
                 "Ctrl-C stops everything.",
             ]
         )
+
+
+def _compact_options_problem(options: dict[str, Any]) -> str | None:
+    """What is wrong with /__local/compact's options, or None: ``closed_hours_only`` (a boolean) and
+    ``cutoff`` (ISO 8601 with a time zone) are the only ones."""
+    unknown = sorted(set(options) - {"closed_hours_only", "cutoff"})
+    if unknown:
+        return f"unknown option(s) {', '.join(unknown)}: closed_hours_only and cutoff are the options"
+    if not isinstance(options.get("closed_hours_only", False), bool):
+        return "closed_hours_only must be true or false"
+    cutoff = options.get("cutoff")
+    if cutoff is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(cutoff) if isinstance(cutoff, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        return "cutoff must be an ISO 8601 time with a time zone, e.g. 2026-11-26T12:00:00+00:00"
+    return None

@@ -44,7 +44,6 @@ def spawn_stack(state_dir: Path, extra_env: dict[str, str] | None = None) -> Chi
         "LOCAL_API_PORT": str(api_port),
         "LOCAL_AWS_PORT": str(aws_port),
         "LOCAL_STATE_DIR": str(state_dir),
-        "LOCAL_QUIET": "1",
         **(extra_env or {}),
     }
     env.pop("AWS_ENDPOINT_URL", None)

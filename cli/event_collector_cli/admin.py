@@ -161,9 +161,11 @@ def resolve_target(args: argparse.Namespace) -> Target:
                 f"no local stack is running ({stack_file} is missing): start one with `make local`, "
                 "or set LOCAL_STATE_DIR to its state directory"
             )
-        return Target(
-            args.table or info["keys_table"], args.region or info["region"], info["aws_endpoint_url"], LOCAL_CREDENTIALS
-        )
+        if args.region and args.region != info["region"]:
+            raise SetupError(
+                f"--region {args.region} does not apply with --local: the local stack runs in {info['region']}"
+            )
+        return Target(args.table or info["keys_table"], info["region"], info["aws_endpoint_url"], LOCAL_CREDENTIALS)
     table = args.table or os.environ.get("TENANT_KEYS_TABLE_NAME")
     if not table:
         raise SetupError("no table: pass --table or set TENANT_KEYS_TABLE_NAME (the stack output TenantKeysTableName)")

@@ -24,5 +24,7 @@ def read_compacted(s3: Any, lake_bucket: str, prefix: str | None = None) -> list
             body = s3.get_object(Bucket=lake_bucket, Key=item["Key"])["Body"].read()
             partition = {"tenant": parsed.tenant, "year": parsed.day.year, "month": parsed.day.month}
             partition["day"] = parsed.day.day
-            rows += [{**row, **partition} for row in pq.read_table(io.BytesIO(body)).to_pylist()]
+            # ParquetFile, not read_table: read_table loads pyarrow.dataset and its S3 module, whose C++
+            # teardown aborts the interpreter at exit now and then ("terminate called without an active exception").
+            rows += [{**row, **partition} for row in pq.ParquetFile(io.BytesIO(body)).read().to_pylist()]
     return rows

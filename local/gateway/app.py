@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
-import os
 import socket
 import threading
 from collections.abc import Callable, Iterable
@@ -29,7 +28,7 @@ from local.gateway.model import Answer, ApiModel, Authorizer, Route, json_error,
 
 log = logging.getLogger("local.gateway")
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's limit
-READ_TIMEOUT_SECONDS = float(os.environ.get("LOCAL_READ_TIMEOUT", "10"))
+READ_TIMEOUT_SECONDS = 10.0  # LOCAL_READ_TIMEOUT (local/config.py) sets it per gateway
 
 
 @dataclass(frozen=True)
@@ -247,10 +246,9 @@ class _RequestHandler(WSGIRequestHandler):
 class LocalGateway:
     """The gateway's server: werkzeug's threaded WSGI server on 127.0.0.1, in a thread of its own."""
 
-    def __init__(self, port: int, app: LocalGatewayApp) -> None:
-        self.server: BaseWSGIServer = make_server(
-            "127.0.0.1", port, app, threaded=True, request_handler=_RequestHandler
-        )
+    def __init__(self, port: int, app: LocalGatewayApp, read_timeout: float = READ_TIMEOUT_SECONDS) -> None:
+        handler = type("_TimedRequestHandler", (_RequestHandler,), {"timeout": read_timeout})
+        self.server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True, request_handler=handler)
         self._thread = threading.Thread(target=self.server.serve_forever, name="local-gateway", daemon=True)
 
     @property

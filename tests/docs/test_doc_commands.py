@@ -139,3 +139,32 @@ def test_given_the_docs_then_every_fenced_block_is_run_or_marked_and_every_unrun
         assert mark.name == "skip"
         assert mark.kwargs["reason"] == f"{block.treatment}: {block.reason}"
         assert block.reason
+
+
+INLINE_MAKE = re.compile(r"`make ([a-z][a-z0-9-]*)")
+# The inline `make` commands a newcomer runs against a local stack, run here as the docs show them.
+LOCAL_TARGETS = ("compact", "query")
+
+
+def makefile_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return set(re.findall(r"^([a-z][a-z0-9-]*):", text, flags=re.M))
+
+
+def test_given_the_docs_then_every_make_target_they_name_inline_exists():
+    named = {
+        (path.name, target)
+        for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+        for target in INLINE_MAKE.findall(path.read_text(encoding="utf-8"))
+    }
+    assert named, "the docs name make targets"
+    assert {(path, target) for path, target in named if target not in makefile_targets()} == set()
+
+
+@pytest.mark.parametrize("target", LOCAL_TARGETS)
+def test_given_the_inline_local_make_commands_when_run_then_they_succeed_against_the_running_stack(reader, target):
+    block = doc_blocks.Block("inline", 0, "bash", f"make --no-print-directory {target}\n", "run")
+    result = reader.run(block)
+
+    assert result.returncode == 0, f"make {target}:\n{result.stdout}\n{result.stderr}"
+    assert "Traceback" not in result.stderr

@@ -38,6 +38,7 @@ def send(
     module: Any,
     context: Any,
     *,
+    path: str = "/v1/events",
     headers: Sequence[tuple[str, str]] = (),
     query: Sequence[tuple[str, str]] = (),
     body: Any = TRACK,
@@ -46,7 +47,7 @@ def send(
 ) -> Any:
     request = api_request(
         "POST",
-        "/v1/events",
+        path,
         raw_body=raw if raw is not None else json.dumps(body).encode(),
         content_type=content_type,
         headers=list(headers),
@@ -212,3 +213,75 @@ def test_given_a_publishable_key_when_reading_counts_then_the_authorizer_denies_
     answer = authorizer.lambda_handler(event, lambda_context)
 
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+
+
+# Every route that sends events, with a body it accepts; the writeKey goes into that body.
+SEND_BODIES: dict[str, dict[str, Any]] = {
+    "/v1/events": {"events": [{"event_type": "track", "name": "k", "event_id": "k-1"}]},
+    "/button/click": {"button_id": "b", "session_id": "s"},
+    "/web/page_view": {"url": "https://x.example/", "session_id": "s"},
+    "/v1/batch": {"batch": [{"type": "track", "userId": "u", "event": "k", "messageId": "k-1"}]},
+    "/v1/track": {"userId": "u", "event": "k", "messageId": "k-1"},
+    "/v1/page": {"userId": "u", "name": "Home", "messageId": "k-1"},
+    "/v1/screen": {"userId": "u", "name": "Cart", "messageId": "k-1"},
+    "/v1/identify": {"userId": "u", "traits": {"a": 1}, "messageId": "k-1"},
+    "/v1/group": {"userId": "u", "groupId": "g", "messageId": "k-1"},
+    "/v1/alias": {"userId": "u", "previousId": "p", "messageId": "k-1"},
+}
+
+
+@pytest.mark.parametrize("path", sorted(SEND_BODIES))
+@pytest.mark.parametrize("carried", ["header and body", "query and body", "body alone"])
+def test_given_a_key_in_the_body_on_any_send_route_when_stored_then_the_key_is_not(
+    sending, aws, keys, lambda_context, path, carried
+):
+    """Segment's Python library sends its write key in the Authorization header and in the body."""
+    api_key = keys["secret"].api_key
+    headers = [write_key_header(api_key)] if carried == "header and body" else []
+    query = [("writeKey", api_key)] if carried == "query and body" else []
+
+    status, _, answer = send(
+        sending,
+        lambda_context,
+        path=path,
+        headers=headers,
+        query=query,
+        body={**SEND_BODIES[path], "writeKey": api_key},
+    )
+
+    assert status == 200, answer
+    lines = aws.raw_lines()
+    assert len(lines) == 1
+    assert api_key not in json.dumps(lines)
+    assert keys["secret"].api_key.split(".")[1] not in json.dumps(lines)
+
+
+@pytest.mark.parametrize("path", ["/v1/events", "/v1/track", "/v1/batch"])
+def test_given_a_body_key_other_than_the_header_key_when_sent_then_401_and_nothing_stored(
+    sending, aws, keys, tenant_admin, lambda_context, path
+):
+    tenant_admin.create_tenant("globex")
+    other = tenant_admin.issue_key("globex").api_key
+    body = {**SEND_BODIES[path], "writeKey": other}
+
+    status, _, answer = send(
+        sending, lambda_context, path=path, headers=[write_key_header(keys["secret"].api_key)], body=body
+    )
+
+    assert (status, answer["error"]) == (401, "unauthorized")
+    assert other not in json.dumps(answer)
+    assert aws.raw_lines() == []
+
+
+def test_given_a_write_key_inside_each_segment_message_when_stored_then_it_is_not(sending, aws, keys, lambda_context):
+    api_key = keys["secret"].api_key
+    message = {**SEND_BODIES["/v1/track"], "type": "track", "writeKey": api_key, "library": "analytics.js"}
+
+    status, _, _ = send(
+        sending, lambda_context, path="/v1/batch", headers=[write_key_header(api_key)], body={"batch": [message]}
+    )
+
+    assert status == 200
+    (line,) = aws.raw_lines()
+    assert api_key not in json.dumps(line)
+    assert json.loads(line["extra"]) == {"library": "analytics.js"}  # the rest of what the library added stays

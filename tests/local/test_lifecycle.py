@@ -3,6 +3,7 @@ in any phase (issue 15)."""
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import os
@@ -11,6 +12,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,6 +98,12 @@ def test_the_running_stack_ports_are_refused_for_a_second_stack(local_stack: Run
         ({"LOCAL_API_PORT": "70000"}, "LOCAL_API_PORT"),
         ({"LOCAL_API_TYPE": "SOAP"}, "LOCAL_API_TYPE"),
         ({"LOCAL_COMPACTION_INTERVAL": "often"}, "LOCAL_COMPACTION_INTERVAL"),
+        ({"LOCAL_COMPACTION_INTERVAL": "nan"}, "LOCAL_COMPACTION_INTERVAL"),
+        ({"LOCAL_COMPACTION_INTERVAL": "inf"}, "LOCAL_COMPACTION_INTERVAL"),
+        ({"LOCAL_COMPACTION_INTERVAL": "0"}, "LOCAL_COMPACTION_INTERVAL"),
+        ({"LOCAL_READ_TIMEOUT": "abc"}, "LOCAL_READ_TIMEOUT"),
+        ({"LOCAL_READ_TIMEOUT": "-1"}, "LOCAL_READ_TIMEOUT"),
+        ({"LOCAL_AUTHORIZER_TTL": "1.5"}, "LOCAL_AUTHORIZER_TTL"),
     ],
 )
 def test_an_unusable_setting_is_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
@@ -189,3 +198,59 @@ def test_make_local_stops_on_sigterm_too(tmp_path: Path) -> None:
 
     assert "interrupted while starting; stopped" in output
     assert_released(tmp_path, ports)
+
+
+def run_and_collect_output(tmp_path: Path, extra_env: dict[str, str]) -> list[str]:
+    """A full run (events sent, fan-out drained, a compaction), then Ctrl-C; every line the stack printed."""
+    ports = {"LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port())}
+    env = {**os.environ, **ports, "LOCAL_STATE_DIR": str(tmp_path), **extra_env}
+    for name in ("AWS_ENDPOINT_URL", "LOCAL_QUIET", "LOCAL_VERBOSE", "POWERTOOLS_LOG_LEVEL"):
+        env.pop(name, None)
+    env.update(extra_env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    for line in process.stdout:
+        lines.append(line)
+        if "ready in" in line:
+            break
+    info = json.loads((tmp_path / "stack.json").read_text())
+    collected = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    collected.start()
+    auth = base64.b64encode(f"{info['tenant']}:{info['api_key']}".encode()).decode()
+    body = json.dumps({"events": [{"event_type": "track", "name": "quiet"}, {"event_type": "nope"}]}).encode()
+    for method, path, data in (
+        ("POST", "/v1/events", body),
+        ("POST", "/__local/drain", b""),
+        ("POST", "/__local/compact", b"{}"),
+    ):
+        request = urllib.request.Request(
+            info["api_url"] + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Basic {auth}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=BOUND) as answer:
+            assert answer.status == 200
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=BOUND)
+    collected.join(timeout=BOUND)
+    return lines
+
+
+def test_the_default_output_is_the_banner_and_nothing_per_request(tmp_path: Path) -> None:
+    lines = run_and_collect_output(tmp_path, {})
+
+    assert not [line for line in lines if '"_aws"' in line], "a metric line was printed"
+    assert not [line for line in lines if line.startswith("{")], "a JSON log line was printed"
+    assert not [line for line in lines if "POST /v1/events" in line], "a request line was printed"
+    assert len(lines) < 25, "".join(lines)  # the banner and the stop line
+
+
+def test_local_verbose_shows_requests_logs_and_metrics(tmp_path: Path) -> None:
+    lines = run_and_collect_output(tmp_path, {"LOCAL_VERBOSE": "1"})
+
+    assert any("POST /v1/events" in line for line in lines)
+    assert any('"_aws"' in line for line in lines)

@@ -272,3 +272,14 @@ def test_given_sent_events_when_make_compact_and_query_run_then_the_compacted_ta
         .to_pylist()
     ]
     assert sorted(e for e in event_ids if e.startswith("c-")) == ["c-0", "c-1", "c-2"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"cutoff": "garbage"}, {"cutoff": 12}, {"cutoff": "2026-11-26T12:00:00"}, {"closed_hours_only": "yes"}, {"x": 1}],
+)
+def test_given_bad_compaction_options_when_posted_then_400_naming_the_option(local_stack: RunningStack, options):
+    answer = local_stack.request("POST", "/__local/compact", body=options)
+
+    assert answer.status == 400
+    assert next(iter(options)) in answer.json()["message"]

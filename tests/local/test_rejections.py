@@ -75,3 +75,26 @@ def test_reads_answers_and_server_errors_are_not_rejections_and_the_log_is_bound
         rejections.observe("POST", "/v1/events", basic("acme", "kaaaa.s"), "", b"{", 400, answer)
     assert len(rejections.latest(limit=10_000)) == MAX_KEPT
     assert rejections.latest(limit=1)[0]["message"] == str(MAX_KEPT + 4)
+
+
+def test_a_key_in_a_rejected_message_is_never_shown_and_clean_answers_cost_no_lookup() -> None:
+    looked_up: list[str] = []
+
+    def tenant_of(key_id: str) -> str | None:
+        looked_up.append(key_id)
+        return KEYS.get(key_id)
+
+    rejections = RejectionLog(tenant_of)
+    rejections.observe(
+        "POST", "/v1/events", basic("acme", "kaaaa.s"), "", b"{}", 200, b'{"accepted": 1, "rejected": []}'
+    )
+    assert looked_up == []
+
+    body = json.dumps({"writeKey": "kaaaa.secret-part", "userId": "u"}).encode()
+    answer = {"error": "no_valid_events", "details": [{"index": 0, "event_id": None, "errors": ["event: required"]}]}
+    rejections.observe("POST", "/v1/track", [], "", body, 400, json.dumps(answer).encode())
+
+    (kept,) = rejections.latest("acme")
+    assert "secret-part" not in json.dumps(kept)
+    assert json.loads(kept["event"])["writeKey"] == "<redacted>"
+    assert looked_up == ["kaaaa"]

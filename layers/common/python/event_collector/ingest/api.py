@@ -11,6 +11,7 @@ it, so neither costs a cold start (docs/decisions.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from event_collector import __version__
 from event_collector.auth.access import Admission, SendAccess
+from event_collector.auth.basic import MalformedCredentials, parse_basic_authorization
 from event_collector.auth.decision import authorization_values
 from event_collector.counts.queries import CounterReader, read_counts, read_total
 from event_collector.errors import ClientInputError, DeliveryError, KeysUnavailable, StorageError
@@ -161,11 +163,20 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
 
     def body_for_sending(limit: int = validation.MAX_BODY_BYTES) -> tuple[Admission, Any]:
         """Authenticate first when the key is not in the body (a header or the query string), so an
-        unknown caller never learns more than 401; a beacon's key is in its body, read first."""
+        unknown caller never learns more than 401; a beacon's key is in its body, read first. A key is
+        never stored: a body's ``writeKey`` is taken out, and besides a header or query key it must be
+        that same key (Segment's Python library sends both), else two credentials: 401."""
         request = event()
         if authorization_values(request) or query_parameter(request, "writeKey") is not None:
             admission = sender()
-            return admission, json_body(request, limit=limit, beacon=True)
+            body = json_body(request, limit=limit, beacon=True)
+            if isinstance(body, dict) and "writeKey" in body:
+                given = body.pop("writeKey")
+                if not isinstance(given, str) or given not in credential_keys(request):
+                    raise ClientInputError(
+                        401, "unauthorized", "Send one credential: the body's writeKey is not the key of the request"
+                    )
+            return admission, body
         body = json_body(request, limit=limit, beacon=True)
         return sender(body), body
 
@@ -249,6 +260,18 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
 
     register_error_handlers(app)
     return collector
+
+
+def credential_keys(request: dict[str, Any]) -> set[str]:
+    """The API keys a request carries in its ``Authorization`` header or ``writeKey`` query parameter."""
+    keys: set[str] = set()
+    for value in authorization_values(request):
+        with contextlib.suppress(MalformedCredentials):  # a malformed header was refused already
+            keys.add(parse_basic_authorization(value).api_key)
+    written = query_parameter(request, "writeKey")
+    if written is not None:
+        keys.add(str(written))
+    return keys
 
 
 def _with_batch_defaults(message: Any, batch: SegmentBatch) -> Any:

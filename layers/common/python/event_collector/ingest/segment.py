@@ -13,7 +13,8 @@
 Every type also keeps ``user_id``, ``anonymous_id``, ``context`` and
 ``integrations``; any other top-level field a library adds is kept whole in
 ``extra``, and so are ``timestamp`` and ``sentAt`` as the client wrote them,
-so nothing a client sent is dropped. ``messageId`` is the event id (a resend
+so nothing a client sent is dropped, but for a ``writeKey``: a credential is
+never stored. ``messageId`` is the event id (a resend
 deduplicates); the ``timestamp`` column is epoch milliseconds corrected by
 ``sentAt``, as our own API's ``sent_at`` corrects it. As Segment requires, each message names a user
 (``userId`` or ``anonymousId``), a track its ``event``, an alias its
@@ -105,6 +106,7 @@ def stored_fields(message: SegmentMessage, as_sent: dict[str, Any] | None = None
     """``as_sent``: the message's fields exactly as the client wrote them, where a column holds them
     converted (the ISO ``timestamp`` and ``sentAt``); kept in ``extra``."""
     extra = {**(message.model_extra or {}), **(as_sent or {})}
+    extra.pop("writeKey", None)  # a credential (Segment's browser library puts it in each message): never stored
     fields: dict[str, Any] = {
         "user_id": message.userId,
         "anonymous_id": message.anonymousId,

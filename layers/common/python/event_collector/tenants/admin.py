@@ -110,11 +110,19 @@ def _origins(scope: KeyScope, origins: tuple[str, ...]) -> tuple[str, ...]:
         if origins:
             raise ClientInputError(400, "invalid_origins", "only a publishable key has an origin allow-list")
         return ()
-    normalized = [normalize_origin(origin) for origin in origins]
-    if not origins or None in normalized:
+    if not origins:
         raise ClientInputError(
             400, "invalid_origins", "a publishable key needs one or more origins like https://shop.example"
         )
+    for origin in origins:
+        if normalize_origin(origin) is None:
+            raise ClientInputError(
+                400,
+                "invalid_origins",
+                f"{origin[:100]!r} is not a web origin: scheme and host (and port) only, like https://shop.example, "
+                "without a path, query or trailing text",
+            )
+    normalized = [normalize_origin(origin) for origin in origins]
     return tuple(sorted({origin for origin in normalized if origin}))
 
 
