@@ -197,6 +197,9 @@ class LocalStack:
             "keys_table": name_of("TenantKeysTable"),
             "compaction_state_table": name_of("CompactionStateTable"),
             "fan_out_function": name_of("FanOutFunction"),
+            "fan_out_dead_letter_queue_url": (
+                self.resolver.queue_url("FanOutDeadLetterQueue") if "FanOutDeadLetterQueue" in resources else None
+            ),
             "glue_database": name_of(glue[0]) if glue else None,
             "state_machine_arn": self.resolver.arn(state_machines[0]) if state_machines else None,
             "tenant": tenants[0]["tenant"],
