@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.clients.conftest import compacted_ids, issue_key, settle
+from tests.fakes.site import Site
 from tests.local.conftest import RunningStack
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,34 +41,6 @@ PAGE = """<!doctype html>
   window.errors = errors;
   window.ready = true;
 </script></body></html>"""
-
-
-class Origin:
-    """A web site on its own origin (127.0.0.1:<port>) serving ``html`` at every path."""
-
-    def __init__(self) -> None:
-        self.html = ""
-        site = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = site.html.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Tap:
@@ -143,10 +116,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def shop(stack: RunningStack) -> Iterator[tuple[Origin, Origin, Tap, str]]:
+def shop(stack: RunningStack) -> Iterator[tuple[Site, Site, Tap, str]]:
     """Two sites and the tapped API; a publishable key that allows only the first site."""
     tenant = f"browser-{uuid.uuid4().hex[:6]}"
-    allowed, refused, tap = Origin(), Origin(), Tap(stack.info["api_url"])
+    allowed, refused, tap = Site(), Site(), Tap(stack.info["api_url"])
     key = issue_key(stack, tenant, origins=(allowed.url,))
     page = PAGE.replace("__SDK__", stack.info["api_url"]).replace("__API__", tap.url).replace("__KEY__", key)
     allowed.html = refused.html = page
@@ -171,7 +144,7 @@ def _queue(page: Any, run: str, names: list[str]) -> None:
 
 
 def test_cross_origin_fetch_and_beacon_on_page_hide(
-    stack: RunningStack, browser: Any, shop: tuple[Origin, Origin, Tap, str]
+    stack: RunningStack, browser: Any, shop: tuple[Site, Site, Tap, str]
 ) -> None:
     allowed, _, tap, tenant = shop
     run = f"br-{uuid.uuid4().hex[:8]}"
@@ -192,7 +165,7 @@ def test_cross_origin_fetch_and_beacon_on_page_hide(
 
 
 def test_an_origin_outside_the_list_sends_nothing(
-    stack: RunningStack, browser: Any, shop: tuple[Origin, Origin, Tap, str]
+    stack: RunningStack, browser: Any, shop: tuple[Site, Site, Tap, str]
 ) -> None:
     _, refused, tap, tenant = shop
     run = f"no-{uuid.uuid4().hex[:8]}"

@@ -10,14 +10,13 @@ to .local/screenshots/ for people to look at.
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fakes.site import Site
 from tests.local.conftest import RunningStack
 from tools.template import ROOT
 
@@ -162,38 +161,10 @@ def test_the_dashboard_sends_counts_switches_tenant_compacts_and_fits_a_phone(
     context.close()
 
 
-class StaticSite:
-    """The dashboard's HTML file as a static host elsewhere would serve it (its own origin, nothing else)."""
-
-    def __init__(self) -> None:
-        body = (ROOT / "local" / "dashboard.html").read_bytes()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                found = self.path.split("?")[0] in ("/", "/index.html")
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8" if found else "text/plain")
-                self.send_header("Content-Length", str(len(body) if found else 0))
-                self.end_headers()
-                if found:
-                    self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_the_same_file_served_elsewhere_reads_the_api_with_a_key_kept_out_of_the_url(
     local_stack: RunningStack, browser: Any
 ) -> None:
-    site = StaticSite()
+    site = Site((ROOT / "local" / "dashboard.html").read_text(encoding="utf-8"))  # as a static host serves it
     tenant, key = local_stack.demo_auth(1)
     local_stack.request(
         "POST",

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from event_collector.errors import ClientInputError
 from event_collector.identifiers import is_tenant_id
-from event_collector.ingest.validation import MAX_BODY_BYTES
+from event_collector.ingest.validation import MAX_BODY_BYTES, error_messages
 from event_collector.json_values import loads_strict
 
 DELIVERY_RETRY_AFTER_SECONDS = 2
@@ -125,19 +125,10 @@ def validated(model: type[Model], data: Any) -> Model:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        details = describe(error)
+        details = error_messages(error)
         raise ClientInputError(
             400, "invalid_request", "Request is invalid: " + "; ".join(details[:5]), details
         ) from None
-
-
-def describe(error: ValidationError) -> list[str]:
-    described = []
-    for item in error.errors(include_url=False, include_input=False):
-        location = ".".join(str(part) for part in item["loc"])
-        message = str(item["msg"]).removeprefix("Value error, ")
-        described.append(f"{location}: {message}" if location else message)
-    return described
 
 
 def query_parameter(event: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from event_collector.errors import ClientInputError
 from event_collector.ingest.models import ClientId, Identity, LakeObject, PrintableText, RejectedEvent, Timestamp
-from event_collector.ingest.validation import AcceptedEvent, ValidatedBatch, stored_event
+from event_collector.ingest.validation import AcceptedEvent, ValidatedBatch, error_messages, stored_event
 from event_collector.json_values import problems_in_value
 
 SegmentType = Literal["track", "page", "screen", "identify", "group", "alias"]
@@ -137,15 +137,6 @@ def stored_fields(message: SegmentMessage, as_sent: dict[str, Any] | None = None
     return fields
 
 
-def _reasons(error: ValidationError) -> list[str]:
-    reasons = []
-    for item in error.errors(include_url=False, include_input=False):
-        location = ".".join(str(part) for part in item["loc"])
-        message = str(item["msg"]).removeprefix("Value error, ")
-        reasons.append(f"{location}: {message}" if location else message)
-    return reasons
-
-
 def validate_messages(
     messages: list[Any],
     *,
@@ -194,7 +185,7 @@ def _one(
     try:
         message = SegmentMessage.model_validate(raw)
     except ValidationError as error:
-        return _reasons(error)
+        return error_messages(error)
     clock = message.sentAt if message.sentAt is not None else sent_at
     offset = 0 if clock is None else received_at - clock
     as_sent = {name: raw[name] for name in ("timestamp", "sentAt") if isinstance(raw.get(name), str)}

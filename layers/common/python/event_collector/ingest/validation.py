@@ -47,7 +47,8 @@ class ValidatedBatch:
     rejected: list[RejectedEvent]
 
 
-def _error_messages(error: ValidationError) -> list[str]:
+def error_messages(error: ValidationError) -> list[str]:
+    """Each problem pydantic found, as ``<field path>: <message>`` (the texts every 4xx names)."""
     messages = []
     for item in error.errors(include_url=False, include_input=False):
         location = ".".join(str(part) for part in item["loc"])
@@ -79,7 +80,7 @@ def validate_event(
     try:
         event = model.model_validate(raw)
     except ValidationError as error:
-        return _error_messages(error)
+        return error_messages(error)
 
     return stored_event(
         event.event_type,
