@@ -6,6 +6,7 @@ Shared by the tests (tests/local, tests/e2e) and the load generator
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from event_collector_cli.compacted import read_compacted
 from tools.template import ROOT
@@ -60,19 +61,27 @@ def spawn_stack(state_dir: Path, extra_env: dict[str, str] | None = None) -> Chi
         process.wait()
         raise RuntimeError("local mode did not start:\n" + "".join(seen))
     # Keep reading its output: a child blocked on a full pipe would look like a hung stack.
-    threading.Thread(target=lambda: [None for _ in process.stdout or ()], daemon=True).start()
+    threading.Thread(target=_drain, args=(process.stdout,), name="stack-output", daemon=True).start()
     stack_file = state_dir / "stack.json"
     return ChildStack(process, json.loads(stack_file.read_text()), api_port, aws_port, stack_file)
 
 
+def _drain(stream: IO[str]) -> None:
+    """Read a child's output to its end (the child closed it, or it was closed here after the child exited)."""
+    with contextlib.suppress(ValueError, OSError):
+        for _ in stream:
+            pass
+
+
 def stop_child(process: subprocess.Popen[str]) -> int:
-    """Ctrl-C, as a person would; kill only if it does not stop within 30 s."""
+    """Ctrl-C, as a person would; kill only if it does not stop within 30 s. Its output is being read by
+    the thread spawn_stack started, so this only waits."""
     process.send_signal(signal.SIGINT)
     try:
-        process.communicate(timeout=30)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.communicate()
+        process.wait()
         raise
     return process.returncode
 

@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument(
         "--origin", action="append", default=[], help="a web origin allowed to use the publishable key (repeat)"
     )
+    scope.add_argument(
+        "--rate-per-minute",
+        type=int,
+        default=None,
+        help="at most this many requests that send events per UTC minute with this key (then 429)",
+    )
 
     issue = commands.add_parser("issue-key", parents=[scope], help="issue a new API key (printed once)")
     issue.add_argument("tenant")
@@ -119,8 +125,9 @@ def run(admin: TenantAdmin, args: argparse.Namespace) -> dict[str, Any]:
         return {"tenant": args.tenant, "created": True}
     scope: KeyScope = "publishable" if getattr(args, "publishable", False) else "secret"
     origins = tuple(getattr(args, "origin", []))
+    rate = getattr(args, "rate_per_minute", None)
     if args.command == "issue-key":
-        return asdict(admin.issue_key(args.tenant, expires_in, scope=scope, origins=origins))
+        return asdict(admin.issue_key(args.tenant, expires_in, scope=scope, origins=origins, rate_per_minute=rate))
     if args.command == "list-keys":
         keys = admin.list_keys(args.tenant)
         return {
@@ -129,7 +136,9 @@ def run(admin: TenantAdmin, args: argparse.Namespace) -> dict[str, Any]:
         }
     if args.command == "rotate-key":
         overlap = int(args.overlap_hours * 3600)
-        return asdict(admin.rotate(args.tenant, overlap, expires_in, scope=scope, origins=origins))
+        return asdict(
+            admin.rotate(args.tenant, overlap, expires_in, scope=scope, origins=origins, rate_per_minute=rate)
+        )
     admin.revoke(args.tenant, args.key_id)
     return {"tenant": args.tenant, "key_id": args.key_id, "status": "revoked"}
 

@@ -47,6 +47,31 @@ def test_given_cli_errors_when_run_then_nonzero_exit_and_a_message(aws, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_given_a_publishable_key_with_a_rate_limit_when_issued_then_listed_with_its_origins_and_limit(aws, capsys):
+    table = ["--table", os.environ["TENANT_KEYS_TABLE_NAME"]]
+    assert admin.main([*table, "create-tenant", "acme"], client=aws.dynamodb) == 0
+    capsys.readouterr()
+
+    command = ["issue-key", "acme", "--publishable", "--origin", "https://Shop.Example:443", "--rate-per-minute", "600"]
+    assert admin.main([*table, *command], client=aws.dynamodb) == 0
+    issued = json.loads(capsys.readouterr().out)
+    assert admin.main([*table, "list-keys", "acme"], client=aws.dynamodb) == 0
+    (listed,) = json.loads(capsys.readouterr().out)["keys"]
+
+    assert (issued["scope"], issued["origins"], issued["rate_per_minute"]) == (
+        "publishable",
+        ["https://shop.example"],
+        600,
+    )
+    assert (listed["scope"], listed["origins"], listed["rate_per_minute"]) == (
+        "publishable",
+        ["https://shop.example"],
+        600,
+    )
+    assert admin.main([*table, "issue-key", "acme", "--rate-per-minute", "0"], client=aws.dynamodb) == 2
+    assert "rate limit" in capsys.readouterr().err
+
+
 # -- finding the stack: --local, a local endpoint, and one line naming what to set -------------------------------
 
 LOCAL_REGION = "eu-west-1"  # not the SDK's or the local mode's default, so a test shows where the region came from

@@ -285,3 +285,49 @@ def test_given_a_write_key_inside_each_segment_message_when_stored_then_it_is_no
     (line,) = aws.raw_lines()
     assert api_key not in json.dumps(line)
     assert json.loads(line["extra"]) == {"library": "analytics.js"}  # the rest of what the library added stays
+
+
+@pytest.fixture
+def rate_limited(aws, monkeypatch):
+    """The collector whose rate limiter sees a fixed moment, 20 s into a minute (no wall clock)."""
+    import os
+
+    from event_collector.auth.rates import RateLimiter
+    from event_collector.aws.rate_limits import RateLimitTable
+    from local.functions import load_function
+
+    module = load_function("collector")
+    limiter = RateLimiter(
+        RateLimitTable(aws.dynamodb, os.environ["COUNTERS_TABLE_NAME"]), clock=lambda: 1_740_000_020.0
+    )
+    monkeypatch.setattr(module, "collector", module.build(firehose=aws.firehose, dynamodb=aws.dynamodb, rates=limiter))
+    return module
+
+
+def test_given_a_key_with_a_rate_limit_when_over_it_then_429_with_retry_after_and_nothing_stored(
+    rate_limited, aws, tenant_admin, lambda_context
+):
+    tenant_admin.create_tenant("acme")
+    limited = tenant_admin.issue_key(
+        "acme", scope="publishable", origins=("https://shop.example",), rate_per_minute=2
+    ).api_key
+    unlimited = tenant_admin.issue_key("acme").api_key
+    beacon_query, page_origin = [("writeKey", limited)], [("Origin", "https://shop.example")]
+
+    answers = [send(rate_limited, lambda_context, query=beacon_query, headers=page_origin)[:2] for _ in range(3)]
+
+    assert [status for status, _ in answers] == [200, 200, 429]
+    assert answers[2][1]["Retry-After"] == "40"
+    assert answers[2][1]["Access-Control-Allow-Origin"] == "https://shop.example"  # the page can read the 429
+    assert len(aws.raw_lines()) == 2
+    for _ in range(5):  # a key without a limit is never counted
+        assert send(rate_limited, lambda_context, headers=[write_key_header(unlimited)])[0] == 200
+
+
+def test_given_a_rate_limit_out_of_range_when_issued_then_refused(tenant_admin):
+    from event_collector.errors import ClientInputError
+
+    tenant_admin.create_tenant("acme")
+    for rate in (0, -1, 10_000_000):
+        with pytest.raises(ClientInputError, match="rate limit"):
+            tenant_admin.issue_key("acme", rate_per_minute=rate)

@@ -22,6 +22,16 @@ class ClientInputError(CollectorError):
         self.details = details
 
 
+class RateLimited(ClientInputError):
+    """A key sent more requests this minute than its limit allows: 429, ``Retry-After`` the seconds left."""
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        super().__init__(
+            429, "rate_limited", f"This key may send {limit} requests a minute; retry after {retry_after} s"
+        )
+        self.retry_after = retry_after
+
+
 class DeliveryError(CollectorError):
     """Firehose did not accept every record after all retries; answer 503."""
 

@@ -31,6 +31,7 @@ class Admission:
     key_id: str | None
     scope: KeyScope
     origin: str | None  # the request's Origin when a publishable key was admitted for it (answered in CORS)
+    rate_per_minute: int | None = None  # the key's limit (auth/rates.py), None for none
 
 
 class SendAccess:
@@ -53,8 +54,9 @@ class SendAccess:
                 raise ClientInputError(
                     403, "origin_not_allowed", "This publishable key is for its own web origins only (Origin header)"
                 )
-            return Admission(decision.tenant, decision.key_id, decision.scope, normalize_origin(origin or ""))
-        return Admission(decision.tenant, decision.key_id, decision.scope, None)
+            allowed = normalize_origin(origin or "")
+            return Admission(decision.tenant, decision.key_id, decision.scope, allowed, decision.rate_per_minute)
+        return Admission(decision.tenant, decision.key_id, decision.scope, None, decision.rate_per_minute)
 
     def _decision(self, authorization: Sequence[str], write_key: str | None) -> Decision:
         credential = (*authorization, f"writeKey={write_key}" if write_key is not None else "")

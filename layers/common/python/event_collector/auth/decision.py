@@ -29,6 +29,7 @@ class Decision:
     key_id: str | None = None
     scope: KeyScope = "secret"
     origins: tuple[str, ...] = field(default_factory=tuple)
+    rate_per_minute: int | None = None
 
 
 def authorization_values(event: Mapping[str, Any]) -> list[str]:
@@ -69,7 +70,15 @@ def decide(headers: Sequence[str], keys: KeyLookup, now: int, write_key: str | N
         return Decision("deny", "key revoked", tenant=tenant, key_id=key_id)
     if not record.is_usable_at(now):
         return Decision("deny", "key expired", tenant=tenant, key_id=key_id)
-    return Decision("allow", "valid key", tenant=tenant, key_id=key_id, scope=record.scope, origins=record.origins)
+    return Decision(
+        "allow",
+        "valid key",
+        tenant=tenant,
+        key_id=key_id,
+        scope=record.scope,
+        origins=record.origins,
+        rate_per_minute=record.rate_per_minute,
+    )
 
 
 def for_reading(decision: Decision) -> Decision:

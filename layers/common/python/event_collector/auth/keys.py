@@ -43,6 +43,7 @@ class KeyRecord:
     expires_at: int | None = None
     scope: KeyScope = "secret"
     origins: tuple[str, ...] = ()  # a publishable key's web origins (``https://shop.example``)
+    rate_per_minute: int | None = None  # requests that send events, per UTC minute (docs/authentication.md)
 
     def is_usable_at(self, now: int) -> bool:
         return self.status == "active" and (self.expires_at is None or now < self.expires_at)

@@ -1,7 +1,7 @@
 """DynamoDB adapter for the tenant-keys table.
 
 Items: ``pk = <tenant>``; ``sk = TENANT`` for the tenant itself and
-``sk = KEY#<key id>`` for each key (hash, status, scope, origins, created/expires
+``sk = KEY#<key id>`` for each key (hash, status, scope, origins, rate limit, created/expires
 epoch seconds). The ``key_id`` index finds a key from its id alone: a write key
 names no tenant (docs/authentication.md).
 """
@@ -85,6 +85,8 @@ class TenantKeysTable:
         item["scope"] = {"S": record.scope}
         if record.origins:
             item["origins"] = {"L": [{"S": origin} for origin in record.origins]}
+        if record.rate_per_minute is not None:
+            item["rate_per_minute"] = {"N": str(record.rate_per_minute)}
         try:
             self._client.put_item(TableName=self._table_name, Item=item, ConditionExpression="attribute_not_exists(sk)")
         except aws_errors() as error:
@@ -140,4 +142,5 @@ def _key_record(item: dict[str, Any]) -> KeyRecord:
         expires_at=int(expires["N"]) if expires else None,
         scope="publishable" if scope == "publishable" else "secret",
         origins=tuple(value["S"] for value in item.get("origins", {}).get("L", [])),
+        rate_per_minute=int(item["rate_per_minute"]["N"]) if "rate_per_minute" in item else None,
     )

@@ -28,8 +28,9 @@ from event_collector import __version__
 from event_collector.auth.access import Admission, SendAccess
 from event_collector.auth.basic import MalformedCredentials, parse_basic_authorization
 from event_collector.auth.decision import authorization_values
+from event_collector.auth.rates import RateLimiter
 from event_collector.counts.queries import CounterReader, read_counts, read_total
-from event_collector.errors import ClientInputError, DeliveryError, KeysUnavailable, StorageError
+from event_collector.errors import ClientInputError, DeliveryError, KeysUnavailable, RateLimited, StorageError
 from event_collector.ingest import segment, validation
 from event_collector.ingest.delivery import EventIngestor
 from event_collector.ingest.http import (
@@ -70,6 +71,7 @@ class Services:
     counters: CounterReader
     access: SendAccess
     clock: Callable[[], float] = time.time
+    rates: RateLimiter | None = None  # keys issued with a rate limit (auth/rates.py); None: no limits
 
 
 @dataclass
@@ -140,6 +142,8 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
             collector.state.origin_refused = refused.code == "origin_not_allowed"
             raise
         collector.state.admission = admission
+        if services.rates is not None:
+            services.rates.check(admission.key_id, admission.rate_per_minute)
         return admission
 
     def received_at() -> int:
@@ -335,6 +339,8 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         response = client_error_response(error)
         if error.status == 401:
             response.headers.update(UNAUTHORIZED_HEADERS)
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(error.retry_after)
         return as_seed_answer(response)
 
     @app.exception_handler(DeliveryError)  # type: ignore[untyped-decorator]

@@ -35,6 +35,7 @@ ERROR_DESCRIPTIONS = {
     413: "Body or batch over a limit",
     415: "Body is not application/json",
     422: "Invalid input (the original collector's status for any unreadable or invalid request)",
+    429: "The key's rate limit is used up for this minute; retry after `Retry-After` seconds",
     500: "The collector failed unexpectedly; nothing was acknowledged",
     503: "Storage is unavailable; retry after `Retry-After` seconds (with the same event ids)",
 }
@@ -63,7 +64,7 @@ def _operation(route: Route, references: dict[Any, Any]) -> dict[str, Any]:
     error_schema = references[(ErrorBody, "serialization")]
     for status in route.errors:
         answer: dict[str, Any] = {"description": ERROR_DESCRIPTIONS[status], "content": _json_content(error_schema)}
-        if status == 503:
+        if status in (429, 503):
             answer["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}
         responses[str(status)] = answer
     operation: dict[str, Any] = {

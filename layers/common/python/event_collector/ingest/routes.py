@@ -50,11 +50,11 @@ class Route:
 
 
 # What each kind of route can answer besides 200 (docs/api.md has every code):
-# 401/403 from the authorizer or the collector, 413/415/400 from reading the body, 503 when storage fails,
-# 500 for a bug.
-SEND = (400, 401, 403, 413, 415, 500, 503)
+# 401/403 from the authorizer or the collector, 413/415/400 from reading the body, 429 over a key's rate
+# limit, 503 when storage fails, 500 for a bug.
+SEND = (400, 401, 403, 413, 415, 429, 500, 503)
 # The original collector's routes answer 422 where the others answer 400 or 415 (docs/api.md).
-SEED_SEND = (401, 403, 413, 422, 500, 503)
+SEED_SEND = (401, 403, 413, 422, 429, 500, 503)
 READ = (400, 401, 403, 500, 503)
 SEED_READ = (401, 403, 422, 500, 503)
 

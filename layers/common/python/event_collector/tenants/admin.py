@@ -30,6 +30,10 @@ class NewKey:
     expires_at: int | None
     scope: KeyScope = "secret"
     origins: tuple[str, ...] = ()
+    rate_per_minute: int | None = None
+
+
+MAX_RATE_PER_MINUTE = 1_000_000
 
 
 class TenantAdmin:
@@ -48,10 +52,16 @@ class TenantAdmin:
         *,
         scope: KeyScope = "secret",
         origins: tuple[str, ...] = (),
+        rate_per_minute: int | None = None,
     ) -> NewKey:
-        """A secret key, or a publishable one restricted to ``origins`` (at least one web origin)."""
+        """A secret key, or a publishable one restricted to ``origins`` (at least one web origin); either
+        optionally limited to ``rate_per_minute`` requests that send events per UTC minute."""
         self._require_existing(tenant)
         allowed = _origins(scope, origins)
+        if rate_per_minute is not None and not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
+            raise ClientInputError(
+                400, "invalid_rate", f"a rate limit is 1 to {MAX_RATE_PER_MINUTE:,} requests per minute"
+            )
         now = self._clock()
         issued: IssuedKey = issue_key()
         expires_at = now + expires_in_seconds if expires_in_seconds else None
@@ -65,9 +75,10 @@ class TenantAdmin:
                 expires_at=expires_at,
                 scope=scope,
                 origins=allowed,
+                rate_per_minute=rate_per_minute,
             )
         )
-        return NewKey(tenant, issued.key_id, issued.api_key, expires_at, scope, allowed)
+        return NewKey(tenant, issued.key_id, issued.api_key, expires_at, scope, allowed, rate_per_minute)
 
     def list_keys(self, tenant: str) -> list[KeyRecord]:
         self._require_existing(tenant)
@@ -81,10 +92,13 @@ class TenantAdmin:
         *,
         scope: KeyScope = "secret",
         origins: tuple[str, ...] = (),
+        rate_per_minute: int | None = None,
     ) -> NewKey:
         """Issue a new key of ``scope``; every key of that scope usable now stays usable for
         ``overlap_seconds`` more, then expires (keys of the other scope are untouched)."""
-        new_key = self.issue_key(tenant, expires_in_seconds, scope=scope, origins=origins)
+        new_key = self.issue_key(
+            tenant, expires_in_seconds, scope=scope, origins=origins, rate_per_minute=rate_per_minute
+        )
         deadline = self._clock() + overlap_seconds
         for record in self._store.list_keys(tenant):
             if record.key_id == new_key.key_id or record.scope != scope or not record.is_usable_at(self._clock()):
