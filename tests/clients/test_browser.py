@@ -17,7 +17,6 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +24,6 @@ import pytest
 from tests.clients.conftest import compacted_ids, issue_key, settle
 from tests.fakes.site import Site
 from tests.local.conftest import RunningStack
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>shop</title></head><body>
@@ -101,18 +98,6 @@ class Tap:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -10,31 +10,14 @@ to .local/screenshots/ for people to look at.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.fakes.site import Site
 from tests.local.conftest import RunningStack
 from tools.template import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / ".local" / "screenshots"
 WAIT_MS = 60_000  # DOM conditions only; generous for a loaded CI machine
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield launched
-        launched.close()
 
 
 def wait(page: Any, condition: str, argument: Any = None) -> None:

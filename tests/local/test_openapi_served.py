@@ -4,15 +4,11 @@ every operation documents its 200, and only answers the API really sends are lis
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-import pytest
-
 from tests.local.conftest import RunningStack
 
-CHROMIUM = Path("/usr/bin/chromium")
 SEED_ROUTES = {"/button/click", "/web/page_view", "/button/click/count", "/web/page_view/count"}
 
 
@@ -61,29 +57,23 @@ def test_a_documented_error_answer_is_what_the_api_sends(local_stack: RunningSta
     assert required <= set(answer.json())
 
 
-def test_swagger_ui_try_it_out_works_in_a_browser(local_stack: RunningStack) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
+def test_swagger_ui_try_it_out_works_in_a_browser(local_stack: RunningStack, browser: Any) -> None:
     tenant, key = local_stack.demo_auth()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        page = browser.new_page()
-        page.goto(local_stack.info["api_url"] + "/v1/docs")
-        page.click("text=Authorize")
-        page.fill("input[type=text] >> nth=0", tenant)
-        page.fill("input[type=password] >> nth=0", key)
-        page.click(".auth-btn-wrapper button.authorize >> nth=0")
-        page.click(".btn-done >> nth=0")
-        operation = page.locator(".opblock-get:has(.opblock-summary-path[data-path='/v1/counts'])")
-        operation.locator(".opblock-summary").click()
-        operation.locator("button.try-out__btn").click()
-        operation.locator("input[placeholder='event_type']").fill("page_view")
-        with page.expect_response(lambda r: "/v1/counts" in r.url) as answered:
-            operation.locator("button.execute").click()
-        response = answered.value
-        browser.close()
+    page = browser.new_page()
+    page.goto(local_stack.info["api_url"] + "/v1/docs")
+    page.click("text=Authorize")
+    page.fill("input[type=text] >> nth=0", tenant)
+    page.fill("input[type=password] >> nth=0", key)
+    page.click(".auth-btn-wrapper button.authorize >> nth=0")
+    page.click(".btn-done >> nth=0")
+    operation = page.locator(".opblock-get:has(.opblock-summary-path[data-path='/v1/counts'])")
+    operation.locator(".opblock-summary").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("input[placeholder='event_type']").fill("page_view")
+    with page.expect_response(lambda r: "/v1/counts" in r.url) as answered:
+        operation.locator("button.execute").click()
+    response = answered.value
+    page.close()
     assert response.status == 200
     assert response.url.startswith(local_stack.info["api_url"] + "/v1/counts?")
     assert base64.b64encode(f"{tenant}:{key}".encode()).decode() in response.request.headers["authorization"]
