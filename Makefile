@@ -80,7 +80,7 @@ query: venv
 
 bench: venv
 	$(BIN)/python bench/collector_bench.py
-	$(BIN)/python bench/cold_import_bench.py
+	$(BIN)/python bench/cold_import_bench.py --before 2836fc6  # before: the commit before issue 13
 	$(BIN)/python bench/local_startup_bench.py
 	$(BIN)/python bench/fan_out_bench.py
 	$(BIN)/python bench/compaction_bench.py
@@ -105,6 +105,8 @@ parity: venv build
 	PARITY_PYTHON="$(PY313_PREFIX)/bin/python3.13" $(BIN)/python -m tools.parity
 
 smoke: venv
+	@if [ -z "$(STACK)" ] && [ -n "$(API_URL)$(API_KEY)" ]; then \
+		echo "make smoke: set STACK=<stack name> too: compaction and Athena names come from its outputs (docs/deploy.md)" >&2; exit 2; fi
 	$(BIN)/python -m event_collector_cli.smoke $(if $(STACK),--stack-name $(STACK),--local) $(if $(REGION),--region $(REGION)) \
 		$(if $(API_URL),--api-url $(API_URL)) $(if $(API_KEY),--api-key $(API_KEY)) $(SMOKE_ARGS)
 

@@ -26,7 +26,7 @@ PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+-]+)$")
 BUILT_LAYERS = {
     name: ROOT / spec["Properties"]["ContentUri"] / "requirements.txt"
     for name, spec in resources_of_type("AWS::Serverless::LayerVersion").items()
-    if spec.get("Metadata", {}).get("BuildMethod")
+    if str(spec.get("Metadata", {}).get("BuildMethod", "")).startswith("python")  # pip installs its requirements
 }
 # Markers evaluated as on the Lambda runtime (python3.13 on Linux).
 LAMBDA_ENVIRONMENT: dict[str, str] = {
@@ -86,6 +86,22 @@ def test_given_requirements_dev_when_read_then_runtime_pins_come_only_from_the_l
 
     assert includes == {str(path.relative_to(ROOT)) for path in BUILT_LAYERS.values()}
     assert tools & deployed == set()
+
+
+def test_given_the_package_metadata_when_read_then_its_dependencies_are_the_deployed_pins():
+    # pyproject.toml installs the shared package (and the operator CLIs) outside Lambda: it must not allow
+    # a version of a deployed package other than the one the layers ship (a looser range once let an old
+    # Powertools in).
+    import tomllib
+
+    deployed = {name: version for path in BUILT_LAYERS.values() for name, version in pins(path).items()}
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+
+    for line in declared:
+        requirement = Requirement(line)
+        name = canonical(requirement.name)
+        assert name in deployed, f"pyproject.toml depends on {name}, which no layer ships"
+        assert str(requirement.specifier) == f"=={deployed[name]}", f"{line!r} is not the layer's pin"
 
 
 def test_given_two_layers_when_compared_then_no_package_is_in_both():

@@ -42,6 +42,22 @@ def test_given_the_common_layer_when_packaged_then_the_shared_package_sits_under
     assert {"Ref": "CommonLayer"} in template()["Globals"]["Function"]["Layers"]
 
 
+def test_given_the_common_layer_build_when_run_then_it_ships_every_source_and_nothing_else(tmp_path):
+    layer = resources_of_type("AWS::Serverless::LayerVersion")["CommonLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    source = ROOT / layer["Properties"]["ContentUri"]
+
+    subprocess.run(
+        ["make", "-s", "-f", str(source / "Makefile"), "build-CommonLayer", f"ARTIFACTS_DIR={tmp_path}"],
+        check=True,
+        cwd=tmp_path,
+    )
+
+    shipped = {p.relative_to(tmp_path / "python") for p in (tmp_path / "python").rglob("*") if p.is_file()}
+    sources = {p.relative_to(source / "python") for p in (source / "python" / "event_collector").rglob("*.py")}
+    assert shipped == sources
+
+
 LEAN = ("collector", "authorizer", "fan_out", "compaction_plan", "compaction_refresh", "compaction_report")
 
 
@@ -221,6 +237,57 @@ def test_given_every_alarm_when_it_fires_then_it_notifies_the_alarm_topic():
     assert len(alarms) >= 4
     assert all(r["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for r in alarms.values())
     assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+
+def test_given_every_topic_an_alarm_notifies_when_encrypted_then_not_with_the_aws_managed_sns_key():
+    # CloudWatch cannot publish to a topic under alias/aws/sns (its key policy cannot grant the service).
+    resources = template()["Resources"]
+    notified = {
+        action["Ref"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        for action in r["Properties"].get("AlarmActions", []) + r["Properties"].get("OKActions", [])
+    }
+
+    assert notified
+    for topic in notified:
+        assert resources[topic]["Type"] == "AWS::SNS::Topic"
+        assert resources[topic]["Properties"].get("KmsMasterKeyId") not in ("alias/aws/sns", "aws/sns")
+
+
+def test_given_the_authorizer_fails_when_the_gateway_answers_then_it_is_a_retryable_503():
+    resources = template()["Resources"]
+    answer = resources["Api"]["Properties"]["GatewayResponses"]["AUTHORIZER_FAILURE"]
+
+    assert answer["StatusCode"] == "503"
+    assert answer["ResponseParameters"]["Headers"]["Retry-After"] == "'1'"
+    # Its DynamoDB client may take two attempts of connect 1 s + read 2 s plus a back-off before failing.
+    assert resources["AuthorizerFunction"]["Properties"]["Timeout"] > 2 * (1 + 2) + 1
+
+
+def test_given_the_lake_layout_when_the_template_names_prefixes_then_they_are_the_layout_s():
+    from event_collector.lake.layout import MAP_RESULTS_PREFIX, RAW_PREFIX, RUNS_ROOT
+
+    resources = template()["Resources"]
+    fan_out_filter = resources["FanOutFunction"]["Properties"]["Events"]
+    raw_rules = [
+        rule["Value"]
+        for event in fan_out_filter.values()
+        if event["Type"] == "S3"
+        for rule in event["Properties"]["Filter"]["S3Key"]["Rules"]
+    ]
+    delivery = resources["DeliveryStream"]["Properties"]["ExtendedS3DestinationConfiguration"]
+    expirations = {
+        r["Prefix"] for r in resources["LakeBucket"]["Properties"]["LifecycleConfiguration"]["Rules"] if "Prefix" in r
+    }
+
+    assert raw_rules == [RAW_PREFIX]
+    assert delivery["Prefix"].startswith(RAW_PREFIX)
+    assert (
+        resources["CompactionStateMachine"]["Properties"]["DefinitionSubstitutions"]["MapResultsPrefix"]
+        == MAP_RESULTS_PREFIX
+    )
+    assert expirations == {f"{RUNS_ROOT}/", f"{MAP_RESULTS_PREFIX}/"}
 
 
 def test_given_stack_deletion_when_planned_then_scratch_buckets_are_emptied_and_data_buckets_kept():

@@ -24,7 +24,7 @@ from typing import Any
 
 from event_collector.auth.keys import KeyScope
 from event_collector.aws.clients import operator_client, operator_session
-from event_collector.aws.errors import aws_errors, error_code
+from event_collector.aws.errors import aws_errors, error_code, setup_error
 from event_collector.aws.tenant_keys_table import TenantKeysTable
 from event_collector.errors import ClientInputError, CollectorError
 from event_collector.tenants.admin import DEFAULT_ROTATION_OVERLAP_SECONDS, TenantAdmin
@@ -192,14 +192,9 @@ def resolve_target(args: argparse.Namespace) -> Target:
 
 
 def dynamodb_client(target: Target) -> Any:
-    if not target.credentials:
-        return operator_client("dynamodb", region=target.region, endpoint_url=target.endpoint_url)
-    from botocore.config import Config
-
-    # The local stack answers at once or not at all: no long retries against a stopped one.
-    config = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=60)
-    session = operator_session(target.region, **target.credentials)
-    return session.client("dynamodb", endpoint_url=target.endpoint_url, config=config)
+    return operator_client(
+        "dynamodb", region=target.region, endpoint_url=target.endpoint_url, credentials=target.credentials
+    )
 
 
 def causes(error: Exception) -> Iterator[Exception]:
@@ -211,18 +206,18 @@ def causes(error: Exception) -> Iterator[Exception]:
 
 def explain(error: Exception) -> str | None:
     """What to set, for the setup errors the SDK raises (directly, or as the cause of a storage error)."""
-    from botocore import exceptions
-
     for cause in causes(error):
-        if isinstance(cause, exceptions.NoRegionError):
+        found = setup_error(cause)
+        kind, detail = found if found else ("", "")
+        if kind == "no_region":
             return "no AWS region: pass --region or set AWS_REGION (or --local for the running local stack)"
-        if isinstance(cause, exceptions.NoCredentialsError | exceptions.PartialCredentialsError):
+        if kind == "no_credentials":
             return f"no AWS credentials: {SET_CREDENTIALS}"
-        if isinstance(cause, exceptions.ProfileNotFound):
-            return f"{cause}: set AWS_PROFILE to a configured profile"
-        if isinstance(cause, exceptions.EndpointConnectionError):
+        if kind == "profile_not_found":
+            return f"{detail}: set AWS_PROFILE to a configured profile"
+        if kind == "unreachable":
             return (
-                f"cannot reach {cause.kwargs.get('endpoint_url')}: check --endpoint-url or AWS_ENDPOINT_URL "
+                f"cannot reach {detail}: check --endpoint-url or AWS_ENDPOINT_URL "
                 "(the local stack: is `make local` running?)"
             )
         if error_code(cause) in CREDENTIAL_ERROR_CODES:

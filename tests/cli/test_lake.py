@@ -3,10 +3,8 @@ Lambda Invoke (the local mode's end-to-end suite drives it through the local sta
 
 from __future__ import annotations
 
-import io
 import json
 import os
-from typing import Any
 
 import boto3
 import pytest
@@ -14,31 +12,15 @@ import pytest
 import event_collector_cli.lake as lake_cli
 from tests.conftest import LAKE_BUCKET, RAW_BUCKET
 from tests.event_collector.lake.test_fan_out import event, lake, lines, put_raw, s3_event
+from tests.fakes.lambdas import FakeLambda
 from tests.functions.test_fan_out import queue
 
 FUNCTION = "stack-FanOutFunction"
 
 
-class FakeLambda:
-    """Lambda's synchronous Invoke, running the real handler: a raised error is a FunctionError answer."""
-
-    def __init__(self, handler: Any, context: Any) -> None:
-        self.handler, self.context, self.calls = handler, context, 0
-
-    def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict[str, Any]:
-        assert (FunctionName, InvocationType) == (FUNCTION, "RequestResponse")
-        self.calls += 1
-        try:
-            result = self.handler.lambda_handler(json.loads(Payload), self.context)
-        except Exception as error:  # noqa: BLE001 - what Lambda does with an unhandled error
-            body = {"errorMessage": str(error), "errorType": type(error).__name__}
-            return {"FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(body).encode())}
-        return {"Payload": io.BytesIO(json.dumps(result).encode())}
-
-
 @pytest.fixture
 def cli(aws, fan_out_handler, lambda_context):
-    fake_lambda = FakeLambda(fan_out_handler, lambda_context)
+    fake_lambda = FakeLambda(fan_out_handler, lambda_context, FUNCTION)
     made = {"s3": aws.s3, "dynamodb": aws.dynamodb, "sqs": boto3.client("sqs"), "lambda": fake_lambda}
 
     def run(*arguments: str) -> int:

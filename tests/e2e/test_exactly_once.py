@@ -198,3 +198,18 @@ def test_given_a_lost_response_when_the_client_resends_then_the_event_is_stored_
 
     assert outcome.statuses["connection lost"] == 2
     check_exactly_once(ledger, "response lost, client resends", outcome)
+
+
+def test_given_the_authorizer_fails_when_counts_are_read_then_503_with_retry_after_and_the_failure_is_not_cached(
+    stack,
+):
+    # A credential no earlier test sent, so the gateway's authorizer cache cannot answer for it.
+    credential = (stack.demo_auth(0)[0], "k00000000deadbeef.never-issued")
+    arm(stack, function_errors={"AuthorizerFunction": 1})
+
+    failed = stack.request("GET", "/v1/counts?event_type=track", auth=credential)
+    again = stack.request("GET", "/v1/counts?event_type=track", auth=credential)
+
+    assert (failed.status, failed.headers.get("Retry-After"), failed.json()["error"]) == (503, "1", "unavailable")
+    assert again.status == 403  # the authorizer ran again and decided: a failure is never cached
+    assert arm(stack)["fired"].get("function_errors.AuthorizerFunction") == 1

@@ -15,6 +15,14 @@ class MemoryKeyStore:
         self.tenants: dict[str, int] = {}
         self.keys: dict[tuple[str, str], KeyRecord] = {}
 
+    @classmethod
+    def holding(cls, *records: KeyRecord) -> MemoryKeyStore:
+        """A store that already holds these keys (the lookup port, for authentication tests)."""
+        store = cls()
+        for record in records:
+            store.put_key(record)
+        return store
+
     def tenant_exists(self, tenant: str) -> bool:
         return tenant in self.tenants
 

@@ -23,8 +23,9 @@ from tools.parity.build import (
     shadowed_names,
     unzipped_bytes,
 )
-from tools.parity.rehearsal import Rehearsal, Step
+from tools.parity.rehearsal import Rehearsal, Step, check_every_function_rehearsed, steps
 from tools.parity.runtime import invoke, python_path, runtime_standins
+from tools.template import resources_of_type
 
 
 def write(path: Path, text: str) -> Path:
@@ -41,7 +42,9 @@ def layer(root: Path, name: str, files: dict[str, str]) -> Layer:
 
 def function(root: Path, code: str, layers: tuple[Layer, ...]) -> BuiltFunction:
     write(root / "Fn" / "app.py", code)
-    return BuiltFunction("Fn", root / "Fn", "app.lambda_handler", layers, 128, 3, "python3.11")
+    # The runtime the rehearsal checks against is the interpreter running these tests.
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return BuiltFunction("Fn", root / "Fn", "app.lambda_handler", layers, 128, 3, runtime)
 
 
 def run(tmp_path: Path, fn: BuiltFunction, event: object = None) -> dict:
@@ -157,3 +160,40 @@ def test_given_the_real_template_when_built_then_every_function_is_found_with_it
     ]
     assert all(fn.runtime == "python3.13" for fn in functions.values())
     assert functions["CollectorFunction"].code_dir == (build / "functions/collector").resolve()
+
+
+def test_given_a_codec_the_deployed_library_lacks_when_a_step_invokes_it_then_the_rehearsal_fails(
+    tmp_path, monkeypatch
+):
+    # The AWS SDK for pandas layer's Arrow had no ZSTD: the failure only shows when the handler runs.
+    arrow = layer(
+        tmp_path,
+        "Arrow",
+        {
+            "fakearrow/__init__.py": "def write(codec):\n    if codec != 'snappy':\n        raise OSError(f'{codec} not built')\n"
+        },
+    )
+    fn = function(tmp_path, "import fakearrow\ndef lambda_handler(e, c):\n    fakearrow.write('zstd')\n", (arrow,))
+    monkeypatch.setattr("tools.parity.rehearsal.EVENTS", tmp_path)
+    write(tmp_path / "sample.json", "{}")
+    rehearsal = Rehearsal(
+        sys.executable,
+        {"Fn": fn},
+        lambda _: {"PATH": os.environ.get("PATH", "")},
+        {"Arrow": arrow},
+        runtime_standins(tmp_path / "runtime"),
+    )
+
+    with pytest.raises(ParityFailure, match="zstd not built"):
+        rehearsal.run(Step("Fn", "sample.json"))
+
+
+def test_given_the_real_template_when_its_functions_are_listed_then_every_one_has_a_rehearsal_step():
+    names = {name: name for name in ("RawBucket", "AthenaResultsBucket")}
+    pipeline = steps(names, "http://127.0.0.1:1/response")
+    stand_in = BuiltFunction("Fn", Path(), "app.lambda_handler", (), 128, 3, "python3.13")
+    functions = dict.fromkeys(resources_of_type("AWS::Serverless::Function"), stand_in)
+
+    check_every_function_rehearsed(functions, pipeline)
+    with pytest.raises(ParityFailure, match="NewFunction"):
+        check_every_function_rehearsed({**functions, "NewFunction": stand_in}, pipeline)

@@ -133,13 +133,15 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
 
     return [
         Step("AuthorizerFunction", "authorizer-request.json", with_key, allowed),
+        # The REST and HTTP APIs each get a collector (same code, payload format 1.0): both are rehearsed.
         *(
             Step(
-                "CollectorFunction",
+                collector,
                 f"collector-{name}.json",
                 with_key if name.startswith("post") else unchanged,
                 _http_ok,
             )
+            for collector in ("CollectorFunction", "HttpCollectorFunction")
             for name in (
                 "get-health",
                 "post-events",
@@ -176,6 +178,13 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
     ]
 
 
+def check_every_function_rehearsed(functions: dict[str, BuiltFunction], pipeline: list[Step]) -> None:
+    """A function the template builds but no step invokes would ship untested: refuse to pass."""
+    missing = sorted(set(functions) - {step.function for step in pipeline})
+    if missing:
+        raise ParityFailure(f"no rehearsal step imports and invokes {', '.join(missing)} (tools/parity/rehearsal.py)")
+
+
 def rehearse(python: str, build_dir: Path = BUILD_DIR) -> Rehearsal:
     from moto.server import ThreadedMotoServer
 
@@ -195,7 +204,9 @@ def rehearse(python: str, build_dir: Path = BUILD_DIR) -> Rehearsal:
     try:
         names, environment, seeded = provision(port)
         rehearsal = Rehearsal(python, functions, environment, host_layers, runtime_dir, outputs=seeded)
-        for step in steps(names, f"http://127.0.0.1:{catcher.server_address[1]}/response"):
+        pipeline = steps(names, f"http://127.0.0.1:{catcher.server_address[1]}/response")
+        check_every_function_rehearsed(functions, pipeline)
+        for step in pipeline:
             rehearsal.run(step)
         if not _ResponseCatcher.bodies or _ResponseCatcher.bodies[-1]["Status"] != "SUCCESS":
             raise ParityFailure(f"the custom resource did not answer SUCCESS: {_ResponseCatcher.bodies}")

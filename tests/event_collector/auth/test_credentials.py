@@ -12,6 +12,7 @@ from event_collector.auth.basic import MalformedCredentials, parse_basic_authori
 from event_collector.auth.decision import authorization_values, decide
 from event_collector.auth.keys import KeyRecord, issue_key, split_api_key
 from event_collector.identifiers import TENANT_ID_PATTERN
+from tests.fakes.keys import MemoryKeyStore
 
 NOW = 1_780_000_000
 
@@ -54,17 +55,6 @@ def test_given_malformed_headers_when_parsed_then_the_reason_is_named_and_the_he
     assert len(payload) < 4 or payload not in str(raised.value)
 
 
-class Keys:
-    def __init__(self, *records: KeyRecord) -> None:
-        self.records = {(r.tenant, r.key_id): r for r in records}
-
-    def get_key(self, tenant: str, key_id: str) -> KeyRecord | None:
-        return self.records.get((tenant, key_id))
-
-    def find_key(self, key_id: str) -> KeyRecord | None:
-        return next((r for (_, kid), r in self.records.items() if kid == key_id), None)
-
-
 @pytest.fixture
 def issued():
     return issue_key()
@@ -98,7 +88,7 @@ def test_given_an_issued_key_when_split_then_id_and_secret_come_back_and_only_th
 def test_given_a_key_when_decided_then_only_a_current_exact_key_of_that_tenant_is_allowed(
     issued, changes, api_key_of, outcome, reason
 ):
-    decision = decide([basic(f"acme:{api_key_of(issued)}")], Keys(record(issued, **changes)), NOW)
+    decision = decide([basic(f"acme:{api_key_of(issued)}")], MemoryKeyStore.holding(record(issued, **changes)), NOW)
 
     assert (decision.outcome, reason in decision.reason) == (outcome, True)
 
@@ -107,6 +97,6 @@ def test_given_two_authorization_headers_when_decided_then_unauthorized_even_if_
     header = basic(f"acme:{issued.api_key}")
     event = {"multiValueHeaders": {"Authorization": [header], "authorization": [header]}}
 
-    decision = decide(authorization_values(event), Keys(record(issued)), NOW)
+    decision = decide(authorization_values(event), MemoryKeyStore.holding(record(issued)), NOW)
 
     assert decision.outcome == "unauthorized"

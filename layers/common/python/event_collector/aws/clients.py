@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 Purpose = Literal["request", "background"]
@@ -49,9 +50,22 @@ def operator_session(region: str | None = None, **credentials: str) -> Any:
     return boto3.Session(region_name=region, **credentials)
 
 
-def operator_client(service: str, *, region: str | None = None, endpoint_url: str | None = None) -> Any:
-    """A client for the operator CLIs; ``endpoint_url`` points it at the local mode."""
+def operator_client(
+    service: str,
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    credentials: Mapping[str, str] | None = None,
+) -> Any:
+    """A client for the operator CLIs; ``endpoint_url`` points it at the local mode.
+
+    With ``credentials`` (the local mode's stand-ins), at most two attempts and a short connect: the local
+    stack answers at once or not at all, so no long retries against a stopped one."""
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "total_max_attempts": 6}, connect_timeout=5, read_timeout=60)
-    return operator_session(region).client(service, endpoint_url=endpoint_url, config=config)
+    if credentials:
+        config = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=60)
+    else:
+        config = Config(retries={"mode": "standard", "total_max_attempts": 6}, connect_timeout=5, read_timeout=60)
+    session = operator_session(region, **(credentials or {}))
+    return session.client(service, endpoint_url=endpoint_url, config=config)

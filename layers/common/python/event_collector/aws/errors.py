@@ -35,3 +35,22 @@ def error_code(error: Exception) -> str:
     if isinstance(response, dict):  # botocore's ClientError
         return str(response.get("Error", {}).get("Code", "ClientError"))
     return type(error).__name__
+
+
+def setup_error(error: Exception) -> tuple[str, str] | None:
+    """``(kind, detail)`` when the SDK refused to make a call for want of set-up, else None.
+
+    Kinds: ``no_region``, ``no_credentials``, ``profile_not_found`` (detail: the message) and
+    ``unreachable`` (detail: the endpoint), for the operator CLIs to say what to set."""
+    loaded = sys.modules.get("botocore.exceptions")
+    if loaded is None:
+        return None
+    if isinstance(error, loaded.NoRegionError):
+        return "no_region", ""
+    if isinstance(error, loaded.NoCredentialsError | loaded.PartialCredentialsError):
+        return "no_credentials", ""
+    if isinstance(error, loaded.ProfileNotFound):
+        return "profile_not_found", str(error)
+    if isinstance(error, loaded.EndpointConnectionError):
+        return "unreachable", str(error.kwargs.get("endpoint_url"))
+    return None

@@ -1,0 +1,41 @@
+"""`make bench`'s request-path benchmarks still run against today's handlers (a quick pass, no figures judged).
+
+The figures themselves are read by people (docs/benchmarks.md); this only
+keeps the scripts from rotting: the collector benchmark once broke silently
+when the collector began authenticating the requests that send events.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tools.template import ROOT
+
+
+def run_bench(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), "--quick", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_given_the_collector_benchmark_when_run_quickly_then_every_workload_is_answered_200_and_timed():
+    output = run_bench("collector_bench.py")
+
+    workloads = re.findall(r"^\s+(\d+) event\(s\)/request: handler .* ratio\s+[0-9.]+x", output, re.MULTILINE)
+    assert workloads == ["1", "20", "500"]
+
+
+def test_given_the_cold_import_benchmark_when_run_quickly_then_both_request_path_handlers_are_timed():
+    output = run_bench("cold_import_bench.py")
+
+    timed = re.findall(r"functions/(\w+)/app\.py \(now\): +[0-9.]+ ms; `import boto3` +[0-9.]+ ms; ratio", output)
+    assert timed == ["authorizer", "collector"]
