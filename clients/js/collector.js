@@ -1,15 +1,17 @@
 // Event collector browser and Node SDK: a dependency-free ES module (docs/clients.md).
 //
-//   import { createCollector } from "https://<your API>/sdk/collector.js";   // or a copy on your CDN
+//   import { createCollector } from "https://YOUR-SITE/js/collector.js";   // your copy of this file
 //   const collector = createCollector({ apiUrl: "https://<your API>", writeKey: "<publishable key>" });
 //   collector.page();
 //   collector.track("Signed Up", { plan: "pro" });
 //
 // Events are queued (bounded), sent in batches when `flushAt` are waiting, every `flushInterval` ms,
-// and when the page is hidden (with navigator.sendBeacon, which survives the page closing). A 429 or
-// 5xx is retried with exponential back-off, honouring Retry-After; every event has its id from the
-// moment it is queued, so a retry never stores it twice. Nothing is dropped silently: `onError`
-// hears about every event given up, and `stats` counts them.
+// when the page is hidden (navigator.sendBeacon, which survives the page closing) and, in Node, when
+// the process runs out of work ('beforeExit'). Batches keep to the API's limits (500 events, 1 MiB;
+// 64 KB per beacon). A 429 or 5xx is retried with exponential back-off, honouring Retry-After (capped
+// at `maxDelay`); every event has its id from the moment it is queued, so a retry never stores it
+// twice. Nothing is dropped silently: `onError` hears about every event given up (the API's reasons
+// for those it rejected in `error.rejected`), `log` (console.warn) tells it, and `stats` counts it.
 
 const DEFAULTS = {
   flushAt: 20,
@@ -17,8 +19,14 @@ const DEFAULTS = {
   maxQueue: 1000,
   maxRetries: 6,
   baseDelay: 500,
+  maxDelay: 60000,
   maxBatch: 500,
+  maxBytes: 1024 * 1024 - 1024, // the API's 1 MiB body, less the envelope
+  maxEventBytes: 32 * 1024, // the API's limit per event: a larger one could never be stored
+  beaconBytes: 60000, // browsers refuse beacons beyond 64 KB in flight
 };
+const encoder = new TextEncoder();
+const bytes = (text) => encoder.encode(text).length;
 
 function randomId() {
   if (globalThis.crypto && typeof globalThis.crypto.randomUUID === "function") return globalThis.crypto.randomUUID();
@@ -50,6 +58,22 @@ function pageContext() {
   };
 }
 
+function retryAfter(response) {
+  // Retry-After in ms: delay-seconds or an HTTP-date; 0 when absent or unreadable.
+  const header = response.headers && response.headers.get && response.headers.get("Retry-After");
+  if (!header) return 0;
+  const told = /^\s*\d+(\.\d+)?\s*$/.test(header) ? Number(header) * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(told) && told > 0 ? told : 0;
+}
+
+async function answerOf(response) {
+  try {
+    return typeof response.json === "function" ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
 export function createCollector(options) {
   const settings = { ...DEFAULTS, ...options };
   if (!settings.apiUrl || !settings.writeKey) throw new Error("createCollector needs apiUrl and writeKey");
@@ -57,24 +81,48 @@ export function createCollector(options) {
   const send = settings.fetch || globalThis.fetch.bind(globalThis);
   const storage = settings.storage !== undefined ? settings.storage : globalThis.localStorage;
   const onError = settings.onError || (() => {});
+  const log = settings.log !== undefined ? settings.log : (text) => console.warn(text);
   const sleep = settings.sleep || ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-  const queue = [];
-  const stats = { queued: 0, sent: 0, dropped: 0, retried: 0 };
+  const queue = []; // { event, size }: size is the event's JSON in bytes
+  const stats = { queued: 0, sent: 0, dropped: 0, rejected: 0, retried: 0 };
   const identity = { anonymous_id: anonymousId(storage), user_id: undefined };
   let sending = null;
   let closed = false;
 
+  function giveUp(error, events) {
+    stats.dropped += events.length;
+    if (log) log("event-collector: " + error.message);
+    try {
+      onError(error, events);
+    } catch (thrown) {
+      if (log) log("event-collector: onError threw " + thrown);
+    }
+  }
+
   function enqueue(event) {
     if (closed) throw new Error("the collector is closed");
-    if (queue.length >= settings.maxQueue) {
-      stats.dropped += 1; // the newest is refused, so what was queued first keeps its place
-      onError(new Error("queue full: event dropped"), [event]);
-      return event.event_id;
+    const size = bytes(JSON.stringify(event)); // throws here, to the caller, on what JSON cannot hold
+    if (size > settings.maxEventBytes) {
+      giveUp(new Error(`event ${event.event_id} is ${size} bytes, over the ${settings.maxEventBytes} per event: dropped`), [event]);
+    } else if (queue.length >= settings.maxQueue) {
+      giveUp(new Error("queue full: event dropped"), [event]); // the newest is refused: the queued keep their place
+    } else {
+      queue.push({ event, size });
+      stats.queued += 1;
+      if (queue.length >= settings.flushAt) flush();
     }
-    queue.push(event);
-    stats.queued += 1;
-    if (queue.length >= settings.flushAt) flush();
     return event.event_id;
+  }
+
+  function take(maxBytes) {
+    // The next batch from the queue: at most maxBatch events and maxBytes of JSON (one event at least).
+    let count = 0;
+    let total = 40; // {"events":[],"sent_at":<ms>}
+    while (count < queue.length && count < settings.maxBatch && (!count || total + queue[count].size < maxBytes)) {
+      total += queue[count].size + 1;
+      count += 1;
+    }
+    return queue.splice(0, count);
   }
 
   function base(eventType, fields) {
@@ -106,6 +154,18 @@ export function createCollector(options) {
     identity.user_id = String(userId);
   }
 
+  function rejectedOnes(events, rejected, status) {
+    // Events the API refused for good (a resend would be refused again): reported with its reasons.
+    const gone = status >= 300 ? events : rejected.map((entry) => events[entry.index]).filter(Boolean);
+    stats.sent += events.length - gone.length;
+    stats.rejected += gone.length;
+    const reasons = rejected.map((entry) => `${entry.event_id}: ${(entry.errors || []).join(", ")}`).join("; ");
+    const error = new Error(`the API rejected ${gone.length} event(s): ${reasons}`);
+    error.status = status;
+    error.rejected = rejected;
+    giveUp(error, gone);
+  }
+
   async function post(events) {
     for (let attempt = 0; ; attempt += 1) {
       const body = JSON.stringify({ events, sent_at: Date.now() }); // sent_at of this attempt: skew stays right
@@ -115,26 +175,28 @@ export function createCollector(options) {
           method: "POST",
           headers: { Authorization: basicAuth(settings.writeKey), "Content-Type": "application/json" },
           body,
-          keepalive: body.length < 60000,
+          keepalive: bytes(body) < settings.beaconBytes,
         });
       } catch (error) {
         response = { status: 0, error };
       }
-      if (response.status >= 200 && response.status < 300) {
+      const status = response.status;
+      const answer = status ? await answerOf(response) : null;
+      const rejected = answer && (status < 300 ? answer.rejected : answer.error === "no_valid_events" && answer.details);
+      if (status >= 200 && status < 300 && !(rejected && rejected.length)) {
         stats.sent += events.length;
         return;
       }
-      const retryable = response.status === 0 || response.status === 429 || response.status >= 500;
-      if (!retryable || attempt >= settings.maxRetries) {
-        stats.dropped += events.length;
-        onError(new Error(`the API answered ${response.status || "nothing"}; events given up`), events);
-        return;
+      if (Array.isArray(rejected) && rejected.length) return rejectedOnes(events, rejected, status);
+      if (!(status === 0 || status === 429 || status >= 500) || attempt >= settings.maxRetries) {
+        const why = answer && answer.error ? ` (${answer.error}: ${answer.message})` : "";
+        const error = new Error(`the API answered ${status || "nothing"}${why}; events given up`);
+        error.status = status;
+        return giveUp(error, events);
       }
       stats.retried += 1;
-      const header = response.headers && response.headers.get && response.headers.get("Retry-After");
-      const told = header && Number.isFinite(Number(header)) ? Number(header) * 1000 : 0;
-      const backoff = Math.random() * settings.baseDelay * 2 ** attempt;
-      await sleep(Math.max(told, backoff));
+      const backoff = Math.random() * Math.min(settings.maxDelay, settings.baseDelay * 2 ** attempt);
+      await sleep(Math.min(settings.maxDelay, Math.max(retryAfter(response), backoff)));
     }
   }
 
@@ -142,7 +204,7 @@ export function createCollector(options) {
     // Resolves once the queue is empty and nothing is in flight (a batch started by someone else included).
     if (sending) return sending.then(() => flush());
     if (!queue.length) return Promise.resolve();
-    const events = queue.splice(0, settings.maxBatch);
+    const events = take(settings.maxBytes).map((item) => item.event);
     sending = post(events).finally(() => {
       sending = null;
     });
@@ -150,27 +212,46 @@ export function createCollector(options) {
   }
 
   function beacon() {
-    // The page is going away: hand what is queued to the browser, which sends it after the page closes.
-    if (!queue.length || typeof navigator === "undefined" || typeof navigator.sendBeacon !== "function") return false;
-    const events = queue.splice(0, settings.maxBatch);
+    // The page is going away: hand the queue to the browser, which sends it after the page closes, in
+    // beacons under 64 KB. The browser refuses one when 64 KB are already in flight: what is left stays
+    // queued for the next flush. Returns how many events were handed over.
+    if (typeof navigator === "undefined" || typeof navigator.sendBeacon !== "function") return 0;
     const url = api + "/v1/events?writeKey=" + encodeURIComponent(settings.writeKey);
-    const accepted = navigator.sendBeacon(url, JSON.stringify({ events, sent_at: Date.now() }));
-    if (accepted) stats.sent += events.length;
-    else queue.unshift(...events); // refused (too large): the next flush tries again
-    return accepted;
+    let handed = 0;
+    while (queue.length) {
+      const items = take(settings.beaconBytes);
+      const events = items.map((item) => item.event);
+      if (!navigator.sendBeacon(url, JSON.stringify({ events, sent_at: Date.now() }))) {
+        queue.unshift(...items);
+        break;
+      }
+      stats.sent += events.length; // the answer is never seen: rejections are not reported for beacons
+      handed += events.length;
+    }
+    return handed;
   }
 
   const timer = setInterval(() => flush(), settings.flushInterval);
   if (typeof timer.unref === "function") timer.unref();
   if (typeof document !== "undefined" && typeof document.addEventListener === "function") {
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "hidden") beacon();
+      if (document.visibilityState !== "hidden") return;
+      beacon();
+      if (queue.length) flush(); // over the beacon quota: a hidden page may still finish a fetch
     });
     globalThis.addEventListener("pagehide", beacon);
   }
+  // Node: send what is queued when the event loop runs dry ('exit' is too late for async work;
+  // process.exit() and signals skip 'beforeExit': call close() first).
+  const node = typeof process !== "undefined" && process.versions && process.versions.node && process.on;
+  const atExit = () => {
+    if (queue.length) flush();
+  };
+  if (node) process.on("beforeExit", atExit);
 
   async function close() {
     clearInterval(timer);
+    if (node) process.off("beforeExit", atExit);
     await flush();
     closed = true;
   }

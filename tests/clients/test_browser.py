@@ -2,9 +2,10 @@
 
 A page on one origin loads the JS SDK from the API on another origin and sends
 with a publishable key issued for its origin; events queued when the page goes
-away leave by ``navigator.sendBeacon`` (``text/plain``, the key in the query);
-a page on an origin outside the key's list can send nothing, neither by
-``fetch`` nor by beacon; and a click through the dashboard is counted.
+away leave by ``navigator.sendBeacon`` (``text/plain``, the key in the query),
+in several beacons under the browser's 64 KB when more is queued; a page on an
+origin outside the key's list can send nothing, neither by ``fetch`` nor by
+beacon; and a click through the dashboard is counted.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Tap:
     """
 
     def __init__(self, api_url: str) -> None:
-        self.seen: list[tuple[str, str, int, str]] = []
+        self.seen: list[tuple[str, str, int, str, int]] = []  # method, path, status, Content-Type, body size
         self.changed = threading.Condition()
         tap = self
 
@@ -74,7 +75,7 @@ class Tap:
                 self.end_headers()
                 self.wfile.write(body)
                 with tap.changed:
-                    tap.seen.append((self.command, self.path, status, self.headers.get("Content-Type", "")))
+                    tap.seen.append((self.command, self.path, status, self.headers.get("Content-Type", ""), length))
                     tap.changed.notify_all()
 
             do_GET = do_POST = do_OPTIONS = _forward
@@ -88,12 +89,31 @@ class Tap:
 
     def beacon(self) -> tuple[int, str]:
         """(status, request Content-Type) of the first beacon (a POST with the key in its query), once answered."""
-        with self.changed:
-            assert self.changed.wait_for(lambda: self._beacons(), timeout=60), self.seen
-            return self._beacons()[0]
+        return self.beacons(1)[0][:2]
 
-    def _beacons(self) -> list[tuple[int, str]]:
-        return [(status, kind) for method, path, status, kind in self.seen if method == "POST" and "writeKey=" in path]
+    def beacons(self, count: int) -> list[tuple[int, str, int]]:
+        """(status, request Content-Type, body size) of the first ``count`` beacons, once answered."""
+        with self.changed:
+            assert self.changed.wait_for(lambda: len(self._beacons()) >= count, timeout=60), self.seen
+            return self._beacons()[:count]
+
+    def wait_for(self, method: str, path: str) -> int:
+        """The status of the first ``method`` request to ``path``, once answered."""
+        with self.changed:
+            assert self.changed.wait_for(lambda: self._statuses(method, path), timeout=60), self.seen
+            return self._statuses(method, path)[0]
+
+    def _statuses(self, method: str, path: str) -> list[int]:
+        return [
+            status for seen_method, seen_path, status, _, _ in self.seen if (seen_method, seen_path) == (method, path)
+        ]
+
+    def _beacons(self) -> list[tuple[int, str, int]]:
+        return [
+            (status, kind, size)
+            for method, path, status, kind, size in self.seen
+            if method == "POST" and "writeKey=" in path
+        ]
 
     def close(self) -> None:
         self.server.shutdown()
@@ -158,8 +178,12 @@ def test_an_origin_outside_the_list_sends_nothing(
 
     _queue(page, run, ["fetch"])
     page.evaluate("() => window.collector.flush()")
-    # The preflight is answered without CORS headers, so the browser never sends the POST.
+    # API Gateway answers the preflight (Access-Control-Allow-Origin: CorsAllowOrigin, `*` here) whatever
+    # the origin, so the browser sends the POST; the API refuses it (403 origin_not_allowed) without CORS
+    # headers, so the browser does not let the page read the answer: the SDK sees no answer at all.
     assert page.evaluate("() => window.errors") == [["the API answered nothing; events given up", 1]]
+    assert tap.wait_for("OPTIONS", "/v1/events") == 200
+    assert tap.wait_for("POST", "/v1/events") == 403
 
     _queue(page, run, ["beacon"])
     page.goto("about:blank")
@@ -168,6 +192,32 @@ def test_an_origin_outside_the_list_sends_nothing(
 
     settle(stack)
     assert compacted_ids(stack, tenant, run) == {}
+
+
+def test_more_than_a_beacon_holds_leaves_in_several_beacons(
+    stack: RunningStack, browser: Any, shop: tuple[Site, Site, Tap, str]
+) -> None:
+    allowed, _, tap, tenant = shop
+    run = f"big-{uuid.uuid4().hex[:8]}"
+    context, page = _open(browser, allowed.url)
+    names = [f"big-{i}" for i in range(8)]
+    page.evaluate(  # 8 events of about 12.5 KB: 100 KB, more than the 64 KB a page may have in flight
+        "([run, names]) => names.forEach((name) => window.collector.track(name, { text: 'x'.repeat(12000) },"
+        " { event_id: run + '-' + name }))",
+        [run, names],
+    )
+    assert page.evaluate("() => [window.collector.beacon(), window.collector.queued]") == [4, 4]
+    # The browser refused the second beacon while the first was in flight; the rest waits in the queue
+    # and leaves by the next beacon once the first is answered (checked each animation frame).
+    page.wait_for_function("() => window.collector.beacon() > 0", timeout=60_000)
+    beacons = tap.beacons(2)
+    assert [status for status, _, _ in beacons] == [200, 200]
+    assert all(size < 64_000 for _, _, size in beacons), beacons
+    assert page.evaluate("() => [window.collector.queued, window.collector.stats.sent, window.errors]") == [0, 8, []]
+    context.close()
+
+    settle(stack)
+    assert compacted_ids(stack, tenant, run) == {f"{run}-{name}": 1 for name in names}
 
 
 def test_a_click_through_the_dashboard(stack: RunningStack, browser: Any) -> None:
