@@ -32,7 +32,7 @@ $(STAMP): $(REQUIREMENTS)
 	@echo "Installing the development environment into $(VENV) from the pinned requirements"
 	@echo "(first run: about 2 minutes and 750 MB; later runs skip this until a requirements file changes) ..."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt
 	@echo "Development environment ready."
 	@rm -f $(VENV)/.installed-*
 	@touch $@

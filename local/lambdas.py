@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local.functions import load_function
-from local.intrinsics import Resolver
+from tools.intrinsics import Resolver
 from tools.sam import code_path
 
 log = logging.getLogger("local.lambdas")
@@ -71,14 +71,17 @@ class LocalFunction:
     inject_error: Callable[[str], bool] = lambda _logical_id: False
 
     def load(self) -> None:
-        self._handler = getattr(load_function(self.code_name, self.environment), self.handler_name)
+        """Import the function (its cold start), with only its own environment; once."""
+        if self._handler is None:
+            self._handler = getattr(load_function(self.code_name, self.environment), self.handler_name)
 
     def invoke(self, event: Any) -> Any:
-        """One invocation at a time, like one warm Lambda container; imported on first use (a cold start)."""
+        """One invocation at a time, like one warm Lambda container."""
         with self._lock:
             if self._handler is None:
-                self.load()
-            assert self._handler is not None
+                # Never imported here: the import swaps os.environ for the whole process, and other threads
+                # serve requests by now (LocalFunctions.load_all runs before any of them starts).
+                raise RuntimeError(f"{self.logical_id} was not loaded before serving (LocalFunctions.load_all)")
             if self.inject_error(self.logical_id):
                 raise InjectedFunctionError(f"{self.logical_id}: injected failure")
             context = LambdaContext(self.name, self.memory, self.arn, self.timeout)
@@ -117,6 +120,15 @@ class LocalFunctions:
         destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
         if destination:
             function.on_failure_queue = str(resolver.resolve(destination)).rsplit(":", 1)[-1]
+
+    def load_all(self) -> None:
+        """Import every function now, each once with only its own environment (local/functions.py).
+
+        The local stack calls it before any of its threads serves a request (the AWS emulator, the
+        gateway, the asynchronous invoker): each import empties and refills ``os.environ`` for the whole
+        process, which a request being served at that moment would see."""
+        for function in self.by_name.values():
+            function.load()
 
     def get(self, name_or_arn: str) -> LocalFunction:
         name = name_or_arn.split(":function:")[-1].split(":")[0]

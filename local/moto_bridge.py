@@ -7,7 +7,8 @@ in-process; the local mode (and the workflow tests) need three:
   handlers instead of Docker or a canned reply;
 - S3 notifications become asynchronous invocations with Lambda's retries;
 - a Step Functions execution can be waited for without polling;
-- moto's server application, served by our own werkzeug server (:class:`MotoServer`).
+- moto's server application, served by our own werkzeug server (:class:`MotoServer`), without
+  moto's global CORS and answering only this emulator's own address (:func:`own_address_only`).
 
 If moto changes, this module fails loudly at start (:func:`check_version`),
 not somewhere deep in a test.
@@ -16,14 +17,18 @@ not somewhere deep in a test.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import moto
 
 SUPPORTED = ("5.2.",)
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# What a browser's Sec-Fetch-Site may say for a request the emulator accepts: its own pages, or typed by a person.
+ACCEPTED_FETCH_SITES = ("same-origin", "none")
 
 
 class UnsupportedMoto(RuntimeError):
@@ -102,21 +107,94 @@ def lambda_backends() -> tuple[Any, Any]:
     return LambdaFunction, LambdaSimpleBackend
 
 
+def disable_global_cors() -> None:
+    """No ``Access-Control-Allow-*`` from moto's server for any origin (it reflects every ``Origin`` by default).
+
+    moto 5.2 reads ``MOTO_DISABLE_GLOBAL_CORS`` once, when ``moto.settings`` is imported, and
+    ``moto.moto_server.werkzeug_app`` copies that value (``from moto.settings import
+    DISABLE_GLOBAL_CORS``) when it is imported; ``create_backend_app`` then reads the copy each time
+    it builds a service's Flask app (lazily, on the first request for that service). Setting the
+    environment variable now would be too late whenever moto was imported already (it is, by this
+    module), so both module values are set instead: effective for every app built afterwards,
+    whatever the import order.
+    """
+    check_version()
+    import moto.settings
+    from moto.moto_server import werkzeug_app
+
+    moto.settings.DISABLE_GLOBAL_CORS = True
+    werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
+
+
+def emulator_refusal(port: int, host: str | None, origin: str | None, fetch_site: str | None) -> str | None:
+    """Why a request to the emulator on ``127.0.0.1:port`` is refused, or None.
+
+    - ``Host`` must be the emulator's own address: ``127.0.0.1:port``, ``localhost:port`` or
+      ``<bucket>.localhost:port`` (S3 virtual-hosted addressing through a ``localhost`` endpoint;
+      ``*.localhost`` is loopback by definition, RFC 6761, so no DNS answer can rebind it). Any
+      other name reached 127.0.0.1 through DNS rebinding.
+    - ``Origin``, when sent, must be the emulator's own (``http://127.0.0.1:port`` or
+      ``http://localhost:port``): a browser sends another one for a page of another site (or
+      ``null`` for a sandboxed one). SDKs and the CLI send none.
+    - ``Sec-Fetch-Site``, when sent, must be ``same-origin`` or ``none``: a browser sends
+      ``cross-site`` or ``same-site`` for a request another page started, even one that carries no
+      ``Origin`` (an image, a script, a link).
+    """
+    own = (f"127.0.0.1:{port}", f"localhost:{port}")
+    name = (host or "").strip().lower()
+    if name not in own and not re.fullmatch(rf"[a-z0-9][a-z0-9.-]*\.localhost:{port}", name):
+        return "forbidden_host"
+    if origin is not None and origin.strip().lower() not in {f"http://{address}" for address in own}:
+        return "forbidden_origin"
+    if fetch_site is not None and fetch_site.strip().lower() not in ACCEPTED_FETCH_SITES:
+        return "forbidden_origin"
+    return None
+
+
+def own_address_only(app: WsgiApp, port: Callable[[], int]) -> WsgiApp:
+    """Wrap the emulator's WSGI app: a request :func:`emulator_refusal` refuses gets a 403 JSON error
+    (no CORS headers) and never reaches moto, nor the fault injection."""
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        refusal = emulator_refusal(
+            port(), environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN"), environ.get("HTTP_SEC_FETCH_SITE")
+        )
+        if refusal is None:
+            return app(environ, start_response)
+        message = (
+            "The local AWS emulator answers only requests to its own address"
+            if refusal == "forbidden_host"
+            else "The local AWS emulator refuses requests started by a web page of another origin"
+        )
+        body = json.dumps({"__type": "AccessDeniedException", "error": refusal, "message": message}).encode()
+        start_response(
+            "403 Forbidden",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Connection", "close")],
+        )
+        return [body]
+
+    return guarded
+
+
 class MotoServer:
     """moto's server application behind our own werkzeug server.
 
     Unlike moto's ``ThreadedMotoServer``, it binds in the caller's thread, so a taken port fails at
     once with ``OSError`` (moto's waits forever for a thread that died), and ``middleware`` sees
-    every request first (the local mode's fault injection)."""
+    every request first (the local mode's fault injection). Unlike it too, it serves no CORS headers
+    (:func:`disable_global_cors`) and refuses requests for another address or from another origin
+    (:func:`own_address_only`), so a web page elsewhere can neither read nor write through it."""
 
     def __init__(self, host: str, port: int, middleware: Callable[[Any], Any] | None = None) -> None:
         check_version()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        disable_global_cors()
         app: Any = DomainDispatcherApplication(create_backend_app)
         if middleware is not None:
             app = middleware(app)
+        app = own_address_only(app, lambda: self.port)
         self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
 

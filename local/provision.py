@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from local.intrinsics import ACCOUNT_ID, Resolver
+from tools.intrinsics import ACCOUNT_ID, Resolver
 from tools.sam import code_path
 from tools.statemachines import substitute
 from tools.template import ROOT

@@ -19,7 +19,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
-from urllib.parse import parse_qsl
+
+from local.gateway.app import InvalidQuery, parse_query
 
 MAX_KEPT = 200
 MAX_EVENT_CHARS = 2000  # an event is shown, not stored: a long one is cut for the page
@@ -111,7 +112,10 @@ class RejectionLog:
                 except (binascii.Error, UnicodeDecodeError):
                     return None
                 return self._tenant_of_key(_key_id(password or user))
-        written = dict(parse_qsl(query)).get("writeKey")
+        try:
+            written = dict(parse_query(query)).get("writeKey")
+        except InvalidQuery:
+            written = None
         if written is None:
             try:
                 parsed = json.loads(body or b"{}")

@@ -22,12 +22,12 @@ from local.dashboard import dashboard_routes
 from local.faults import Faults, without_sdk_backoff
 from local.gateway.app import LocalGateway, LocalGatewayApp, LocalRequest, LocalRoute
 from local.gateway.model import Answer, ApiModel, json_error
-from local.intrinsics import Resolver
 from local.lambdas import AsyncInvoker, LocalFunctions
 from local.landing import landing_routes
 from local.preflight import write_atomically
 from local.provision import Clients, provision
 from local.rejections import RejectionLog
+from tools.intrinsics import Resolver
 from tools.sam import transformed_template
 from tools.template import ROOT
 
@@ -74,12 +74,7 @@ class LocalStack:
             self.config.region,
             parameter_overrides={"ApiType": self.config.api_type},
         )
-        self._start_emulator()
-        self.hold("emulator")
-        import boto3  # after the endpoint is in the environment
-
-        made = {name: boto3.client(name, region_name=self.config.region) for name in SERVICES}
-        self.clients = Clients(**{("lambda_" if name == "lambda" else name): client for name, client in made.items()})
+        self._aws_environment()
         self.functions = LocalFunctions(self.resolver)
         if self.config.quiet:
             for function in self.functions.by_name.values():
@@ -88,6 +83,17 @@ class LocalStack:
             without_sdk_backoff()
             for function in self.functions.by_name.values():
                 function.inject_error = self.faults.take_function_error
+        # Every handler imported now, once, while this is the only thread: an import swaps os.environ for the
+        # whole process (each function sees only its own variables), so it must never overlap a request
+        # being served. Their clients only read the endpoint here; none calls AWS at import.
+        self.functions.load_all()
+        self.hold("functions")
+        self._start_emulator()
+        self.hold("emulator")
+        import boto3  # after the endpoint is in the environment
+
+        made = {name: boto3.client(name, region_name=self.config.region) for name in SERVICES}
+        self.clients = Clients(**{("lambda_" if name == "lambda" else name): client for name, client in made.items()})
         self.async_invoker = AsyncInvoker(self.functions, self.clients.sqs)
         moto_bridge.route_lambda_invocations(lambda name, event: self.functions.get(name).invoke(event))
         moto_bridge.route_s3_notifications(self._notify)
@@ -135,12 +141,15 @@ class LocalStack:
             self.config.stack_file.unlink(missing_ok=True)
 
     # -- steps ---------------------------------------------------------------
-    def _start_emulator(self) -> None:
+    def _aws_environment(self) -> None:
+        """Where every client of this process (the handlers' included) finds AWS: the emulator."""
         os.environ.update(FAKE_CREDENTIALS)
         os.environ["AWS_DEFAULT_REGION"] = self.config.region
         os.environ["AWS_ENDPOINT_URL"] = self.config.aws_endpoint_url
         os.environ["MOTO_PORT"] = str(self.config.aws_port)  # where moto's Step Functions send Lambda tasks
         os.environ.pop("AWS_PROFILE", None)
+
+    def _start_emulator(self) -> None:
         lake = self.resolver.physical_name("LakeBucket")
         middleware = self.faults.middleware(lake) if self.faults else None
         self.emulator = moto_bridge.MotoServer("127.0.0.1", self.config.aws_port, middleware)

@@ -5,6 +5,11 @@ A block's language says what it is:
 - ``bash``, ``sh``, ``shell``: commands, run by the test against a local stack;
   ``console``: a transcript, whose ``$ `` lines are the commands;
 - ``text``, ``json``, ``yaml``: no commands (diagrams, layouts, output), never run;
+  one holding a command line is a problem (it would slip through untested): a
+  line whose first word (after a ``$ `` prompt and ``NAME=value`` assignments)
+  is a command this repository ships (``pyproject.toml``'s scripts, such as
+  ``event-collector-admin``), an executable path (``./x``, ``.venv/...``,
+  ``.../bin/x``) or a tool a reader would type (:data:`KNOWN_TOOLS`);
 - ``python``, ``js``, ``javascript``, ``html``: code the test has no runner for,
   so the block must carry a marker saying why it is not run.
 
@@ -21,8 +26,10 @@ or on no block at all. ``python -m tools.doc_blocks`` lists every block.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -38,8 +45,37 @@ UNRUNNABLE_LANGUAGES = frozenset({"python", "js", "javascript", "html"})
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)")
 MARKER = re.compile(r"<!--\s*doc-test(?P<body>.*?)-->")
 AWS_REASON = "needs a real AWS account (doc-test: aws)"
-# How a line of commands starts: a `text` block holding one should be a `bash` block.
-COMMAND_LINE = re.compile(r"^\s*(\$ |make |curl |\.venv|python3? |export |git |aws |sam |jq |pip |npm |cd )")
+# Tools a reader would type at a shell: a line of a text block starting with one is a command.
+KNOWN_TOOLS = frozenset(
+    {
+        "apt-get", "aws", "bash", "cd", "cfn-lint", "chromium", "curl", "docker", "export", "git", "jq", "make",
+        "mypy", "node", "npm", "npx", "pip", "pip3", "pipx", "playwright", "pytest", "python", "python3", "ruff",
+        "sam", "sh", "source", "sudo", "uv", "wget",
+    }
+)  # fmt: skip
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*\s+")
+
+
+@functools.cache
+def shipped_commands(root: Path = ROOT) -> frozenset[str]:
+    """The console scripts this repository installs (``[project.scripts]`` of pyproject.toml)."""
+    with open(root / "pyproject.toml", "rb") as pyproject:
+        return frozenset(tomllib.load(pyproject).get("project", {}).get("scripts", {}))
+
+
+def command_word(line: str, root: Path = ROOT) -> str | None:
+    """The command a line starts with, or None: its first word after a ``$ `` prompt and ``NAME=value``
+    assignments, when that is an executable path, a command this repository ships or a known tool."""
+    rest = line.strip()
+    if rest.startswith("$ "):
+        rest = rest[2:].lstrip()
+    while (assignment := _ASSIGNMENT.match(rest)) is not None:
+        rest = rest[assignment.end() :]
+    word = rest.split(maxsplit=1)[0] if rest else ""
+    if word.startswith(("./", ".venv/", "~/")) or "/bin/" in word:
+        return word
+    name = word.rsplit("/", 1)[-1]
+    return name if name in KNOWN_TOOLS or name in shipped_commands(root) else None
 
 
 @dataclass(frozen=True)
@@ -142,8 +178,14 @@ def _classify(
     if language not in known:
         return None, f"unknown language {language!r} (known: {', '.join(sorted(known))})"
     if marker is None:
-        if language in TEXT_LANGUAGES and any(COMMAND_LINE.match(row) for row in text.splitlines()):
-            return None, f"a {language} block holding commands: make it a bash (or console) block"
+        commands = (
+            [word for row in text.splitlines() if (word := command_word(row))] if language in TEXT_LANGUAGES else []
+        )
+        if commands:
+            return None, (
+                f"a {language} block holding commands ({', '.join(dict.fromkeys(commands))}): make it a bash "
+                "(or console) block, marked if it cannot run"
+            )
         if language in UNRUNNABLE_LANGUAGES:
             return None, f"no runner for {language}: mark it <!-- doc-test: skip <reason> --> or <!-- doc-test: aws -->"
         return block("text" if language in TEXT_LANGUAGES else "run"), None

@@ -18,6 +18,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from tools.intrinsics import Resolver
 from tools.template import template
 
 CODE_BUCKET = "local-code"
@@ -80,8 +81,6 @@ def dependency_cycles(document: dict[str, Any]) -> list[tuple[str, str]]:
 def function_environment(logical_id: str, stack_name: str = "stack", region: str = "us-east-1") -> dict[str, str]:
     """A function's own environment variables as CloudFormation would set them (Globals merged by the
     transform), with names resolved for a stack called ``stack_name``."""
-    from local.intrinsics import Resolver
-
     resolver = Resolver(transformed_template(), stack_name, region)
     variables = resolver.template["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {})
     return {name: str(value) for name, value in resolver.resolve(variables).items()}

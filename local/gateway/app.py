@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -79,10 +80,13 @@ class LocalGatewayApp:
         url = urlsplit(environ.get("RAW_URI") or environ.get("PATH_INFO") or "/")
         path = unquote(url.path) or "/"
         headers: list[tuple[str, str]] = environ.get("local.raw_headers", [])
+        try:
+            query = parse_query(url.query)
+        except InvalidQuery as invalid:
+            return json_error(400, "bad_request", str(invalid))
         local_route = self.local_routes.get((method, path))
         if local_route:
-            query_values = dict(parse_qsl(url.query, keep_blank_values=True))
-            return self._local_route_refusal(method, headers) or local_route(LocalRequest(body, query_values))
+            return self._local_route_refusal(method, headers) or local_route(LocalRequest(body, dict(query)))
         lowered = {name.lower(): value for name, value in headers}
         route, path_parameters, resource = self.model.match(method, path)
         if method == "OPTIONS":
@@ -91,7 +95,6 @@ class LocalGatewayApp:
                 return (204 if self.model.http_api else 200), {**preflight, "Content-Type": "application/json"}, b"{}"
         if route is None:
             return self.model.gateway_answer("MISSING_AUTHENTICATION_TOKEN")
-        query = parse_qsl(url.query, keep_blank_values=True)
         context: dict[str, Any] | None = None
         if route.authorizer:
             outcome = self._authorize(self.model.authorizers[route.authorizer], route, method, path, headers, query)
@@ -183,6 +186,43 @@ class LocalGatewayApp:
             return "ACCESS_DENIED"
         context = {key: str(value) for key, value in (result.get("context") or {}).items()}
         return {**context, "principalId": str(result["principalId"]), "integrationLatency": 0}
+
+
+class InvalidQuery(ValueError):
+    """A query string the local gateway refuses (400) rather than guess what API Gateway would pass on."""
+
+
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def parse_query(raw: str) -> list[tuple[str, str]]:
+    """The query string's (name, value) pairs, in order, as API Gateway hands them to a function.
+
+    As API Gateway does: pairs split on ``&``, a name from its value on the first ``=`` (none: an empty
+    value), ``+`` decoded as a space (send ``%2B`` for a plus sign) and ``%XX`` escapes decoded once.
+    What API Gateway does with an escape that is malformed (``%G1``, a lone ``%``) or does not decode to
+    UTF-8 (``%FF``) is not documented: refused here (:class:`InvalidQuery`, a 400), never replaced by
+    something else (U+FFFD would make ``button_id=%FF`` and ``button_id=%FE`` the same key).
+    docs/local-mode.md ("Query strings").
+    """
+    data = raw.encode("latin-1")  # the bytes the client sent (http.server decodes the request line as latin-1)
+    if _BAD_ESCAPE.search(data):
+        raise InvalidQuery("The query string has a malformed percent-escape: '%' must be followed by two hex digits")
+    pairs: list[tuple[str, str]] = []
+    for part in data.split(b"&"):
+        if not part:
+            continue
+        name, _, value = part.partition(b"=")
+        pairs.append((_form_decoded(name), _form_decoded(value)))
+    return pairs
+
+
+def _form_decoded(part: bytes) -> str:
+    try:
+        return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        shown = part.decode("latin-1")[:60]
+        raise InvalidQuery(f"The query string is not UTF-8 once percent-decoded: {shown!r}") from None
 
 
 def _read_body(environ: dict[str, Any], model: ApiModel) -> bytes | Answer:

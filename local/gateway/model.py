@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.intrinsics import Resolver
 from local.lambdas import LocalFunction, LocalFunctions
+from tools.intrinsics import Resolver
 
 # The answers API Gateway gives itself: (status, default message).
 GATEWAY_ANSWERS = {

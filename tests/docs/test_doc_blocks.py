@@ -98,3 +98,51 @@ def test_given_a_fence_inside_a_block_when_scanned_then_it_is_text_of_that_block
 
     assert problems == []
     assert block.text == f"{FENCE}\nnot a block\n{FENCE}\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "event-collector-admin --local list-keys demo",  # a command we ship, without .venv/bin (docs/clients.md)
+        "$ event-collector-lake --local verify",
+        "AWS_REGION=eu-west-1 API=x event-collector-smoke --local",
+        ".venv/bin/event-collector-admin create-tenant acme",
+        "  ./tools/run.sh",
+        "/usr/local/bin/thing --flag",
+        "node clients/js/example.mjs",
+        "python -m tools.openapi",
+        "npx playwright install",
+        "export API_URL=https://example.com",
+    ],
+)
+@pytest.mark.parametrize("language", ["text", "json", "yaml"])
+def test_given_a_command_in_a_block_that_is_never_run_when_scanned_then_it_is_a_problem_naming_it(command, language):
+    _, problems = scan_markdown("docs/x.md", markdown(f"{FENCE}{language}", "output line", command, FENCE))
+
+    assert len(problems) == 1
+    assert problems[0].startswith(f"docs/x.md:1: a {language} block holding commands ("), problems
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "client --POST--> API Gateway --> authorizer",
+        "tests/                                mirrors the code",
+        "functions/<name>/app.py               thin Lambda handlers",
+        "GET /v1/counts  |",
+        "s3://<lake>/events/<event_type>/tenant=<t>/",
+        "makefile targets, python files",  # a word that only starts like a tool
+        "# make sure",
+        "event-collector-admin: the operator CLI",  # a name followed by a colon: prose, not a command line
+    ],
+)
+def test_given_diagrams_layouts_and_output_when_scanned_then_no_command_is_seen(line):
+    from tools.doc_blocks import command_word
+
+    assert command_word(line) is None
+
+
+def test_the_commands_we_ship_are_read_from_pyproject():
+    from tools.doc_blocks import shipped_commands
+
+    assert {"event-collector-admin", "event-collector-lake", "event-collector-smoke"} <= shipped_commands()

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from local.gateway.model import ApiModel, Authorizer, Route, policy_allows
-from local.intrinsics import Resolver, UnsupportedIntrinsic
 from local.lambdas import LocalFunctions
 from local.provision import static_prefix
+from tools.intrinsics import Resolver, UnsupportedIntrinsic
 from tools.sam import transformed_template
 
 STACK = "t-stack"

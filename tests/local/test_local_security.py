@@ -1,4 +1,5 @@
-"""The local gateway's own defences: one credential per request, local-only routes for this stack only."""
+"""The local gateway's own defences: one credential per request, local-only routes for this stack only;
+and the local AWS emulator's: its own address only, no CORS, nothing started by another site's page."""
 
 from __future__ import annotations
 
@@ -11,9 +12,17 @@ import pytest
 from tests.local.conftest import RunningStack
 
 
-def raw_request(stack: RunningStack, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""):
-    """http.client, so duplicate headers and any Host go out exactly as given."""
-    connection = http.client.HTTPConnection("127.0.0.1", stack.api_port, timeout=30)
+def raw_request(
+    stack: RunningStack,
+    method: str,
+    path: str,
+    headers: list[tuple[str, str]],
+    body: bytes = b"",
+    port: int | None = None,
+    answer_headers: dict[str, str] | None = None,
+):
+    """http.client, so duplicate headers and any Host go out exactly as given (to the gateway unless ``port``)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port or stack.api_port, timeout=30)
     try:
         connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         for name, value in headers:
@@ -21,6 +30,8 @@ def raw_request(stack: RunningStack, method: str, path: str, headers: list[tuple
         connection.putheader("Content-Length", str(len(body)))
         connection.endheaders(body)
         response = connection.getresponse()
+        if answer_headers is not None:
+            answer_headers.update({name.lower(): value for name, value in response.getheaders()})
         return response.status, response.read()
     finally:
         connection.close()
@@ -91,3 +102,123 @@ def test_given_the_stack_own_address_when_the_dashboard_is_loaded_then_it_answer
 
     assert (status, tenants_status) == (200, 200)
     assert b"<html" in page
+
+
+# -- the local AWS emulator (LOCAL_AWS_PORT) ---------------------------------------------------------
+# What a page on another site could send it: a fetch() may set Authorization and X-Amz-Target itself.
+SIGNED = "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+LIST_TABLES = [
+    ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+    ("Content-Type", "application/x-amz-json-1.0"),
+    ("Authorization", SIGNED.format(service="dynamodb")),
+]
+LIST_BUCKETS = [("Authorization", SIGNED.format(service="s3"))]
+
+
+def emulator(stack: RunningStack, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""):
+    seen: dict[str, str] = {}
+    status, answer = raw_request(stack, method, path, headers, body, port=stack.aws_port, answer_headers=seen)
+    return status, answer, seen
+
+
+@pytest.mark.parametrize("host", ["evil.example:{port}", "attacker.test", "127.0.0.1:1", "localhost.evil:{port}", ""])
+def test_given_a_foreign_host_when_the_emulator_is_called_then_403_and_no_data(local_stack: RunningStack, host):
+    """DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 sends its own Host."""
+    headers = [("Host", host.format(port=local_stack.aws_port))] if host else []
+
+    tables = emulator(local_stack, "POST", "/", [*headers, *LIST_TABLES], b"{}")
+    buckets = emulator(local_stack, "GET", "/", [*headers, *LIST_BUCKETS])
+
+    for status, answer, _ in (tables, buckets):
+        assert (status, json.loads(answer)["error"]) == (403, "forbidden_host")
+        assert b"TenantKeysTable" not in answer
+        assert b"lake" not in answer
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://127.0.0.1:1", "http://localhost.evil"])
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "evil.example:{port}"])
+def test_given_another_origin_when_a_preflight_reaches_the_emulator_then_no_cors_allow(
+    local_stack: RunningStack, origin, host
+):
+    preflight = [
+        ("Host", host.format(port=local_stack.aws_port)),
+        ("Origin", origin),
+        ("Access-Control-Request-Method", "POST"),
+        ("Access-Control-Request-Headers", "authorization,content-type,x-amz-target"),
+    ]
+
+    status, _, headers = emulator(local_stack, "OPTIONS", "/", preflight)
+    call_status, answer, call_headers = emulator(
+        local_stack, "POST", "/", [preflight[0], ("Origin", origin), *LIST_TABLES], b"{}"
+    )
+
+    assert status == 403
+    assert not [name for name in (*headers, *call_headers) if name.startswith("access-control-")]
+    assert call_status == 403
+    assert b"TableNames" not in answer
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_given_a_request_another_page_started_when_it_reaches_the_emulator_then_403(local_stack: RunningStack, site):
+    """An <img> or <script> from another page carries no Origin, but the browser says who started it."""
+    headers = [("Host", f"127.0.0.1:{local_stack.aws_port}"), ("Sec-Fetch-Site", site), *LIST_BUCKETS]
+
+    status, answer, _ = emulator(local_stack, "GET", "/", headers)
+
+    assert (status, json.loads(answer)["error"]) == (403, "forbidden_origin")
+
+
+def test_given_no_cors_for_anyone_when_the_emulator_own_origin_calls_then_it_answers_without_cors(
+    local_stack: RunningStack,
+):
+    own = f"127.0.0.1:{local_stack.aws_port}"
+
+    status, answer, headers = emulator(
+        local_stack, "POST", "/", [("Host", own), ("Origin", f"http://{own}"), *LIST_TABLES], b"{}"
+    )
+
+    assert status == 200
+    assert b"TenantKeysTable" in answer
+    assert not [name for name in headers if name.startswith("access-control-")]
+
+
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:{port}", "http://localhost:{port}"])
+def test_given_the_emulator_endpoint_when_boto3_calls_it_then_it_works(local_stack: RunningStack, endpoint):
+    import boto3
+
+    def client(service: str):
+        return boto3.client(
+            service,
+            endpoint_url=endpoint.format(port=local_stack.aws_port),
+            region_name=local_stack.info["region"],
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    tables = client("dynamodb").list_tables()["TableNames"]
+    buckets = [bucket["Name"] for bucket in client("s3").list_buckets()["Buckets"]]
+    client("s3").put_object(Bucket=local_stack.info["lake_bucket"], Key="security-test/own.txt", Body=b"own")
+
+    assert local_stack.info["keys_table"] in tables
+    assert local_stack.info["lake_bucket"] in buckets
+
+
+@pytest.mark.parametrize(
+    ("host", "origin", "fetch_site", "refusal"),
+    [
+        ("127.0.0.1:3001", None, None, None),
+        ("LOCALHOST:3001", "http://localhost:3001", "same-origin", None),
+        ("my-bucket.localhost:3001", None, "none", None),
+        (None, None, None, "forbidden_host"),
+        ("127.0.0.1", None, None, "forbidden_host"),
+        ("127.0.0.1:3001,evil.example", None, None, "forbidden_host"),
+        ("evil.localhost.example:3001", None, None, "forbidden_host"),
+        ("127.0.0.1:3001", "https://evil.example", None, "forbidden_origin"),
+        ("127.0.0.1:3001", "http://127.0.0.1:3000", None, "forbidden_origin"),
+        ("127.0.0.1:3001", None, "cross-site", "forbidden_origin"),
+    ],
+)
+def test_emulator_refusal_rules(host, origin, fetch_site, refusal):
+    from local.moto_bridge import emulator_refusal
+
+    assert emulator_refusal(3001, host, origin, fetch_site) == refusal

@@ -222,7 +222,7 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
 
     from event_collector.aws.tenant_keys_table import TenantKeysTable
     from event_collector.tenants.admin import TenantAdmin
-    from local.intrinsics import Resolver
+    from tools.intrinsics import Resolver
     from local.provision import Clients, provision_data_resources
     from tools.sam import transformed_template
 
