@@ -15,8 +15,13 @@
    (the previous design re-read the whole day every run: sum(h)/24 = 12.5x).
 3. **Plan's time** with 10k and 100k lake objects already compacted and 200
    pending, against the queue in (moto) DynamoDB.
+4. **The ledger's cost**: an hourly unit (1,000 events) against a dedup
+   window whose ledger holds 0, 1M and 4M ids (24 files, as hourly units
+   leave them), each in a fresh process: peak RSS and time, to show memory
+   does not follow the ledger; and the ledger ids a day of hourly runs reads
+   once the previous day is compacted (the steady state).
 
-Run: ``make bench`` or ``.venv/bin/python bench/compaction_bench.py [--sizes 100000,1000000]``.
+Run: ``make bench`` or ``.venv/bin/python bench/compaction_bench.py [--sizes 100000,1000000] [--ledgers 0,1000000]``.
 Generated data is kept under ``$TMPDIR/event-collector-bench`` for the next run.
 """
 
@@ -167,15 +172,107 @@ def run_compact(root: Path, objects: list[PendingObject], scratch: Path) -> dict
     }
 
 
+LEDGER_UNIT_EVENTS = 1_000
+LEDGER_FILES = 24
+
+
+def ledger_dataset(ids: int) -> tuple[Path, list[PendingObject]]:
+    """An hourly unit of 1,000 events (1 in 10 a resend of a ledger id) and a ledger of ``ids`` ids."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from event_collector.compaction.engine import LEDGER_BATCH_ROWS, LEDGER_SCHEMA
+    from event_collector.lake.layout import Day, ledger_object_key
+
+    root = DATA_ROOT / f"ledger-{ids}"
+    manifest = root / "manifest.json"
+    if manifest.exists():
+        return root, [PendingObject(**item) for item in json.loads(manifest.read_text())]
+    print(f"  generating a ledger of {ids:,} ids ...", flush=True)
+    root.mkdir(parents=True, exist_ok=True)
+    store = DirectoryStore(root)
+    day = Day.of(DAY)
+    per_file = -(-ids // LEDGER_FILES) if ids else 0
+    for number in range(LEDGER_FILES if ids else 0):
+        first = number * per_file
+        names = [f"{n:032x}" for n in range(first, min(ids, first + per_file))]  # UUID-sized ids
+        table = pa.table(
+            {
+                "event_id": names,
+                "event_type": ["track"] * len(names),
+                "received_at": pa.array([DAY_MS + number * HOUR_MS] * len(names), pa.int64()),
+            },
+            schema=LEDGER_SCHEMA,
+        )
+        path = root / "ledger.parquet"
+        pq.write_table(table, path, compression="snappy", row_group_size=LEDGER_BATCH_ROWS)  # as the engine does
+        store.put_file(LAKE, ledger_object_key(TENANT, day, f"{number + 1:032x}"), str(path))
+        path.unlink()
+    rng = random.Random(ids)
+    events = [track_event(rng, n) for n in range(LEDGER_UNIT_EVENTS)]
+    for index in range(0, LEDGER_UNIT_EVENTS, 10):
+        if ids:
+            events[index]["event_id"] = f"{rng.randrange(ids):032x}"  # a resend of an already compacted event
+    received_at = DAY_MS + 23 * HOUR_MS
+    lines = []
+    for first in range(0, LEDGER_UNIT_EVENTS, 500):
+        batch = validate_batch(events[first : first + 500], tenant=TENANT, received_at=received_at)
+        lines += [accepted.line for accepted in batch.accepted]
+    body = gzip.compress(b"".join(lines))
+    key = event_object_key(HourPartition.of("track", TENANT, received_at), "f" * 32)
+    etag = store.put(LAKE, key, io.BytesIO(body))
+    objects = [PendingObject(key, etag, len(body), (received_at + HOUR_MS) // 1000)]
+    manifest.write_text(json.dumps([o.__dict__ for o in objects]))
+    return root, objects
+
+
+def run_ledger(root: Path, objects: list[PendingObject], scratch: Path) -> dict[str, Any]:
+    state = MemoryCompactionState()
+    state.enqueue(TENANT, objects)
+    compaction = Compaction(
+        lake_bucket=LAKE, store=DirectoryStore(root), state=state, catalog=MemoryCatalog(), work_dir=str(scratch)
+    )
+    request = CompactRequest(item_key=run_item_key("bench", TENANT), run_id="bench", cutoff=CUTOFF)
+    result = compact_tenant(request, compaction, now=CUTOFF)
+    # The next run starts from the same lake: drop this unit's outputs, keep the generated ledger.
+    shutil.rmtree(root / LAKE / "compacted", ignore_errors=True)
+    for own in (root / LAKE / "ledger").rglob(f"{result.unit}.parquet"):
+        own.unlink()
+    return {
+        "rows_in": result.rows_in,
+        "rows_out": result.rows_out,
+        "bytes_in": result.bytes_in,
+        "ledger_ids_read": result.ledger_ids_read,
+        "duplicates_already_compacted": result.duplicates_already_compacted,
+    }
+
+
+def peak_rss() -> int:
+    """This process's peak RSS in bytes: ``VmHWM``, which starts afresh at ``exec``. (``ru_maxrss`` does
+    not: Linux carries the spawning process's RSS over, so a big parent would inflate every child.)"""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def child(mode: str, rows: int) -> None:
+    if mode == "ledger":
+        root, objects = ledger_dataset(rows)
+        with tempfile.TemporaryDirectory() as scratch:
+            start = time.perf_counter()
+            outcome = run_ledger(root, objects, Path(scratch))
+            seconds = time.perf_counter() - start
+        print(json.dumps({**outcome, "seconds": seconds, "rss_peak": peak_rss()}))
+        return
     root, objects = dataset(rows)
     with tempfile.TemporaryDirectory() as scratch:
-        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        baseline = peak_rss()
         start = time.perf_counter()
         outcome = (run_floor if mode == "floor" else run_compact)(root, objects, Path(scratch))
         seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({**outcome, "seconds": seconds, "rss_peak": peak, "rss_at_start": baseline}))
+    print(json.dumps({**outcome, "seconds": seconds, "rss_peak": peak_rss(), "rss_at_start": baseline}))
 
 
 def measure(mode: str, rows: int) -> dict[str, Any]:
@@ -202,14 +299,17 @@ def engine_curve(sizes: list[int]) -> None:
 
 
 def rows_read_over_a_day(rows_per_hour: int = 1_000) -> None:
+    """Two days of hourly runs; the figures are the second day's (the previous day is in the ledger)."""
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         store = DirectoryStore(root)
         state = MemoryCompactionState()
         compaction = Compaction(lake_bucket=LAKE, store=store, state=state, catalog=MemoryCatalog())
         rng = random.Random(5)
-        landed = read = 0
-        for hour in range(24):
+        landed = read = ids_read = 0
+        for hour in range(48):
+            if hour == 24:  # count the second day only
+                landed = read = ids_read = 0
             for part in range(2):
                 received_at = DAY_MS + hour * HOUR_MS + part
                 events = [track_event(rng, hour * rows_per_hour + part * 500 + i) for i in range(rows_per_hour // 2)]
@@ -222,11 +322,14 @@ def rows_read_over_a_day(rows_per_hour: int = 1_000) -> None:
                 landed += len(batch.accepted)
             cutoff = DAY + timedelta(hours=hour + 1)
             request = CompactRequest(item_key=run_item_key(f"h{hour}", TENANT), run_id=f"h{hour}", cutoff=cutoff)
-            read += compact_tenant(request, compaction, now=cutoff).rows_in
+            result = compact_tenant(request, compaction, now=cutoff)
+            read += result.rows_in
+            ids_read += result.ledger_ids_read
     previous = sum(h * rows_per_hour for h in range(1, 25)) / (24 * rows_per_hour)
     print(
         f"2. Rows read over a day of 24 hourly runs: {read:,} read for {landed:,} landed = {read / landed:.2f}x "
-        f"(the previous design re-read the day every run: {previous:.1f}x)"
+        f"(the previous design re-read the day every run: {previous:.1f}x); ledger ids read that day "
+        f"(dedup window 1, previous day compacted): {ids_read:,} = {ids_read / landed:.1f}x the rows landed"
     )
 
 
@@ -280,18 +383,33 @@ def plan_time(lake_sizes: tuple[int, ...] = (10_000, 100_000), pending: int = 20
     )
 
 
+def ledger_curve(sizes: list[int]) -> None:
+    print("4. An hourly unit (1,000 events) against a ledger of N ids in its window (fresh process each)")
+    print(f"{'ledger ids':>11} {'seconds':>8} {'peak RSS':>9} {'ids read':>10} {'resends dropped':>16}")
+    for ids in sizes:
+        ledger_dataset(ids)  # generated once, outside the measured process
+        found = measure("ledger", ids)
+        print(
+            f"{ids:>11,} {found['seconds']:>8.2f} {found['rss_peak'] / 2**20:>6.0f} MB "
+            f"{found['ledger_ids_read']:>10,} {found['duplicates_already_compacted']:>16,}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
-    parser.add_argument("--child", choices=("floor", "compact"))
+    parser.add_argument("--ledgers", default="0,1000000,4000000")
+    parser.add_argument("--child", choices=("floor", "compact", "ledger"))
     parser.add_argument("--rows", type=int)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.rows)
         return
-    engine_curve([int(size) for size in args.sizes.split(",")])
+    if args.sizes:
+        engine_curve([int(size) for size in args.sizes.split(",")])
     rows_read_over_a_day()
     plan_time()
+    ledger_curve([int(size) for size in args.ledgers.split(",")])
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
 
 from bench import prices  # noqa: E402
+from event_collector.lake.layout import COMPACTED_ROOT, EVENTS_ROOT, RAW_PREFIX, raw_object_key  # noqa: E402
 
 REGION = "us-east-1"
 SECONDS_PER_MONTH = 30 * 24 * 3600
@@ -275,7 +276,7 @@ class Pipeline:
             ExtendedS3DestinationConfiguration={
                 "BucketARN": f"arn:aws:s3:::{RAW_BUCKET}",
                 "RoleARN": "arn:aws:iam::123456789012:role/firehose",
-                "Prefix": "raw/",
+                "Prefix": RAW_PREFIX,
             },
         )
         for name in ("COUNTERS_TABLE_NAME", "TENANT_KEYS_TABLE_NAME", "COMPACTION_STATE_TABLE_NAME"):
@@ -417,8 +418,8 @@ def lake_hour(pipeline: Pipeline, events_per_flush: int, flushes: int) -> LakeHo
         events += lines.count(b"\n")
         body = gzip.compress(lines)
         raw_bytes += len(body)
-        key = f"raw/{received:%Y/%m/%d/%H}/cost-stream-1-{received:%Y-%m-%d-%H-%M-%S}-{flush:04d}"
-        s3.put_object(Bucket=RAW_BUCKET, Key=key, Body=body)  # Firehose's own PUT: priced as its ingestion
+        key = raw_object_key(received, f"cost-stream-1-{received:%Y-%m-%d-%H-%M-%S}-{flush:04d}")
+        s3.put_object(Bucket=RAW_BUCKET, Key=key, Body=body)  # Firehose's own PUT: one per flush, left out
         notification = {
             "Records": [
                 {
@@ -449,7 +450,7 @@ def lake_hour(pipeline: Pipeline, events_per_flush: int, flushes: int) -> LakeHo
     assert report["rows_out"] == events, report
     stored = raw_bytes + sum(
         item["Size"]
-        for prefix in ("events/", "compacted/")
+        for prefix in (f"{EVENTS_ROOT}/", f"{COMPACTED_ROOT}/")
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=lake, Prefix=prefix)
         for item in page.get("Contents", [])
     )

@@ -28,6 +28,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from event_collector.lake.layout import EVENTS_ROOT
+
 COUNTERS = (
     "firehose_rejects",
     "firehose_outage",
@@ -116,7 +118,7 @@ class Faults:
 
 
 def _is_lake_object(environ: dict[str, Any], lake_bucket: str | None) -> bool:
-    return bool(lake_bucket) and str(environ.get("PATH_INFO", "")).startswith(f"/{lake_bucket}/events/")
+    return bool(lake_bucket) and str(environ.get("PATH_INFO", "")).startswith(f"/{lake_bucket}/{EVENTS_ROOT}/")
 
 
 def without_sdk_backoff() -> None:

@@ -1,7 +1,7 @@
 """Compaction step 2 (Compact, one Map item): one tenant's closed pending objects into its tables.
 
 Runs with the Arrow layer (pyarrow from PyPI, docs/dependencies.md); hands a
-unit too large for one Lambda to Athena. Writes its result where Report reads it.
+unit too large for one Lambda to Athena; the result is recorded where Report reads it.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from event_collector.aws.compaction_state import CompactionStateTable
 from event_collector.aws.glue import GlueCatalog
 from event_collector.aws.s3 import S3ObjectStore
 from event_collector.compaction.athena import AthenaEngine
-from event_collector.compaction.compact import Compaction, compact_tenant, result_summary
+from event_collector.compaction.compact import Compaction, S3ResultLog, compact_tenant, result_summary
 from event_collector.compaction.contracts import CompactRequest
 from event_collector.config import CompactSettings, load
-from event_collector.lake.layout import run_result_key
 
 logger = Logger()
 settings = load(CompactSettings)
@@ -39,17 +38,16 @@ compaction = Compaction(
         settings.lake_bucket_name,
         AthenaQueryRunner(client("athena"), settings.athena_work_group),
         catalog,
+        store,
         settings.dedup_window_days,
     ),
+    results=S3ResultLog(store, settings.lake_bucket_name),
 )
 
 
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = CompactRequest.model_validate(event)
-    result = compact_tenant(request, compaction, now=datetime.now(UTC))
-    store.put_json(
-        settings.lake_bucket_name, run_result_key(request.run_id, request.tenant), result.model_dump(mode="json")
-    )
+    result = compact_tenant(request, compaction, now=datetime.now(UTC))  # records the result where Report reads it
     logger.info("Compacted", **result_summary(result))
     return result_summary(result)

@@ -11,10 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from event_collector.aws.clients import client
 from event_collector.aws.s3 import S3ObjectStore
-from event_collector.compaction.contracts import TOTALS, CompactResult, ReportRequest, WorkItem
-from event_collector.compaction.report import summarize
+from event_collector.compaction.contracts import Report, ReportRequest
+from event_collector.compaction.report import handle, metrics_of
 from event_collector.config import ReportSettings, load
-from event_collector.lake.layout import run_result_key
 
 logger = Logger()
 metrics = Metrics()
@@ -25,27 +24,12 @@ store = S3ObjectStore(client("s3"))
 @logger.inject_lambda_context(log_event=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = ReportRequest.model_validate(event)
-    bucket = settings.lake_bucket_name
-    if request.record_failure:
-        failure = request.record_failure
-        failed = CompactResult(tenant=failure.tenant, status="failed", error=str(failure.error)[:2000])
-        store.put_json(bucket, run_result_key(failure.run_id, failure.tenant), failed.model_dump(mode="json"))
-        return {"recorded": failure.tenant}
-    plan = request.failed_run.plan if request.failed_run else request.plan
-    run_error = request.failed_run.error if request.failed_run else None
-    item_keys = store.keys(plan.bucket, plan.items_prefix) if plan else []
-    planned = [WorkItem.model_validate(store.get_json(bucket, key)) for key in item_keys]
-    keys = store.keys(bucket, plan.results_prefix) if plan else []
-    results = [CompactResult.model_validate(store.get_json(bucket, key)) for key in keys]
-    report = summarize(plan.run_id if plan else None, planned, results, run_error)
-    if report.run_error:
-        logger.error("Compaction run failed before reporting", error=report.run_error)
-        metrics.add_metric(name="CompactionRunsFailed", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="TenantsCompacted", unit=MetricUnit.Count, value=report.ok)
-    metrics.add_metric(name="TenantsFailed", unit=MetricUnit.Count, value=report.failed)
-    for total in TOTALS:
-        unit = MetricUnit.Bytes if total.startswith("bytes") else MetricUnit.Count
-        metrics.add_metric(name=total, unit=unit, value=getattr(report, total))
-    logger.info("Compaction report", **report.model_dump(exclude={"failures"}))
-    return report.model_dump(mode="json")
+    outcome = handle(ReportRequest.model_validate(event), store, settings.lake_bucket_name)
+    if not isinstance(outcome, Report):
+        return outcome  # a tenant's failure, recorded
+    if outcome.run_error:
+        logger.error("Compaction run failed before reporting", error=outcome.run_error)
+    for name, unit, value in metrics_of(outcome):
+        metrics.add_metric(name=name, unit=MetricUnit[unit], value=value)
+    logger.info("Compaction report", **outcome.model_dump(exclude={"failures"}))
+    return outcome.model_dump(mode="json")

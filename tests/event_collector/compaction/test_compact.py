@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -110,7 +111,7 @@ class RecordingEngine:
     def __init__(self) -> None:
         self.units: list[tuple[str, int]] = []
 
-    def compact(self, tenant, unit, objects):
+    def compact(self, tenant: str, unit: str, objects: list[Any]) -> CompactResult:
         self.units.append((tenant, len(objects)))
         return CompactResult(tenant=tenant, status="ok", engine="athena", unit=unit)
 
@@ -142,3 +143,106 @@ def test_given_an_upload_that_fails_when_compacted_then_nothing_is_marked_done_a
     assert len(lake.state.pending("acme")) == 1
     assert lake.state.inflight("acme") is not None  # the next attempt cleans up whatever was written
     assert lake.state.leases == {}  # the lease is released even on failure
+
+
+def test_given_ids_athena_put_in_the_ledger_when_a_lambda_unit_runs_then_resends_are_still_dropped():
+    import pyarrow as pa
+
+    from event_collector.compaction.engine import LEDGER_SCHEMA
+
+    lake = Lake()
+    # Athena's INSERT INTO names its files itself (query id, UUID, no .parquet): every reader must see them.
+    name = "20261120_101500_00042_abcde_3b4e8f0a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+    table = pa.table({"event_id": ["seen"], "event_type": ["track"], "received_at": [at(20, 9)]}, schema=LEDGER_SCHEMA)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    lake.store.objects[(LAKE, f"ledger/tenant=acme/year=2026/month=11/day=20/{name}")] = sink.getvalue().to_pybytes()
+    lake.land(event("seen", at(20, 10)), event("new", at(20, 10)))
+
+    result = compact_tenant(request(), compaction(lake), NOW)
+
+    assert result.duplicates_already_compacted == 1
+    assert compacted_ids(lake) == ["new"]
+
+
+def test_given_files_a_crashed_lambda_unit_left_when_athena_takes_the_next_unit_then_they_are_removed_first():
+    lake = Lake()
+    lake.land(event("a", at(20, 10)))
+    prefix = "compacted/track/tenant=acme/year=2026/month=11/day=20/"
+    ledger = "ledger/tenant=acme/year=2026/month=11/day=20/"
+    lake.store.objects[(LAKE, prefix + "deadbeefdeadbeef-0.parquet")] = b"partial"
+    lake.store.objects[(LAKE, ledger + "deadbeefdeadbeef.parquet")] = b"partial ledger"
+    lake.state.set_inflight("acme", Inflight("deadbeefdeadbeef", [prefix, ledger]))
+    seen_by_athena: list[list[str]] = []
+
+    class Athena(RecordingEngine):
+        def compact(self, tenant: str, unit: str, objects: list[Any]) -> CompactResult:
+            seen_by_athena.append(
+                sorted(key for _, key in lake.store.objects if key.startswith(("compacted/", "ledger/")))
+            )
+            return super().compact(tenant, unit, objects)
+
+    compact_tenant(request(), compaction(lake, large_unit_bytes=1, large_units=Athena()), NOW)
+
+    assert seen_by_athena == [[]]  # Athena never saw the uncommitted ids in the ledger
+    assert lake.state.inflight("acme") is None
+
+
+class Results:
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], CompactResult] = {}
+        self.puts = 0
+
+    def get(self, run_id, tenant):
+        return self.kept.get((run_id, tenant))
+
+    def put(self, run_id, tenant, result):
+        self.puts += 1
+        self.kept[(run_id, tenant)] = result
+
+
+def test_given_a_success_whose_objects_were_not_marked_done_when_retried_then_its_result_and_totals_stay():
+    lake = Lake()
+    lake.land(event("a", at(20, 10)), event("b", at(20, 11)))
+    pending = lake.state.pending("acme")
+    results = Results()
+    first = compact_tenant(request(), compaction(lake, results=results), NOW)
+    lake.state.enqueue("acme", pending)  # the attempt died after recording its result, before "done"
+
+    again = compact_tenant(request(), compaction(lake, results=results), NOW)
+
+    assert again == first
+    assert (again.status, again.rows_out) == ("ok", 2)
+    assert results.kept[("run-1", "acme")] == first
+    assert lake.state.pending("acme") == []
+    assert compacted_ids(lake) == ["a", "b"]
+
+
+def test_given_a_recorded_success_when_the_retry_finds_nothing_pending_then_it_is_not_replaced_by_skipped():
+    lake = Lake()
+    lake.land(event("a", at(20, 10)))
+    results = Results()
+    first = compact_tenant(request(), compaction(lake, results=results), NOW)
+
+    again = compact_tenant(request(), compaction(lake, results=results), NOW)
+
+    assert again == first
+    assert results.kept[("run-1", "acme")].status == "ok"
+    assert results.puts == 1
+
+
+def test_given_a_backlog_longer_than_a_unit_when_compacted_then_the_oldest_days_go_first_and_the_rest_wait():
+    from event_collector.compaction.compact import MAX_UNIT_DAYS
+
+    lake = Lake()
+    days = MAX_UNIT_DAYS + 3
+    base = at(1, 10)
+    for number in range(days):
+        lake.land(event(f"e{number}", base + number * 86_400_000))
+
+    result = compact_tenant(request(), compaction(lake), NOW)
+
+    assert result.rows_out == MAX_UNIT_DAYS
+    assert compacted_ids(lake) == sorted(f"e{n}" for n in range(MAX_UNIT_DAYS))
+    assert len(lake.state.pending("acme")) == 3
+    assert compact_tenant(request("run-2"), compaction(lake), NOW).rows_out == 3

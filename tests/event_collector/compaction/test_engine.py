@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -154,3 +154,78 @@ def test_given_many_buckets_and_a_column_that_appears_late_when_compacted_then_r
 )
 def test_given_an_input_size_when_bucketed_then_buckets_follow_it_within_bounds(input_bytes, expected):
     assert engine.bucket_count(input_bytes) == expected
+
+
+def test_given_a_ledger_in_many_tables_when_compacted_with_one_or_many_buckets_then_the_same_ids_are_dropped(
+    tmp_path, monkeypatch
+):
+    events = [event(f"e{n}", at(20, 10, n % 60)) for n in range(400)]
+    ledger = [
+        pa.table({"event_id": pa.array([f"e{n}" for n in range(start, start + 50)] + ["x"] * 10)})
+        for start in range(0, 1000, 100)
+    ]
+    objects = [gz(*events[:200]), gz(*events[200:])]
+
+    one, one_stats = compact_streams(
+        (io.BytesIO(b) for b in objects), iter(ledger), input_bytes=100, work_dir=str(tmp_path)
+    )
+    monkeypatch.setattr(engine, "BUCKET_BYTES", 1)
+    (tmp_path / "many").mkdir()
+    many, many_stats = compact_streams(
+        (io.BytesIO(b) for b in objects), iter(ledger), input_bytes=10_000, work_dir=str(tmp_path / "many")
+    )
+
+    dropped = {f"e{n}" for start in range(0, 400, 100) for n in range(start, start + 50)}
+    key = ("track", Day("2026", "11", "20"))
+    for outputs, stats in ((one, one_stats), (many, many_stats)):
+        assert {row["event_id"] for row in read(outputs.data[key][0])} == {f"e{n}" for n in range(400)} - dropped
+        assert (stats.duplicates_already_compacted, stats.ledger_ids_read) == (len(dropped), 600)
+
+
+def test_given_no_rows_when_compacted_then_the_ledger_is_not_even_read(tmp_path):
+    def ledger() -> Iterator[pa.Table]:
+        pytest.fail("the ledger was read for an empty input")
+        yield pa.table({"event_id": pa.array([], pa.string())})
+
+    outputs, stats = compact_streams([], ledger(), input_bytes=0, work_dir=str(tmp_path))
+
+    assert (stats.rows_in, stats.ledger_ids_read, outputs.data) == (0, 0, {})
+
+
+def test_given_chunks_of_many_shapes_and_many_buckets_when_spilled_then_open_files_stay_one_per_bucket(
+    tmp_path, monkeypatch
+):
+    import os
+    import random
+
+    rng = random.Random(7)  # noqa: S311 - test data
+    optional = ["a", "b", "c", "d", "e"]
+    chunks = []
+    for number in range(50):  # each object its own chunk: columns differ in set and order
+        fields = dict.fromkeys(rng.sample(optional, rng.randrange(len(optional))), "v")
+        rows = [event(f"c{number}-{i}", at(20, 10), **fields) for i in range(40)]
+        chunks.append(
+            gzip.compress(
+                b"".join(json.dumps(dict(rng.sample(sorted(r.items()), len(r)))).encode() + b"\n" for r in rows)
+            )
+        )
+    monkeypatch.setattr(engine, "BUCKET_BYTES", 1)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
+    buckets = 64
+    baseline = len(os.listdir("/proc/self/fd"))
+    peak = [0]
+
+    def count_open() -> None:
+        peak[0] = max(peak[0], len(os.listdir("/proc/self/fd")) - baseline)
+
+    _, stats = compact_streams(
+        (io.BytesIO(c) for c in chunks),
+        [],
+        input_bytes=buckets // engine.EXPANSION,
+        work_dir=str(tmp_path),
+        on_chunk=count_open,
+    )
+
+    assert engine.bucket_count(buckets // engine.EXPANSION) == buckets
+    assert stats.rows_out == 50 * 40
+    assert 0 < peak[0] <= buckets + 4  # one spill file per bucket (a few for the input streams)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from event_collector.compaction.contracts import CompactResult, PlanRequest, RawPartitionRef, RunInput, WorkItem
+from event_collector.compaction.contracts import CompactResult, PlanRequest, RawPartitionRef, Report, RunInput, WorkItem
 from event_collector.compaction.plan import plan
 from event_collector.compaction.refresh import refresh
 from event_collector.compaction.report import summarize
@@ -99,3 +99,57 @@ def test_given_results_and_the_plan_when_summarized_then_totals_add_up_and_every
         {"tenant": "initech", "error": "corrupt input"},
         {"tenant": "hooli", "error": "no result recorded (see the map run)"},
     ]
+
+
+def test_given_a_tenant_failure_to_record_when_handled_then_its_result_is_failed_with_the_error():
+    from event_collector.compaction.contracts import FailureRecord, ReportRequest
+    from event_collector.compaction.report import handle
+    from event_collector.lake.layout import run_item_key, run_result_key
+    from tests.fakes.objects import MemoryObjectStore
+
+    store = MemoryObjectStore()
+    failure = FailureRecord(run_id="run-1", item_key=run_item_key("run-1", "acme"), error={"Cause": "x" * 5000})
+
+    outcome = handle(ReportRequest(record_failure=failure), store, "lake")
+
+    assert outcome == {"recorded": "acme"}
+    recorded = CompactResult.model_validate(store.get_json("lake", run_result_key("run-1", "acme")))
+    assert recorded.status == "failed"
+    assert recorded.error is not None
+    assert len(recorded.error) == 2000
+
+
+def test_given_a_failed_run_with_or_without_a_plan_when_handled_then_it_reports_what_the_run_had():
+    from event_collector.compaction.contracts import FailedRun, ReportRequest
+    from event_collector.compaction.plan import plan as make_plan
+    from event_collector.compaction.report import handle, metrics_of
+    from event_collector.lake.layout import run_item_key, run_result_key
+    from tests.fakes.objects import MemoryObjectStore
+
+    store = MemoryObjectStore()
+    planned, items = make_plan(
+        PlanRequest(run_id="run-1"),
+        queue_with(acme=[pending(NOW - timedelta(hours=2), "a1")]),
+        now=NOW,
+        grace=timedelta(minutes=20),
+        lake_bucket="lake",
+        max_concurrency=1,
+    )
+    for item in items:
+        store.put_json("lake", run_item_key("run-1", item.tenant), item.model_dump())
+    store.put_json("lake", run_result_key("run-1", "acme"), result("acme", rows_in=3, rows_out=3).model_dump())
+
+    with_plan = handle(ReportRequest(failed_run=FailedRun(plan=planned, error={"Error": "X"})), store, "lake")
+    without = handle(ReportRequest(failed_run=FailedRun(error={"Error": "Y"})), store, "lake")
+
+    assert isinstance(with_plan, Report)
+    assert isinstance(without, Report)
+    assert (with_plan.ok, with_plan.rows_out, with_plan.run_error) == (1, 3, {"Error": "X"})
+    assert (without.run_id, without.items, without.run_error) == (None, 0, {"Error": "Y"})
+    emitted = {name: (unit, value) for name, unit, value in metrics_of(with_plan)}
+    assert emitted["CompactionRunsFailed"] == ("Count", 1)
+    assert emitted["rows_out"] == ("Count", 3)
+    assert emitted["bytes_scanned"] == ("Bytes", 0)
+    finished = handle(ReportRequest(plan=planned), store, "lake")
+    assert isinstance(finished, Report)
+    assert "CompactionRunsFailed" not in {name for name, _, _ in metrics_of(finished)}

@@ -3,22 +3,31 @@
 Used when a tenant's closed pending input exceeds ``AthenaThresholdBytes``
 (docs/compaction.md has the measured Lambda throughput the default comes
 from). Only the cloud runs it: the local mode has no Athena, so its SQL is
-tested as text and its order of statements against a fake runner.
+tested as text and its order of work against a fake runner.
 
-For one unit (a tenant, the hours of its pending objects):
+For one unit (a tenant, the hours of its pending objects), after waiting for
+any query an earlier attempt left running (a Lambda that timed out does not
+stop its query; running the statements again beside it would insert twice):
 
 1. register the raw tables' partitions for those hours;
-2. reconcile the ledger: every compacted row of the unit's days that the
-   ledger lacks is added (a previous attempt may have stopped between its
+2. per group of days (a statement stays under Athena's 262,144-byte query
+   text and 100 partitions per ``INSERT INTO``), count the group's rows and
+   distinct ids (one ``SELECT``: the report's real counts);
+3. reconcile the ledger: every compacted row of the group's days that the
+   ledger lacks is added (an earlier attempt may have stopped between its
    data and its ledger insert);
-3. per event type, ``INSERT INTO`` the compacted table the first copy of each
-   event id across all the unit's types (earliest ``received_at``, then type
+4. per event type, ``INSERT INTO`` the compacted table the first copy of each
+   event id across all the group's types (earliest ``received_at``, then type
    and object), leaving out ids the ledger holds within the dedup window;
-4. reconcile the ledger again, which records what step 3 wrote.
+   Athena reports the rows each insert wrote;
+5. reconcile the ledger again, which records what step 4 wrote.
 
+Every query id is recorded (``compaction/athena/tenant=<t>/queries.json``)
+before it is waited for, and the record is removed once the unit is done.
 Athena writes snappy Parquet (the table's ``parquet.compression``) into the
-same ``tenant=/year=/month=/day=`` layout and registers new partitions itself.
-Re-running a unit is safe: rows already written are in the ledger by step 2.
+same ``tenant=/year=/month=/day=`` layout, names its files itself, and
+registers new partitions itself. Re-running a unit is safe: rows already
+written are in the ledger by step 3.
 """
 
 from __future__ import annotations
@@ -26,19 +35,54 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from event_collector.compaction.contracts import CompactResult
+from event_collector.errors import StorageError
 from event_collector.event_types import DECLARED_FIELDS
 from event_collector.identifiers import is_event_type, is_tenant_id
 from event_collector.lake.catalog import LEDGER_TABLE, TableSpec, raw_table
-from event_collector.lake.layout import Day, EventObject, HourPartition
+from event_collector.lake.layout import Day, EventObject, HourPartition, athena_queries_key, compacted_prefix
+
+MAX_QUERY_BYTES = 262_144  # Athena's limit on a query's text
+MAX_PARTITIONS_PER_INSERT = 100  # Athena's limit on the partitions one INSERT INTO writes
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    query_id: str
+    state: str  # SUCCEEDED, FAILED or CANCELLED
+    scanned_bytes: int = 0
+    reason: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "SUCCEEDED"
 
 
 class QueryRunner(Protocol):
-    def run(self, sql: str) -> int:
-        """Run one statement to its end; returns the bytes Athena scanned. Raises if it failed."""
+    def start(self, sql: str) -> str:
+        """Start one statement; returns its query id."""
         ...
+
+    def wait(self, query_id: str) -> QueryOutcome:
+        """Wait for a query (this attempt's or an earlier one's) to end, however it ends."""
+        ...
+
+    def written(self, query_id: str) -> int:
+        """The rows a finished ``INSERT INTO`` wrote."""
+        ...
+
+    def rows(self, query_id: str) -> list[list[str | None]]:
+        """A finished ``SELECT``'s rows (header excluded)."""
+        ...
+
+
+class Store(Protocol):
+    def listing(self, bucket: str, prefix: str) -> Iterable[tuple[str, str, int]]: ...
+    def put_json(self, bucket: str, key: str, document: Any) -> None: ...
+    def get_json(self, bucket: str, key: str) -> Any: ...
+    def delete(self, bucket: str, keys: list[str]) -> None: ...
 
 
 class Catalog(Protocol):
@@ -69,11 +113,17 @@ def _days_predicate(alias: str, days: Iterable[Day]) -> str:
 
 
 def _hours_predicate(alias: str, hours: Iterable[HourPartition]) -> str:
-    terms = [
-        f"({alias}.year = {_literal(h.day.year)} AND {alias}.month = {_literal(h.day.month)} "
-        f"AND {alias}.day = {_literal(h.day.day)} AND {alias}.hour = {_literal(h.hour)})"
-        for h in sorted(set(hours))
-    ]
+    """One term per day, its hours in a list: a day of 24 hours costs ~200 bytes of query text, not 2,400."""
+    by_day: dict[Day, set[str]] = defaultdict(set)
+    for h in hours:
+        by_day[h.day].add(h.hour)
+    terms = []
+    for d in sorted(by_day):
+        listed = ", ".join(_literal(h) for h in sorted(by_day[d]))
+        terms.append(
+            f"({alias}.year = {_literal(d.year)} AND {alias}.month = {_literal(d.month)} "
+            f"AND {alias}.day = {_literal(d.day)} AND {alias}.hour IN ({listed}))"
+        )
     return "(" + " OR ".join(terms) + ")"
 
 
@@ -110,14 +160,25 @@ class UnitSql:
             )
         return statements
 
-    def insert(self, event_type: str) -> str:
-        """The first copy of each new event id of this type, across every type of the unit."""
+    def _candidates(self) -> str:
         tenant = _literal(self.tenant)
-        candidates = "\n  UNION ALL\n".join(
+        return "\n  UNION ALL\n".join(
             f'  SELECT event_id, received_at, {_literal(t)} AS src, "$path" AS path\n'
             f"  FROM {self.table(f'{t}_raw')} r WHERE r.tenant = {tenant} AND {_hours_predicate('r', hours)}"
             for t, hours in sorted(self.hours.items())
         )
+
+    def counts(self) -> str:
+        """The unit's rows and distinct ids: with the rows the inserts wrote, the report's counts."""
+        return (
+            f"WITH candidates AS (\n{self._candidates()}\n)\n"
+            f"SELECT count(*) AS rows_in, count(DISTINCT event_id) AS ids FROM candidates"
+        )
+
+    def insert(self, event_type: str) -> str:
+        """The first copy of each new event id of this type, across every type of the unit."""
+        tenant = _literal(self.tenant)
+        candidates = self._candidates()
         window = sorted(
             {day.plus(offset) for day in self.days for offset in range(-self.window_days, self.window_days + 1)}
         )
@@ -152,7 +213,30 @@ class UnitSql:
         )
 
     def statements(self) -> list[str]:
-        return [*self.reconcile_ledger(), *(self.insert(t) for t in sorted(self.hours)), *self.reconcile_ledger()]
+        """Every statement of the unit, in order (counts, reconcile, inserts, reconcile)."""
+        inserts = [self.insert(t) for t in sorted(self.hours)]
+        return [self.counts(), *self.reconcile_ledger(), *inserts, *self.reconcile_ledger()]
+
+    def fits(self) -> bool:
+        return len(self.days) <= MAX_PARTITIONS_PER_INSERT and all(
+            len(statement.encode()) <= MAX_QUERY_BYTES for statement in self.statements()
+        )
+
+    def split(self) -> list[UnitSql]:
+        """The unit as groups of consecutive days whose statements fit Athena's limits, oldest first."""
+        if self.fits():
+            return [self]
+        days = self.days
+        if len(days) == 1:
+            raise ValueError("one day's statements exceed Athena's query limits")
+        middle = days[len(days) // 2]
+        parts = []
+        for older in (True, False):
+            hours = {t: [h for h in hs if (h.day < middle) == older] for t, hs in self.hours.items()}
+            parts.append(
+                UnitSql(self.database, self.tenant, {t: hs for t, hs in hours.items() if hs}, self.window_days)
+            )
+        return [group for part in parts for group in part.split()]
 
 
 @dataclass(frozen=True)
@@ -161,9 +245,11 @@ class AthenaEngine:
     lake_bucket: str
     runner: QueryRunner
     catalog: Catalog
+    store: Store
     window_days: int = 1
 
     def compact(self, tenant: str, unit: str, objects: Sequence[EventObject]) -> CompactResult:
+        self._settle(tenant)
         hours: dict[str, list[HourPartition]] = defaultdict(list)
         for item in objects:
             hours[item.partition.event_type].append(item.partition)
@@ -171,10 +257,63 @@ class AthenaEngine:
             spec = raw_table(event_type, self.lake_bucket)
             self.catalog.ensure_table(spec)
             self.catalog.add_partitions(spec, [p.raw_partition_values for p in sorted(set(partitions))])
-        sql = UnitSql(self.database, tenant, dict(hours), self.window_days)
-        scanned = sum(self.runner.run(statement) for statement in sql.statements())
-        # Athena does not say how many rows an INSERT wrote: the row counts of this unit stay 0 in the
-        # report; the ledger and the tables hold the exact record.
+        totals = dict.fromkeys(("rows_in", "ids", "rows_out", "files_out", "bytes_out", "bytes_scanned"), 0)
+        started: list[str] = []
+        for group in UnitSql(self.database, tenant, dict(hours), self.window_days).split():
+            before = self._files(group)
+            counted = self._run(tenant, group.counts(), started, totals)
+            rows_in, ids = (int(value or 0) for value in self.runner.rows(counted)[0])
+            totals["rows_in"] += rows_in
+            totals["ids"] += ids
+            for statement in group.reconcile_ledger():
+                self._run(tenant, statement, started, totals)
+            for event_type in sorted(group.hours):
+                totals["rows_out"] += self.runner.written(self._run(tenant, group.insert(event_type), started, totals))
+            for statement in group.reconcile_ledger():
+                self._run(tenant, statement, started, totals)
+            written = {key: size for key, size in self._files(group).items() if key not in before}
+            totals["files_out"] += len(written)
+            totals["bytes_out"] += sum(written.values())
+        self.store.delete(self.lake_bucket, [athena_queries_key(tenant)])
         return CompactResult(
-            tenant=tenant, status="ok", engine="athena", unit=unit, event_types=sorted(hours), bytes_out=scanned
+            tenant=tenant,
+            status="ok",
+            engine="athena",
+            unit=unit,
+            rows_in=totals["rows_in"],
+            rows_out=totals["rows_out"],
+            duplicates_removed=totals["rows_in"] - totals["ids"],
+            # An id the inserts left out is in the ledger's window (or left by an earlier attempt).
+            duplicates_already_compacted=totals["ids"] - totals["rows_out"],
+            files_out=totals["files_out"],
+            bytes_out=totals["bytes_out"],
+            bytes_scanned=totals["bytes_scanned"],
+            event_types=sorted(hours),
         )
+
+    def _settle(self, tenant: str) -> None:
+        """Wait for every query an earlier attempt recorded: one still running would write beside ours."""
+        key = athena_queries_key(tenant)
+        if not any(found == key for found, _, _ in self.store.listing(self.lake_bucket, key)):
+            return
+        for query_id in self.store.get_json(self.lake_bucket, key).get("queries", []):
+            self.runner.wait(query_id)  # however it ended: step 3 reconciles whatever it wrote
+
+    def _run(self, tenant: str, sql: str, started: list[str], totals: dict[str, int]) -> str:
+        query_id = self.runner.start(sql)
+        started.append(query_id)
+        self.store.put_json(self.lake_bucket, athena_queries_key(tenant), {"queries": started})
+        outcome = self.runner.wait(query_id)
+        totals["bytes_scanned"] += outcome.scanned_bytes
+        if not outcome.succeeded:
+            raise StorageError(f"Athena query {query_id} {outcome.state.lower()}: {outcome.reason}")
+        return query_id
+
+    def _files(self, group: UnitSql) -> dict[str, int]:
+        """The compacted files of the group's types and days, with their sizes (what the inserts add)."""
+        return {
+            key: size
+            for event_type in group.hours
+            for day in group.days
+            for key, _, size in self.store.listing(self.lake_bucket, compacted_prefix(event_type, group.tenant, day))
+        }

@@ -5,16 +5,22 @@ keys and ETags) names every file it writes, so a retry writes the same files.
 The steps, and why in this order (docs/compaction.md):
 
 1. take the tenant's lease (one Compact per tenant: two could both keep a copy);
-2. remove the files of a unit a crashed attempt left uncommitted;
+2. remove the files of a unit a crashed attempt left uncommitted, whichever
+   engine runs next (their ids are in no ledger yet: left in place, Athena
+   would skip those events and the later clean-up would delete them);
 3. record this unit as in flight, with the prefixes its files will land under;
 4. run an engine: the Lambda engine (:mod:`.engine`), or Athena for a unit
    too large for one Lambda (:mod:`.athena`);
 5. upload, register tables and partitions in Glue;
-6. commit (clear the in-flight record), then mark the objects done.
+6. commit (clear the in-flight record), record the result, then mark the
+   objects done.
 
-Each raw object is read once in normal operation; only a crash between 6's
-two writes makes the next run read its objects again, and the ledger then
-drops every row as already compacted.
+A unit holds at most ``MAX_UNIT_DAYS`` days of objects (a backlog is worked
+off oldest first, a unit per run): that bounds the open Parquet writers and
+Athena's partitions per ``INSERT INTO``. Each raw object is read once in
+normal operation; only a crash between 6's writes makes the next run read its
+objects again: the ledger then drops every row as already compacted, and a
+retry in the same run finds its recorded result and keeps it.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from event_collector.compaction.contracts import CompactRequest, CompactResult, RawPartitionRef
-from event_collector.compaction.engine import Outputs, compact_streams
+from event_collector.compaction.engine import LEDGER_BATCH_ROWS, Outputs, compact_streams
 from event_collector.lake.catalog import TableSpec, compacted_table, ledger_table
 from event_collector.lake.layout import (
     Day,
@@ -42,11 +48,13 @@ from event_collector.lake.layout import (
     ledger_prefix,
     parse_event_object_key,
     parse_ledger_object_key,
+    run_result_key,
+    written_by,
 )
 from event_collector.lake.queue import Inflight, PendingObject, TenantLocks, WorkQueue
 
 LEASE_SECONDS = 16 * 60  # longer than the Compact function's 15-minute timeout
-LEDGER_BATCH_ROWS = 256 * 1024
+MAX_UNIT_DAYS = 31  # below Athena's 100 partitions per INSERT INTO; a few hundred open writers at most
 
 
 class LakeStore(Protocol):
@@ -55,6 +63,12 @@ class LakeStore(Protocol):
     def put_file(self, bucket: str, key: str, path: str, content_type: str = ...) -> None: ...
     def get_file(self, bucket: str, key: str, path: str) -> None: ...
     def delete(self, bucket: str, keys: list[str]) -> None: ...
+
+
+class JsonStore(Protocol):
+    def listing(self, bucket: str, prefix: str) -> Iterable[tuple[str, str, int]]: ...
+    def put_json(self, bucket: str, key: str, document: Any) -> None: ...
+    def get_json(self, bucket: str, key: str) -> Any: ...
 
 
 class Catalog(Protocol):
@@ -72,6 +86,30 @@ class LargeUnitEngine(Protocol):
     def compact(self, tenant: str, unit: str, objects: list[EventObject]) -> CompactResult: ...
 
 
+class ResultLog(Protocol):
+    """Where a run's result for a tenant is kept (Report reads it); a retry reads it back."""
+
+    def get(self, run_id: str, tenant: str) -> CompactResult | None: ...
+    def put(self, run_id: str, tenant: str, result: CompactResult) -> None: ...
+
+
+@dataclass(frozen=True)
+class S3ResultLog:
+    """``compaction/runs/<run>/results/<tenant>.json`` in the lake bucket."""
+
+    store: JsonStore
+    bucket: str
+
+    def get(self, run_id: str, tenant: str) -> CompactResult | None:
+        key = run_result_key(run_id, tenant)
+        if not any(found == key for found, _, _ in self.store.listing(self.bucket, key)):
+            return None  # listed first: a failing read must not pass for a missing result
+        return CompactResult.model_validate(self.store.get_json(self.bucket, key))
+
+    def put(self, run_id: str, tenant: str, result: CompactResult) -> None:
+        self.store.put_json(self.bucket, run_result_key(run_id, tenant), result.model_dump(mode="json"))
+
+
 @dataclass(frozen=True)
 class Compaction:
     lake_bucket: str
@@ -82,6 +120,7 @@ class Compaction:
     large_unit_bytes: int | None = None  # compressed input above which the large-unit engine runs
     large_units: LargeUnitEngine | None = None
     work_dir: str | None = None
+    results: ResultLog | None = None
 
 
 def unit_id(objects: Iterable[PendingObject]) -> str:
@@ -92,28 +131,60 @@ def unit_id(objects: Iterable[PendingObject]) -> str:
 
 
 def compact_tenant(request: CompactRequest, compaction: Compaction, now: datetime) -> CompactResult:
+    """Compact the tenant's closed pending objects (one unit) and record the result.
+
+    A retry in the same run never loses what an earlier attempt achieved: a recorded result is
+    kept rather than replaced by "skipped", and a unit already compacted is only marked done."""
     tenant, owner = request.tenant, request.run_id
     state = compaction.state
+    previous = compaction.results.get(request.run_id, tenant) if compaction.results else None
     if not state.acquire_lease(tenant, owner, int(now.timestamp()), int(now.timestamp()) + LEASE_SECONDS):
         # Another Compact of this tenant is running (an overlapping run): its objects wait, none are lost.
-        return CompactResult(tenant=tenant, status="skipped", error="another run holds the tenant's lease")
+        skipped = CompactResult(tenant=tenant, status="skipped", error="another run holds the tenant's lease")
+        return _record(compaction, request, previous or skipped, previous)
     try:
         cutoff = int(request.cutoff.timestamp())
-        pending = sorted((o for o in state.pending(tenant) if o.closed_by(cutoff)), key=lambda o: o.key)
-        if not pending:
-            return CompactResult(tenant=tenant, status="skipped")
-        objects = [_event_object(item.key, tenant) for item in pending]
+        closed = sorted((o for o in state.pending(tenant) if o.closed_by(cutoff)), key=lambda o: o.key)
+        if not closed:
+            return _record(compaction, request, previous or CompactResult(tenant=tenant, status="skipped"), previous)
+        pending, objects = _unit(closed, tenant)
         unit = unit_id(pending)
+        if previous is not None and previous.status == "ok" and previous.unit == unit:
+            # This run compacted the unit already; only marking its objects done was lost.
+            state.done(tenant, [item.key for item in pending])
+            return previous
+        _remove_uncommitted(compaction, tenant, unit)
         bytes_in = sum(item.size for item in pending)
         large = compaction.large_unit_bytes
         if compaction.large_units is not None and large is not None and bytes_in > large:
+            state.set_inflight(tenant, Inflight(unit, []))  # Athena names its own files: nothing to remove
             result = compaction.large_units.compact(tenant, unit, objects)
+            state.clear_inflight(tenant)
         else:
             result = _compact_with_lambda(compaction, tenant, unit, pending, objects)
+        result = _record(
+            compaction, request, result.model_copy(update={"files_in": len(pending), "bytes_in": bytes_in})
+        )
         state.done(tenant, [item.key for item in pending])
-        return result.model_copy(update={"files_in": len(pending), "bytes_in": bytes_in})
+        return result
     finally:
         state.release_lease(tenant, owner)
+
+
+def _record(
+    compaction: Compaction, request: CompactRequest, result: CompactResult, previous: CompactResult | None = None
+) -> CompactResult:
+    if compaction.results is not None and result != previous:
+        compaction.results.put(request.run_id, request.tenant, result)
+    return result
+
+
+def _unit(closed: list[PendingObject], tenant: str) -> tuple[list[PendingObject], list[EventObject]]:
+    """The closed objects of the oldest ``MAX_UNIT_DAYS`` days; later days wait for the next run."""
+    objects = [_event_object(item.key, tenant) for item in closed]
+    days = sorted({item.partition.day for item in objects})[:MAX_UNIT_DAYS]
+    keep = [index for index, item in enumerate(objects) if item.partition.day <= days[-1]]
+    return [closed[i] for i in keep], [objects[i] for i in keep]
 
 
 def _event_object(key: str, tenant: str) -> EventObject:
@@ -129,7 +200,6 @@ def _compact_with_lambda(
     state, store, bucket = compaction.state, compaction.store, compaction.lake_bucket
     days = sorted({item.partition.day for item in objects})
     types = sorted({item.partition.event_type for item in objects})
-    _remove_uncommitted(compaction, tenant, unit)
     prefixes = [compacted_prefix(t, tenant, day) for t in types for day in days]
     state.set_inflight(tenant, Inflight(unit, prefixes + [ledger_prefix(tenant, day) for day in days]))
     with tempfile.TemporaryDirectory(dir=compaction.work_dir) as scratch:
@@ -152,6 +222,7 @@ def _compact_with_lambda(
         rows_out=stats.rows_out,
         duplicates_removed=stats.duplicates_removed,
         duplicates_already_compacted=stats.duplicates_already_compacted,
+        ledger_ids_read=stats.ledger_ids_read,
         files_out=files_out,
         bytes_out=bytes_out,
         raw_partitions=_raw_partitions(objects),
@@ -171,7 +242,7 @@ def _remove_uncommitted(compaction: Compaction, tenant: str, unit: str) -> None:
         key
         for prefix in inflight.prefixes
         for key, _, _ in compaction.store.listing(compaction.lake_bucket, prefix)
-        if key.rsplit("/", 1)[-1].startswith(inflight.unit)
+        if written_by(key, inflight.unit)
     ]
     if stale:
         compaction.store.delete(compaction.lake_bucket, stale)
@@ -179,12 +250,13 @@ def _remove_uncommitted(compaction: Compaction, tenant: str, unit: str) -> None:
 
 
 def _ledger(compaction: Compaction, tenant: str, unit: str, days: list[Day], scratch: str) -> Iterator[pa.Table]:
-    """The ids compacted before, in the window's days, read a row group at a time (never this unit's)."""
+    """The ids compacted before, in the window's days, read a row group at a time: every writer's
+    files (Athena's included), never this unit's own (a retry of it must not drop its rows)."""
     path = os.path.join(scratch, "ledger-in.parquet")
     for day in days:
-        for key, _, _ in compaction.store.listing(compaction.lake_bucket, ledger_prefix(tenant, day)):
+        for key, _, size in compaction.store.listing(compaction.lake_bucket, ledger_prefix(tenant, day)):
             parsed = parse_ledger_object_key(key)
-            if parsed is None or parsed[2] == unit:
+            if parsed is None or parsed.unit == unit or size == 0:
                 continue
             compaction.store.get_file(compaction.lake_bucket, key, path)
             for batch in pq.ParquetFile(path).iter_batches(batch_size=LEDGER_BATCH_ROWS, columns=["event_id"]):

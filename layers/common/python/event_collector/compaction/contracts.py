@@ -123,6 +123,8 @@ class CompactResult(_Contract):
     files_out: int = 0
     bytes_in: int = 0
     bytes_out: int = 0
+    bytes_scanned: int = Field(default=0, description="Bytes Athena scanned for a large unit (its cost)")
+    ledger_ids_read: int = Field(default=0, description="Ids of the dedup window's ledger the Lambda engine read")
     raw_partitions: list[RawPartitionRef] = Field(default_factory=list)
     event_types: list[EventType] = Field(default_factory=list)
     error: str | None = None
@@ -171,6 +173,7 @@ TOTALS = (
     "duplicates_already_compacted",
     "bytes_in",
     "bytes_out",
+    "bytes_scanned",
 )
 
 
@@ -188,5 +191,6 @@ class Report(_Contract):
     duplicates_already_compacted: int = 0
     bytes_in: int = 0
     bytes_out: int = 0
+    bytes_scanned: int = 0
     failures: list[dict[str, Any]] = Field(default_factory=list)
     run_error: dict[str, Any] | None = None

@@ -4,17 +4,19 @@ Two passes over local disk (docs/compaction.md):
 
 1. **Spill.** Each raw object is read once, in chunks of whole lines, parsed by
    :mod:`.rows` and split by a hash of ``event_id`` into buckets, each an Arrow
-   IPC file in the work directory. The ids already compacted in the dedup
-   window (the ledger) are split the same way. The number of buckets follows
-   the input's size, so one bucket stays near ``BUCKET_BYTES``.
+   IPC file in the work directory. The number of buckets follows the input's
+   size, so one bucket stays near ``BUCKET_BYTES``. With more than one bucket,
+   the ids already compacted in the dedup window (the ledger) are split the
+   same way.
 2. **Deduplicate and write.** Bucket by bucket: keep the first copy of each
    ``event_id`` (earliest ``received_at``, then input order), drop ids the
-   ledger already holds, and append the survivors to one Parquet writer per
-   event type and day, and their ids to one ledger file per day.
+   ledger already holds (its bucket's share streams past, a batch at a time),
+   and append the survivors to one Parquet writer per event type and day, and
+   their ids to one ledger file per day.
 
-Memory holds one chunk, or one bucket, and the writers' buffers: it does not
-grow with the input. Python's string hash is salted per process, so no choice
-of ids can pile them into one bucket.
+Memory holds one chunk, or one bucket and one ledger batch, and the writers'
+buffers: it grows with neither the input nor the ledger. Python's string hash
+is salted per process, so no choice of ids can pile them into one bucket.
 """
 
 from __future__ import annotations
@@ -31,7 +33,15 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from event_collector.compaction.rows import SEQUENCE, conform, output_schema, read_chunk, text_columns
+from event_collector.compaction.rows import (
+    CORE_TEXT,
+    CORE_TIMES,
+    SEQUENCE,
+    conform,
+    output_schema,
+    read_chunk,
+    text_columns,
+)
 from event_collector.lake.layout import Day
 
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -40,6 +50,7 @@ BUCKET_BYTES = 48 * 1024 * 1024  # Arrow bytes of one bucket: one bucket is in m
 EXPANSION = 8  # GZIP NDJSON to Arrow, a generous estimate (measured 5-7x on events)
 MAX_BUCKETS = 256
 ROW_GROUP_ROWS = 256 * 1024
+LEDGER_BATCH_ROWS = 256 * 1024  # ledger ids hashed at a time: about 20 MiB with their hash table
 PARQUET_COMPRESSION = "snappy"  # every Arrow build has it (docs/dependencies.md)
 LEDGER_SCHEMA = pa.schema([("event_id", pa.string()), ("event_type", pa.string()), ("received_at", pa.int64())])
 MILLIS_PER_DAY = 86_400_000
@@ -99,23 +110,38 @@ def lines_in_chunks(streams: Iterable[IO[bytes]], chunk_bytes: int = CHUNK_BYTES
         yield bytes(buffer)
 
 
+def _normal_order(table: pa.Table) -> pa.Table:
+    """Columns in one order whatever the chunk's (core first, then by name): chunks with the same
+    columns then share one spill schema, so a bucket gets a new file only when a column appears."""
+    names = table.column_names
+    first = [name for name in (*CORE_TEXT, *CORE_TIMES, SEQUENCE) if name in names]
+    return table.select([*first, *sorted(set(names) - set(first))])
+
+
 class _Buckets:
-    """Arrow IPC spill files: per bucket, one file per schema seen (schemas only gain columns)."""
+    """Arrow IPC spill files, at most one open per bucket: a bucket whose schema changes (a column
+    appeared; schemas only gain columns) closes its file and starts the next, so open files stay at
+    ``count`` (Lambda allows 1,024) however many chunk shapes the input has."""
 
     def __init__(self, directory: str, count: int, kind: str) -> None:
         self.directory = directory
         self.count = count
         self.kind = kind
         self.files: dict[int, list[str]] = {}
-        self._writers: dict[tuple[int, pa.Schema], Any] = {}
-        self._open: list[Any] = []
+        self._open: dict[int, tuple[pa.Schema, Any, Any]] = {}
 
     def bucket_of(self, ids: pa.ChunkedArray | pa.Array) -> pa.Array:
         count = self.count
+        if count == 1:
+            return pa.nulls(len(ids), pa.int32()).fill_null(0)
         return pa.array([hash(value) % count for value in ids.to_pylist()], pa.int32())
 
     def add(self, table: pa.Table) -> None:
         if table.num_rows == 0:
+            return
+        table = _normal_order(table)
+        if self.count == 1:
+            self._writer(0, table.schema).write_table(table)
             return
         buckets = self.bucket_of(table["event_id"])
         order = pc.sort_indices(buckets)
@@ -128,22 +154,30 @@ class _Buckets:
             start += size
 
     def _writer(self, bucket: int, schema: pa.Schema) -> Any:
-        writer = self._writers.get((bucket, schema))
-        if writer is None:
-            path = os.path.join(self.directory, f"{self.kind}-{bucket}-{len(self.files.get(bucket, []))}.arrow")
-            sink = pa.OSFile(path, "wb")
-            writer = ipc.new_stream(sink, schema)
-            self._writers[(bucket, schema)] = writer
-            self._open.append((writer, sink))
-            self.files.setdefault(bucket, []).append(path)
+        current = self._open.get(bucket)
+        if current is not None and current[0].equals(schema):
+            return current[1]
+        if current is not None:
+            self._close(bucket)
+        path = os.path.join(self.directory, f"{self.kind}-{bucket}-{len(self.files.get(bucket, []))}.arrow")
+        sink = pa.OSFile(path, "wb")
+        writer = ipc.new_stream(sink, schema)
+        self._open[bucket] = (schema, writer, sink)
+        self.files.setdefault(bucket, []).append(path)
         return writer
 
+    def _close(self, bucket: int) -> None:
+        _, writer, sink = self._open.pop(bucket)
+        writer.close()
+        sink.close()
+
+    @property
+    def open_files(self) -> int:
+        return len(self._open)
+
     def close(self) -> None:
-        for writer, sink in self._open:
-            writer.close()
-            sink.close()
-        self._open.clear()
-        self._writers.clear()
+        for bucket in list(self._open):
+            self._close(bucket)
 
     def read(self, bucket: int) -> pa.Table | None:
         paths = self.files.get(bucket, [])
@@ -155,6 +189,22 @@ class _Buckets:
                 tables.append(ipc.open_stream(source).read_all())
             os.remove(path)
         return pa.concat_tables(tables, promote_options="default")
+
+    def tables(self, bucket: int, rows: int) -> Iterator[pa.Table]:
+        """The bucket's rows as tables of about ``rows`` rows, never the whole bucket at once."""
+        pending: list[pa.RecordBatch] = []
+        size = 0
+        for path in self.files.get(bucket, []):
+            with pa.OSFile(path, "rb") as source:
+                for batch in ipc.open_stream(source):
+                    pending.append(batch)
+                    size += batch.num_rows
+                    if size >= rows:
+                        yield pa.Table.from_batches(pending)
+                        pending, size = [], 0
+            os.remove(path)
+        if pending:
+            yield pa.Table.from_batches(pending)
 
 
 def _columns_by_type(table: pa.Table) -> dict[str, list[str]]:
@@ -203,7 +253,8 @@ class _Writers:
         for label in days:
             day = Day(*label.split("-"))
             of_day = table if len(days) == 1 else table.filter(pc.equal(labels, label))  # no copy when one day
-            self._ledger_writer(day).write_table(of_day.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA))
+            ledger = of_day.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA)
+            self._ledger_writer(day).write_table(ledger, row_group_size=LEDGER_BATCH_ROWS)
             types = of_day["event_type"].combine_chunks()
             kinds = pc.unique(types).to_pylist()
             for event_type in kinds:
@@ -235,6 +286,24 @@ class _Writers:
         return self.outputs
 
 
+def _already_compacted(
+    ids: pa.ChunkedArray, ledger: Iterable[pa.Table], stats: EngineStats, *, counted: bool
+) -> pa.Array | None:
+    """Which of a bucket's ids the ledger holds, as a mask over ``ids``.
+
+    Each ledger table (at most ``LEDGER_BATCH_ROWS`` ids) is hashed once and the bucket's ids probe
+    it: memory holds the bucket and one ledger table, never the ledger."""
+    seen: pa.Array | None = None
+    for table in ledger:
+        if not counted:
+            stats.ledger_ids_read += table.num_rows
+        if table.num_rows == 0:
+            continue
+        found = pc.is_in(ids, value_set=table["event_id"].combine_chunks())
+        seen = found if seen is None else pc.or_(seen, found)
+    return seen.combine_chunks() if isinstance(seen, pa.ChunkedArray) else seen
+
+
 def compact_streams(
     objects: Iterable[IO[bytes]],
     ledger_tables: Iterable[pa.Table],
@@ -243,7 +312,11 @@ def compact_streams(
     work_dir: str,
     on_chunk: Callable[[], None] = lambda: None,
 ) -> tuple[Outputs, EngineStats]:
-    """Objects (GZIP NDJSON streams, in a stable order) and the window's ledger in; files in ``work_dir`` out."""
+    """Objects (GZIP NDJSON streams, in a stable order) and the window's ledger in; files in ``work_dir`` out.
+
+    The ledger never sits in memory whole, whatever its size: with one bucket it streams past the
+    bucket's ids a batch at a time straight from its files; with several it is first split into
+    buckets like the rows, then each bucket's share streams past that bucket's ids."""
     stats = EngineStats()
     count = bucket_count(input_bytes)
     rows = _Buckets(work_dir, count, "rows")
@@ -251,7 +324,7 @@ def compact_streams(
     columns: dict[str, set[str]] = {}
     try:
         sequence = 0
-        for chunk in lines_in_chunks(objects):
+        for chunk in lines_in_chunks(objects, CHUNK_BYTES):  # read at call time (tests make it small)
             table = read_chunk(chunk)
             table = table.append_column(SEQUENCE, pa.array(range(sequence, sequence + table.num_rows), pa.int64()))
             sequence += table.num_rows
@@ -260,9 +333,11 @@ def compact_streams(
             rows.add(table)
             on_chunk()
         stats.rows_in = sequence
-        for ledger in ledger_tables:
-            stats.ledger_ids_read += ledger.num_rows
-            known.add(ledger.select(["event_id"]))
+        if count > 1 and sequence:
+            for ledger in ledger_tables:
+                stats.ledger_ids_read += ledger.num_rows
+                known.add(ledger.select(["event_id"]))
+                on_chunk()
     finally:
         rows.close()
         known.close()
@@ -274,14 +349,15 @@ def compact_streams(
                 continue
             kept = first_copies(table)
             stats.duplicates_removed += table.num_rows - kept.num_rows
-            ledger = known.read(bucket)
-            if ledger is not None and ledger.num_rows:
-                fresh = pc.invert(pc.is_in(kept["event_id"], value_set=ledger["event_id"].combine_chunks()))
-                stats.duplicates_already_compacted += kept.num_rows - pc.sum(fresh.cast(pa.int64())).as_py()
-                kept = kept.filter(fresh)
+            del table
+            ledger = ledger_tables if count == 1 else known.tables(bucket, LEDGER_BATCH_ROWS)
+            seen = _already_compacted(kept["event_id"], ledger, stats, counted=count > 1)
+            if seen is not None:
+                stats.duplicates_already_compacted += pc.sum(seen.cast(pa.int64())).as_py() or 0
+                kept = kept.filter(pc.invert(seen))
             stats.rows_out += kept.num_rows
             writers.write(kept)
-            del table, kept, ledger  # before the next bucket is read: one bucket in memory at a time
+            del kept, seen  # before the next bucket is read: one bucket in memory at a time
     finally:
         outputs = writers.close()
     return outputs, stats

@@ -8,12 +8,61 @@ could not be written) is failed too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal, Protocol
 
-from event_collector.compaction.contracts import TOTALS, CompactResult, Report, WorkItem
+from event_collector.compaction.contracts import (
+    TOTALS,
+    CompactResult,
+    FailureRecord,
+    Report,
+    ReportRequest,
+    WorkItem,
+)
+from event_collector.lake.layout import run_result_key
 
 MAX_LISTED_FAILURES = 20
+MAX_ERROR_CHARS = 2000
+
+
+class Store(Protocol):
+    def keys(self, bucket: str, prefix: str) -> Iterator[str]: ...
+    def get_json(self, bucket: str, key: str) -> Any: ...
+    def put_json(self, bucket: str, key: str, document: Any) -> None: ...
+
+
+def handle(request: ReportRequest, store: Store, bucket: str) -> Report | dict[str, str]:
+    """Report's one entry: record a tenant's failure (the item processor's Catch), or report a run,
+    finished or failed (then with whatever it had: maybe no plan at all)."""
+    if request.record_failure:
+        return record_failure(request.record_failure, store, bucket)
+    plan = request.failed_run.plan if request.failed_run else request.plan
+    run_error = request.failed_run.error if request.failed_run else None
+    if plan is None:
+        return summarize(None, [], [], run_error)
+    planned = [
+        WorkItem.model_validate(store.get_json(plan.bucket, key)) for key in store.keys(plan.bucket, plan.items_prefix)
+    ]
+    results = [
+        CompactResult.model_validate(store.get_json(bucket, key)) for key in store.keys(bucket, plan.results_prefix)
+    ]
+    return summarize(plan.run_id, planned, results, run_error)
+
+
+def record_failure(failure: FailureRecord, store: Store, bucket: str) -> dict[str, str]:
+    failed = CompactResult(tenant=failure.tenant, status="failed", error=str(failure.error)[:MAX_ERROR_CHARS])
+    store.put_json(bucket, run_result_key(failure.run_id, failure.tenant), failed.model_dump(mode="json"))
+    return {"recorded": failure.tenant}
+
+
+def metrics_of(report: Report) -> list[tuple[str, Literal["Count", "Bytes"], int]]:
+    """(name, unit, value) of every metric a report emits."""
+    found: list[tuple[str, Literal["Count", "Bytes"], int]] = []
+    if report.run_error:
+        found.append(("CompactionRunsFailed", "Count", 1))
+    found += [("TenantsCompacted", "Count", report.ok), ("TenantsFailed", "Count", report.failed)]
+    found += [(total, "Bytes" if total.startswith("bytes") else "Count", getattr(report, total)) for total in TOTALS]
+    return found
 
 
 def summarize(

@@ -7,7 +7,9 @@
 | quarantine (fan-out) | ``quarantine/YYYY/MM/DD/HH/<source id>.json.gz`` |
 | compacted file | ``compacted/<event_type>/tenant=<t>/year=YYYY/month=MM/day=DD/<unit>-<n>.parquet`` |
 | id ledger | ``ledger/tenant=<t>/year=YYYY/month=MM/day=DD/<unit>.parquet`` |
+| Athena's files | any other visible name in a compacted or ledger day (``INSERT INTO`` names them itself) |
 | compaction run | ``compaction/runs/<run>/items/<tenant>.json``, ``.../results/<tenant>.json``; ``compaction/map/`` |
+| Athena queries of a tenant's unit | ``compaction/athena/tenant=<t>/queries.json`` |
 
 Every component built from data is a validated identifier first (tenant,
 event type) or a server-made name (dates, hex ids), so no value a client sent
@@ -15,6 +17,13 @@ can become a path component. ``<source id>`` derives from the source object
 (bucket, key, ETag): a replayed S3 event or a retried invocation writes the
 same keys again. Each ``*_key`` function has a ``parse_*`` inverse (tested as
 such).
+
+Two writers put files into the compacted and ledger days: the Lambda engine
+(``<unit>-<n>.parquet``, ``<unit>.parquet``) and Athena's ``INSERT INTO``,
+which chooses its own names (query id and a UUID). Every reader must see
+both, so the parsers accept any visible file name in a day (Hive's rule:
+names starting with ``_`` or ``.`` are hidden) and say which unit wrote it,
+``None`` for a file Athena wrote.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ QUARANTINE_ROOT = "quarantine"
 COMPACTED_ROOT = "compacted"
 LEDGER_ROOT = "ledger"
 RUNS_ROOT = "compaction/runs"
+ATHENA_ROOT = "compaction/athena"
 
 _TYPE = r"[a-z][a-z0-9_]{0,63}"
 _TENANT = r"[a-z0-9][a-z0-9-]{1,62}"
@@ -46,10 +56,20 @@ _COMPACTED = re.compile(
     rf"^{COMPACTED_ROOT}/(?P<event_type>{_TYPE})/tenant=(?P<tenant>{_TENANT})/{_DAY}/"
     rf"(?P<unit>{_NAME})-(?P<part>0|[1-9][0-9]{{0,5}})\.parquet$"
 )
-_LEDGER = re.compile(rf"^{LEDGER_ROOT}/tenant=(?P<tenant>{_TENANT})/{_DAY}/(?P<unit>{_NAME})\.parquet$")
+_LEDGER = re.compile(rf"^{LEDGER_ROOT}/tenant=(?P<tenant>{_TENANT})/{_DAY}/(?P<name>[^/]+)$")
+_ANY_COMPACTED = re.compile(
+    rf"^{COMPACTED_ROOT}/(?P<event_type>{_TYPE})/tenant=(?P<tenant>{_TENANT})/{_DAY}/(?P<name>[^/]+)$"
+)
+_FOREIGN_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,254}")  # Athena's: <query id>_<uuid>[.<ext>]
+_UNIT_LEDGER_NAME = re.compile(rf"(?P<unit>{_NAME})\.parquet")
+_QUARANTINE = re.compile(
+    rf"^{QUARANTINE_ROOT}/(?P<year>[0-9]{{4}})/(?P<month>[0-9]{{2}})/(?P<day>[0-9]{{2}})/(?P<hour>[0-9]{{2}})/"
+    rf"(?P<source>{_NAME})\.json\.gz$"
+)
 _ZERO_PADDED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _RUN_ITEM = re.compile(rf"^{RUNS_ROOT}/(?P<run>[A-Za-z0-9_-]{{1,80}})/items/(?P<tenant>{_TENANT})\.json$")
+_RUN_RESULT = re.compile(rf"^{RUNS_ROOT}/(?P<run>[A-Za-z0-9_-]{{1,80}})/results/(?P<tenant>{_TENANT})\.json$")
 
 
 def _check(event_type: str | None, tenant: str) -> None:
@@ -167,10 +187,18 @@ def parse_event_object_key(key: str) -> EventObject | None:
     return EventObject(key, partition, found["source"])
 
 
+def raw_object_key(received: datetime, name: str) -> str:
+    """The key Firehose gives an object it delivers (template.yaml's ``Prefix``, then its own name), for
+    the code that stands in for Firehose (the cost model, tests)."""
+    if "/" in name or not name:
+        raise ValueError(f"not an object name: {name!r}")
+    return f"{RAW_PREFIX}{received:%Y/%m/%d/%H}/{name}"
+
+
 def raw_hour(raw_key: str) -> tuple[Day, str] | None:
     """The hour in a Firehose key (``raw/YYYY/MM/DD/HH/``), if it has one."""
     found = _RAW_HOUR.match(raw_key)
-    if not found:
+    if not found or int(found.group(4)) > 23:
         return None
     try:
         return Day(*found.groups()[:3]), found.group(4)
@@ -184,6 +212,14 @@ def quarantine_object_key(raw_key: str, source: str, fallback: datetime) -> str:
     found = raw_hour(raw_key)
     day, hour = found if found else (Day.of(fallback), f"{fallback:%H}")
     return f"{QUARANTINE_ROOT}/{day.year}/{day.month}/{day.day}/{hour}/{source}.json.gz"
+
+
+def parse_quarantine_object_key(key: str) -> tuple[Day, str, str] | None:
+    """(day, hour, source id) of a quarantined object's key."""
+    found = _QUARANTINE.fullmatch(key)
+    if not found or (day := _day(found)) is None or int(found["hour"]) > 23:
+        return None
+    return day, found["hour"], found["source"]
 
 
 RAW_PREFIX = f"{RAW_ROOT}/"
@@ -217,23 +253,32 @@ def compacted_object_key(event_type: str, tenant: str, day: Day, unit: str, part
 
 @dataclass(frozen=True)
 class CompactedObject:
+    """A compacted file; ``unit`` and ``part`` are None for a file Athena wrote (it names its own)."""
+
     key: str
     event_type: str
     tenant: str
     day: Day
-    unit: str
-    part: int
+    unit: str | None
+    part: int | None
+    name: str
+
+
+def _day(found: re.Match[str]) -> Day | None:
+    try:
+        return Day(found["year"], found["month"], found["day"])
+    except ValueError:
+        return None
 
 
 def parse_compacted_object_key(key: str) -> CompactedObject | None:
-    found = _COMPACTED.fullmatch(key)
-    if not found:
+    """A file of a compacted day, whoever wrote it; None for anything else (hidden names included)."""
+    found = _ANY_COMPACTED.fullmatch(key)
+    if not found or not _FOREIGN_NAME.fullmatch(found["name"]) or (day := _day(found)) is None:
         return None
-    try:
-        day = Day(found["year"], found["month"], found["day"])
-    except ValueError:
-        return None
-    return CompactedObject(key, found["event_type"], found["tenant"], day, found["unit"], int(found["part"]))
+    mine = _COMPACTED.fullmatch(key)
+    unit, part = (mine["unit"], int(mine["part"])) if mine else (None, None)
+    return CompactedObject(key, found["event_type"], found["tenant"], day, unit, part, found["name"])
 
 
 def ledger_prefix(tenant: str, day: Day) -> str:
@@ -246,14 +291,30 @@ def ledger_object_key(tenant: str, day: Day, unit: str) -> str:
     return f"{ledger_prefix(tenant, day)}{unit}.parquet"
 
 
-def parse_ledger_object_key(key: str) -> tuple[str, Day, str] | None:
+@dataclass(frozen=True)
+class LedgerObject:
+    """A file of a ledger day; ``unit`` is None for a file Athena wrote (``INSERT INTO`` names it)."""
+
+    key: str
+    tenant: str
+    day: Day
+    unit: str | None
+    name: str
+
+
+def parse_ledger_object_key(key: str) -> LedgerObject | None:
+    """A file of a ledger day, whoever wrote it; None for anything else (hidden names included)."""
     found = _LEDGER.fullmatch(key)
-    if not found:
+    if not found or not _FOREIGN_NAME.fullmatch(found["name"]) or (day := _day(found)) is None:
         return None
-    try:
-        return found["tenant"], Day(found["year"], found["month"], found["day"]), found["unit"]
-    except ValueError:
-        return None
+    mine = _UNIT_LEDGER_NAME.fullmatch(found["name"])
+    return LedgerObject(key, found["tenant"], day, mine["unit"] if mine else None, found["name"])
+
+
+def written_by(key: str, unit: str) -> bool:
+    """Whether a compacted or ledger file is one the Lambda engine wrote for ``unit``."""
+    parsed = parse_compacted_object_key(key) or parse_ledger_object_key(key)
+    return parsed is not None and parsed.unit == unit
 
 
 def run_prefix(run_id: str) -> str:
@@ -285,6 +346,18 @@ def run_results_prefix(run_id: str) -> str:
 def run_result_key(run_id: str, tenant: str) -> str:
     _check(None, tenant)
     return f"{run_results_prefix(run_id)}{tenant}.json"
+
+
+def parse_run_result_key(key: str) -> tuple[str, str] | None:
+    """(run id, tenant) of a Compact result's key."""
+    found = _RUN_RESULT.fullmatch(key)
+    return (found["run"], found["tenant"]) if found else None
+
+
+def athena_queries_key(tenant: str) -> str:
+    """The Athena queries a tenant's large unit started, so a retry waits for any still running."""
+    _check(None, tenant)
+    return f"{ATHENA_ROOT}/tenant={tenant}/queries.json"
 
 
 # Where the Distributed Map's ResultWriter puts its manifest and result files (under one folder per
