@@ -289,16 +289,10 @@ CASES: list[Case] = [
     ("event is a number", "POST", "/v1/events", events(5), JSON, True, {400}),
     ("unknown event type", "POST", "/v1/events", events({"event_type": "purchase"}), JSON, True, {400}),
     ("event type with traversal", "POST", "/v1/events", events({"event_type": "../../quarantine"}), JSON, True, {400}),
-    (
-        "event id with traversal",
-        "POST",
-        "/v1/events",
-        events({**VIEW, "event_id": "../../other-tenant/x"}),
-        JSON,
-        True,
-        {400},
-    ),
-    ("event id with slash", "POST", "/v1/events", events({**VIEW, "event_id": "a/b"}), JSON, True, {400}),
+    # Event ids are data (any printable text, never part of a key: test_exact_data_http.py stores
+    # "../../other-tenant/x"); what is refused is what cannot be printed or is too long.
+    ("event id with a newline", "POST", "/v1/events", events({**VIEW, "event_id": "a\nb"}), JSON, True, {400}),
+    ("event id of 257 characters", "POST", "/v1/events", events({**VIEW, "event_id": "e" * 257}), JSON, True, {400}),
     (
         "session id of 1,025 characters",
         "POST",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -72,3 +73,62 @@ def test_given_any_seed_count_query_when_read_then_200_or_422(collector, lambda_
 
     assert status in (200, 422), (status, body)
     assert (status == 200) == ("count" in body)
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "status", "named"),
+    [
+        ("/v1/counts", [("event_type", "track"), ("from", "2026-01-01T00:00:00Z"), ("from", "2027-01-01T00:00:00Z")],
+         400, "'from'"),
+        ("/v1/counts", [("event_type", "track"), ("event_type", "page_view")], 400, "'event_type'"),
+        ("/v1/counts", [("event_type", "track"), ("form", "2026-01-01T00:00:00Z")], 400, "'form'"),
+        ("/v1/counts", [("event_type", "track"), ("writeKey", "k")], 400, "'writeKey'"),
+        ("/button/click/count", [("button_id", "a"), ("button_id", "b")], 422, "'button_id'"),
+        ("/button/click/count", [("button_id", "a"), ("url", "b")], 422, "'url'"),
+        ("/web/page_view/count", [("url", "a"), ("url", "b")], 422, "'url'"),
+        ("/button/click/count", [("button_id", "\x00")], 422, "'button_id' must be"),
+        ("/web/page_view/count", [("url", "\ud800")], 422, "'url' must be"),
+        ("/web/page_view/count", [], 422, "'url' is required"),
+    ],
+)  # fmt: skip
+def test_given_a_repeated_unknown_or_bad_parameter_when_counted_then_a_4xx_names_it(
+    collector, lambda_context, path, query, status, named
+):
+    answered, _, body = call(collector, api_request("GET", path, query=query), lambda_context)
+
+    assert (answered, body["error"]) == (status, "invalid_query")
+    assert named in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/web/page_view/count", [("url", "https://example.com/a b"), ("_", "1700000000000")]),
+        ("/button/click/count", [("button_id", "buy now"), ("_", "1700000000001")]),
+        ("/v1/counts", [("event_type", "page_view"), ("_", "1700000000002")]),
+    ],
+)
+def test_given_jquery_s_cache_buster_when_counted_then_it_is_ignored_and_the_count_answers(
+    collector, lambda_context, path, query
+):
+    # jQuery's `cache: false` adds `_=<ms>` to every GET: pages built for the original collector send it.
+    answered, _, with_buster = call(collector, api_request("GET", path, query=query), lambda_context)
+    _, _, without = call(collector, api_request("GET", path, query=query[:1]), lambda_context)
+
+    assert answered == 200
+    assert with_buster == without
+
+
+def test_given_an_http_api_payload_2_event_with_a_repeat_when_counted_then_400(collector, lambda_context):
+    request = api_request("GET", "/v1/counts", query=[("event_type", "track")])
+    request |= {
+        "version": "2.0",
+        "rawQueryString": "event_type=track&from=1767225600000&from=1798761600000",
+        "queryStringParameters": {"event_type": "track", "from": "1767225600000,1798761600000"},
+        "multiValueQueryStringParameters": None,
+    }
+
+    status, _, body = call(collector, request, lambda_context)
+
+    assert (status, body["error"]) == (400, "invalid_query")
+    assert "'from'" in body["message"]

@@ -74,15 +74,20 @@ def test_given_iso_timestamp_when_posted_then_it_is_stored_as_epoch_millis(colle
 
 
 def test_given_some_invalid_events_when_posted_then_only_valid_ones_are_stored(collector, aws, lambda_context):
-    events = [page_view(), {"event_type": "nope"}, click(event_id="../etc"), page_view(event_id="keep-me")]
+    events = [
+        page_view(),
+        {"event_type": "nope"},
+        click(event_id="c/1 #x", session_id="\x00"),
+        page_view(event_id="keep-me"),
+    ]
 
     status, _, body = post_events(collector, lambda_context, {"events": events})
 
     assert status == 200
     assert body["accepted"] == 2
-    assert [(item["index"], item["event_id"]) for item in body["rejected"]] == [(1, None), (2, "../etc")]
+    assert [(item["index"], item["event_id"]) for item in body["rejected"]] == [(1, None), (2, "c/1 #x")]
     assert "event_type" in body["rejected"][0]["errors"][0]
-    assert "event_id" in body["rejected"][1]["errors"][0]
+    assert "session_id" in body["rejected"][1]["errors"][0]
     assert [line["event_type"] for line in aws.raw_lines()] == ["page_view", "page_view"]
 
 
@@ -209,7 +214,8 @@ BAD_EVENTS = [
     pytest.param(page_view(url="https://x/\ud800"), "url", id="url-lone-surrogate"),
     pytest.param(page_view(session_id="s\x00"), "session_id", id="session-id-nul"),
     pytest.param(page_view(session_id="s" * 1025), "session_id", id="session-id-too-long"),
-    pytest.param(page_view(event_id="../../other-tenant"), "event_id", id="event-id-traversal"),
+    pytest.param(page_view(event_id="a\nb"), "event_id", id="event-id-newline"),
+    pytest.param(page_view(event_id="x" * 257), "event_id", id="event-id-too-long"),
     pytest.param(page_view(event_id=""), "event_id", id="event-id-empty"),
     pytest.param(page_view(event_id=123), "event_id", id="event-id-number"),
     pytest.param(page_view(ipaddress="1" * 257), "ipaddress", id="ip-too-long"),
@@ -299,3 +305,75 @@ def test_given_the_base64_flag_when_the_body_is_valid_then_it_is_decoded(collect
 
     assert status == 200
     assert len(aws.raw_lines()) == 1
+
+
+# --- exact values (issue 10): what was accepted is stored as sent, else a 400 that names it ----------------
+
+
+def test_given_an_iso_timestamp_with_milliseconds_when_posted_then_the_exact_millisecond_is_stored(
+    collector, aws, lambda_context
+):
+    events = [page_view(timestamp="2004-09-18T00:45:12.024Z"), page_view(timestamp="2004-09-18T05:45:12.024999+05:00")]
+
+    status, _, _ = post_events(collector, lambda_context, {"events": events})
+
+    assert status == 200
+    assert [line["timestamp"] for line in aws.raw_lines()] == [1_095_468_312_024, 1_095_468_312_024]
+
+
+@pytest.mark.parametrize(
+    ("raw", "location"),
+    [
+        (b'{"events":[{"event_type":"track","name":"x","properties":{"a":1e-400}}]}', "events[0].properties.a"),
+        (b'{"events":[{"event_type":"track","name":"x","properties":{"a":1,"a":2}}]}', "events[0].properties.a"),
+        (b'{"events":[{"event_type":"track","name":"x","name":"y"}]}', "events[0].name"),
+        (b'{"events":[{"event_type":"track","name":"x"}],"sent_at":1,"sent_at":2}', "sent_at"),
+        (b'{"events":[{"event_type":"track","name":"x","context":{"n":-1e999}}]}', "events[0].context.n"),
+    ],
+    ids=["underflow", "duplicate-property", "duplicate-field", "duplicate-top-level", "overflow"],
+)
+def test_given_a_value_json_parsing_would_change_when_posted_then_400_names_it_and_nothing_is_stored(
+    collector, aws, lambda_context, raw, location
+):
+    status, _, answer = call(collector, api_request("POST", "/v1/events", raw_body=raw), lambda_context)
+
+    assert (status, answer["error"]) == (400, "invalid_json")
+    assert location in answer["message"]
+    assert answer["details"] == [{"location": location, "problem": answer["details"][0]["problem"]}]
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_negative_zero_and_number_spellings_when_posted_then_stored_as_the_same_doubles(
+    collector, aws, lambda_context
+):
+    raw = b'{"events":[{"event_type":"track","name":"x","properties":{"a":-0,"b":-0.0,"c":1E+2,"d":0.1e1,"e":5e-324}}]}'
+
+    status, _, _ = call(collector, api_request("POST", "/v1/events", raw_body=raw), lambda_context)
+
+    assert status == 200
+    assert aws.raw_lines()[0]["properties"] == '{"a":-0.0,"b":-0.0,"c":100.0,"d":1.0,"e":5e-324}'
+
+
+@pytest.mark.parametrize("event_id", ["../../other-tenant/x", "a b#c?d", "user@example.com+1=", "é/😀", "i" * 256])
+def test_given_any_printable_event_id_when_posted_then_it_is_data_and_never_a_path(
+    collector, aws, lambda_context, event_id
+):
+    status, _, answer = post_events(collector, lambda_context, {"events": [page_view(event_id=event_id)]})
+    aws.deliver()
+
+    assert (status, answer["accepted"]) == (200, 1)
+    assert aws.raw_lines()[0]["event_id"] == event_id
+    keys = aws.lake_keys()
+    assert keys
+    assert all(key.startswith("events/page_view/tenant=acme/") for key in keys), keys  # not quarantined, not moved
+
+
+def test_given_a_quote_heavy_event_under_32_kib_as_sent_when_posted_then_accepted_though_stored_larger(
+    collector, aws, lambda_context
+):
+    event = {"event_type": "track", "name": "x", "properties": {"s": '"' * 16_000}}  # 32 KB sent, 64 KB stored
+
+    status, _, answer = post_events(collector, lambda_context, {"events": [event]})
+
+    assert (status, answer["accepted"]) == (200, 1)
+    assert json.loads(aws.raw_lines()[0]["properties"]) == event["properties"]

@@ -127,7 +127,7 @@ def test_given_sent_at_when_the_client_clock_is_off_then_the_timestamp_is_correc
         ({"type": "alias", "userId": "u"}, "previousId and userId"),
         ({"type": "group", "userId": "u"}, "groupId"),
         ({"type": "rocket", "userId": "u"}, "type"),
-        ({"type": "track", "event": "e", "userId": "u", "messageId": "has space"}, "messageId"),
+        ({"type": "track", "event": "e", "userId": "u", "messageId": "line\nbreak"}, "messageId"),
         ({"type": "track", "event": "e", "userId": "u", "properties": {"n": float("inf")}}, "not valid JSON"),
     ],
     ids=["no-user", "track-no-event", "alias-no-previous", "group-no-id", "unknown-type", "bad-message-id", "infinity"],
@@ -164,3 +164,69 @@ def test_given_only_bad_messages_when_sent_then_400_and_nothing_stored(collector
 
     assert (status, answer["error"]) == (400, "no_valid_events")
     aws.assert_nothing_stored_or_counted()
+
+
+def sized_track(size: int, char: str) -> dict[str, Any]:
+    """A track message whose compact JSON is ``size`` bytes, its bulk ``char`` repeated."""
+    per_char = len(json.dumps(char, ensure_ascii=False).encode()) - 2
+    for name in ("s" * length for length in range(1, per_char + 1)):
+        message = {"type": "track", "event": "e", "userId": "u", "messageId": f"m-{size}", "properties": {name: ""}}
+        base = len(json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode())
+        count, rest = divmod(size - base, per_char)
+        if rest == 0:
+            return {**message, "properties": {name: char * count}}
+    raise AssertionError("no padding fits")
+
+
+@pytest.mark.parametrize("char", ['"', "x", "é"])
+@pytest.mark.parametrize("path", ["/v1/batch", "/v1/track"])
+def test_given_messages_at_and_over_32_kib_as_sent_when_sent_then_the_limit_is_on_what_was_sent(
+    collector, aws, lambda_context, char, path
+):
+    at_limit, over = sized_track(32 * 1024, char), sized_track(32 * 1024 + 1, char)
+    results = []
+    for message in (at_limit, over):
+        body = {"batch": [message]} if path == "/v1/batch" else message
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        results.append(call(collector, api_request("POST", path, raw_body=raw), lambda_context))
+
+    (status, _, answer), (over_status, _, over_answer) = results
+    assert (status, answer["accepted"]) == (200, 1)
+    assert (over_status, over_answer["error"]) == (400, "no_valid_events")
+    assert "bytes as sent" in over_answer["details"][0]["errors"][0]
+    (line,) = aws.raw_lines()
+    assert json.loads(line["properties"]) == at_limit["properties"]
+
+
+@pytest.mark.parametrize(
+    "message_id", ["a/b", "user@example.com", "a+b==", "with space", "#1", "中文😀", "m" * 256, "9" * 200]
+)
+def test_given_any_printable_message_id_when_sent_then_it_is_the_event_id(collector, aws, lambda_context, message_id):
+    status, _, answer = post(
+        collector, lambda_context, "/v1/track", {"event": "e", "userId": "u", "messageId": message_id}
+    )
+
+    assert (status, answer["accepted"]) == (200, 1)
+    assert aws.raw_lines()[0]["event_id"] == message_id
+
+
+@pytest.mark.parametrize("message_id", ["m" * 257, "", "a\x00", "a\u2028b"])
+def test_given_a_message_id_that_is_not_printable_text_of_1_to_256_when_sent_then_rejected(
+    collector, aws, lambda_context, message_id
+):
+    status, _, answer = post(
+        collector, lambda_context, "/v1/track", {"event": "e", "userId": "u", "messageId": message_id}
+    )
+
+    assert (status, answer["error"]) == (400, "no_valid_events")
+    assert answer["details"][0]["errors"][0].startswith("messageId")
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_a_segment_iso_timestamp_with_milliseconds_when_sent_then_exact(collector, aws, lambda_context):
+    message = {"event": "e", "userId": "u", "timestamp": "2004-09-18T00:45:12.024Z"}
+
+    status, _, _ = post(collector, lambda_context, "/v1/track", message)
+
+    assert status == 200
+    assert aws.raw_lines()[0]["timestamp"] == 1_095_468_312_024

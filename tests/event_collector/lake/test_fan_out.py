@@ -110,7 +110,7 @@ BAD_LINES = [
     (json.dumps(event(received_at="2026-05-28")).encode(), "received_at"),
     (json.dumps(event(received_at=True)).encode(), "received_at"),
     (json.dumps(event(received_at=5)).encode(), "received_at out of range"),
-    (json.dumps({**event(), "event_id": "a/b"}).encode(), "event_id"),
+    (json.dumps({**event(), "event_id": "a\nb"}).encode(), "event_id"),
     (b"\xff\xfe not utf-8", "not valid JSON"),
 ]
 

@@ -15,7 +15,7 @@ from event_collector.counts.layout import ALL_KEYS, MAX_SERIES_HOURS, OVERFLOW, 
 from event_collector.errors import ClientInputError
 from event_collector.event_types import DECLARED_FIELDS
 from event_collector.identifiers import has_control_characters
-from event_collector.ingest.models import CountsResult, HourlyCount
+from event_collector.ingest.models import EPOCH, CountsResult, HourlyCount
 from event_collector.json_values import is_valid_unicode
 
 DEFAULT_SERIES_HOURS = 24
@@ -41,7 +41,7 @@ def parse_instant(value: str, name: str) -> datetime:
         raise _bad(problem)
     try:
         if value.isdigit():
-            parsed = datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+            parsed = EPOCH + timedelta(milliseconds=int(value))  # exact: no float seconds
         else:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
@@ -51,7 +51,8 @@ def parse_instant(value: str, name: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def check_key(key: str | None, *, allow_empty: bool = False) -> None:
+def check_key(key: str | None, *, allow_empty: bool = False, name: str = "key") -> None:
+    """``name``: the query parameter the client sent the key in (``key``, ``button_id``, ``url``)."""
     if key is None:
         return
     if (
@@ -60,7 +61,7 @@ def check_key(key: str | None, *, allow_empty: bool = False) -> None:
         or has_control_characters(key)
         or not is_valid_unicode(key)
     ):
-        raise _bad(f"'key' must be {'0' if allow_empty else '1'}-{MAX_KEY_LENGTH} printable characters")
+        raise _bad(f"'{name}' must be {'0' if allow_empty else '1'}-{MAX_KEY_LENGTH} printable characters")
 
 
 def check_event_type(event_type: str) -> None:
@@ -68,10 +69,11 @@ def check_event_type(event_type: str) -> None:
         raise _bad(f"'event_type' must be one of {', '.join(sorted(DECLARED_FIELDS))}")
 
 
-def read_total(reader: CounterReader, tenant: str, event_type: str, key: str) -> int:
-    """The running total of one key (the seed routes; any printable key, empty included)."""
+def read_total(reader: CounterReader, tenant: str, event_type: str, key: str, *, parameter: str = "key") -> int:
+    """The running total of one key (the seed routes; any printable key, empty included); ``parameter``
+    names the query parameter that carried it, in errors."""
     check_event_type(event_type)
-    check_key(key, allow_empty=True)
+    check_key(key, allow_empty=True, name=parameter)
     return reader.total(counter_pk(tenant, event_type, encode_key(key)))
 
 

@@ -1,6 +1,6 @@
 """The collector's API: routes (``routes.py``), request reading and validation (``http.py``), who may
-send (``auth/access.py``), the one place errors become answers, CORS, and the OpenAPI document with
-Swagger UI on ``/v1/docs``.
+send (``auth/access.py``), CORS; errors and the OpenAPI document with Swagger UI on ``/v1/docs`` are
+answered by ``answers.py``.
 
 Built by :func:`create_collector` from its services, so the Lambda handler
 only wires clients and the tests hand in their own. The resolver runs
@@ -12,16 +12,14 @@ it, so neither costs a cold start (docs/decisions.md).
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
 from event_collector import __version__
@@ -30,13 +28,12 @@ from event_collector.auth.basic import MalformedCredentials, parse_basic_authori
 from event_collector.auth.decision import authorization_values
 from event_collector.auth.rates import RateLimiter
 from event_collector.counts.queries import CounterReader, read_counts, read_total
-from event_collector.errors import ClientInputError, DeliveryError, KeysUnavailable, RateLimited, StorageError
+from event_collector.errors import ClientInputError
 from event_collector.ingest import segment, validation
+from event_collector.ingest.answers import docs_answer, register_error_handlers
 from event_collector.ingest.delivery import EventIngestor
 from event_collector.ingest.http import (
-    DELIVERY_RETRY_AFTER_SECONDS,
-    client_error_response,
-    error_response,
+    checked_query,
     header,
     json_body,
     query_parameter,
@@ -54,14 +51,13 @@ from event_collector.ingest.models import (
     SegmentBatch,
     SegmentResult,
 )
-from event_collector.ingest.routes import DOCS_PATH, SEED_PATHS, SEGMENT_ROUTES
+from event_collector.ingest.routes import DOCS_PATH, QUERY_PARAMETERS, SEGMENT_ROUTES
 from event_collector.ingest.validation import ValidatedBatch
 from event_collector.ingest.volume import EventVolume
 
 # Time kept back for answering after delivery (docs/ingestion.md).
 ANSWER_MARGIN_SECONDS = 0.5
 
-logger = Logger()
 metrics = Metrics()
 
 
@@ -229,27 +225,31 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
         ingest(admission.tenant, [{"event_type": "page_view", **view.model_dump(exclude_none=True)}])
         return answer(ReceivedMessage())
 
+    def query() -> dict[str, str]:
+        """The route's query parameters, each named by the route and given once (else a 400 naming them)."""
+        return checked_query(event(), QUERY_PARAMETERS[app.current_event.path])
+
     @app.get("/button/click/count")
     def get_button_click_count() -> dict[str, Any]:
-        button_id = str(query_parameter(event(), "button_id", required=True))
-        return answer(CountResult(count=read_total(services.counters, reader(), "button_click", button_id)))
+        button_id = query()["button_id"]
+        count = read_total(services.counters, reader(), "button_click", button_id, parameter="button_id")
+        return answer(CountResult(count=count))
 
     @app.get("/web/page_view/count")
     def get_page_view_count() -> dict[str, Any]:
-        url = str(query_parameter(event(), "url", required=True))
-        return answer(CountResult(count=read_total(services.counters, reader(), "page_view", url)))
+        url = query()["url"]
+        return answer(CountResult(count=read_total(services.counters, reader(), "page_view", url, parameter="url")))
 
     @app.get("/v1/counts")
     def get_counts() -> dict[str, Any]:
-        request = event()
-        event_type = str(query_parameter(request, "event_type", required=True))
+        parameters = query()
         counts = read_counts(
             services.counters,
             tenant=reader(),
-            event_type=event_type,
-            key=query_parameter(request, "key"),
-            start=query_parameter(request, "from"),
-            end=query_parameter(request, "to"),
+            event_type=parameters["event_type"],
+            key=parameters.get("key"),
+            start=parameters.get("from"),
+            end=parameters.get("to"),
             now=datetime.fromtimestamp(services.clock(), tz=UTC),
         )
         return answer(counts)
@@ -289,90 +289,3 @@ def _with_batch_defaults(message: Any, batch: SegmentBatch) -> Any:
         if defaults and (own is None or isinstance(own, dict)):
             merged[name] = {**defaults, **(own or {})}
     return merged
-
-
-def served_from(request: dict[str, Any]) -> str:
-    """The base path the API was called under: API Gateway's stage (``/prod``) or ``/`` (a custom domain,
-    an HTTP API's ``$default`` stage, the local mode): ``requestContext.path`` minus the route's path."""
-    full = str((request.get("requestContext") or {}).get("path") or "")
-    route = str(request.get("path") or "")
-    prefix = full[: -len(route)] if route and full.endswith(route) else ""
-    return prefix or "/"
-
-
-def docs_answer(request: dict[str, Any]) -> Response[str]:
-    """``?format=json``: the OpenAPI document; otherwise Swagger UI (its files bundled with Powertools)."""
-    from event_collector.ingest.openapi import openapi_document
-
-    spec = json.dumps(openapi_document(served_from(request)), ensure_ascii=False)
-    if (request.get("queryStringParameters") or {}).get("format") == "json":
-        return Response(200, content_types.APPLICATION_JSON, spec)
-    return Response(200, "text/html; charset=utf-8", swagger_page(spec))
-
-
-def swagger_page(spec: str) -> str:
-    from pathlib import Path
-
-    import aws_lambda_powertools.event_handler as handler
-    from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
-
-    assets = Path(handler.__file__).parent / "openapi" / "swagger_ui"
-    script = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
-    style = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
-    return generate_swagger_html(spec.replace("</", "<\\/"), script, style, "", None)
-
-
-UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Basic realm="event-collector", charset="UTF-8"'}
-
-
-def register_error_handlers(app: APIGatewayRestResolver) -> None:
-    """The one place exceptions become HTTP answers: JSON bodies, never a bare 500."""
-
-    def as_seed_answer(response: Response[str]) -> Response[str]:
-        """The original collector answered 422 to input it could not validate; its routes still do."""
-        if app.current_event.path in SEED_PATHS and response.status_code in (400, 415):
-            response.status_code = 422
-        return response
-
-    @app.exception_handler(ClientInputError)  # type: ignore[untyped-decorator]
-    def handle_client_input(error: ClientInputError) -> Response[str]:
-        response = client_error_response(error)
-        if error.status == 401:
-            response.headers.update(UNAUTHORIZED_HEADERS)
-        if isinstance(error, RateLimited):
-            response.headers["Retry-After"] = str(error.retry_after)
-        return as_seed_answer(response)
-
-    @app.exception_handler(DeliveryError)  # type: ignore[untyped-decorator]
-    def handle_delivery_failure(error: DeliveryError) -> Response[str]:
-        logger.error("Firehose delivery failed; answering 503", failed_records=error.failed_records)
-        metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=1)
-        return error_response(
-            503,
-            "delivery_failed",
-            "Events could not be stored. Retry with the same event_ids.",
-            headers={"Retry-After": str(DELIVERY_RETRY_AFTER_SECONDS)},
-        )
-
-    @app.exception_handler(KeysUnavailable)  # type: ignore[untyped-decorator]
-    def handle_keys_unavailable(error: KeysUnavailable) -> Response[str]:
-        logger.error("Key lookup failed; answering 503", error=str(error))
-        return error_response(503, "keys_unavailable", "Keys cannot be checked right now", headers={"Retry-After": "1"})
-
-    @app.exception_handler(StorageError)  # type: ignore[untyped-decorator]
-    def handle_storage_failure(error: StorageError) -> Response[str]:
-        logger.error("Counter read failed", error=str(error))
-        return error_response(
-            503, "counters_unavailable", "Counts are unavailable right now", headers={"Retry-After": "1"}
-        )
-
-    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-    def handle_unexpected(error: Exception) -> Response[str]:
-        # A bug, not a bad input: say so in JSON and keep the traceback in the logs.
-        logger.exception("Unhandled error")
-        metrics.add_metric(name="UnhandledErrors", unit=MetricUnit.Count, value=1)
-        return error_response(500, "internal_error", "The collector failed unexpectedly; nothing was acknowledged")
-
-    @app.not_found
-    def handle_not_found(_: NotFoundError) -> Response[str]:
-        return error_response(404, "not_found", "No such route")

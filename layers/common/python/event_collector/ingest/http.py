@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from event_collector.errors import ClientInputError
 from event_collector.identifiers import is_tenant_id
 from event_collector.ingest.validation import MAX_BODY_BYTES, error_messages
-from event_collector.json_values import loads_strict
+from event_collector.json_values import InexactJson, loads_strict
 
 DELIVERY_RETRY_AFTER_SECONDS = 2
 Model = TypeVar("Model", bound=BaseModel)
@@ -115,6 +115,13 @@ def json_body(event: Mapping[str, Any], *, limit: int = MAX_BODY_BYTES, beacon: 
         raise ClientInputError(400, "invalid_encoding", "Request body is not valid UTF-8") from None
     try:
         return loads_strict(text)
+    except InexactJson as error:
+        raise ClientInputError(
+            400,
+            "invalid_json",
+            f"Request body holds a value that would not be stored as sent: {error.location}: {error.problem}",
+            details=[{"location": error.location, "problem": error.problem}],
+        ) from None
     except ValueError as error:
         reason = getattr(error, "msg", None) or str(error)
         raise ClientInputError(400, "invalid_json", f"Request body is not valid JSON: {reason}") from None
@@ -131,11 +138,78 @@ def validated(model: type[Model], data: Any) -> Model:
         ) from None
 
 
+def query_values(event: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Every value of every query parameter, repeats included. A REST API (and an HTTP API's payload 1.0)
+    lists them in ``multiValueQueryStringParameters`` (``queryStringParameters`` keeps only the last); a
+    payload 2.0 joins repeats with commas there, so its ``rawQueryString`` is read instead."""
+    multi = event.get("multiValueQueryStringParameters")
+    if multi:
+        return {str(name): [str(value) for value in values or []] for name, values in multi.items()}
+    raw = event.get("rawQueryString")
+    if event.get("version") == "2.0" and isinstance(raw, str):
+        from urllib.parse import parse_qsl
+
+        try:
+            pairs = parse_qsl(raw, keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise ClientInputError(400, "invalid_query", "Query string is not UTF-8 once percent-decoded") from None
+        found: dict[str, list[str]] = {}
+        for name, value in pairs:
+            found.setdefault(name, []).append(value)
+        return found
+    single = event.get("queryStringParameters") or {}
+    return {str(name): [str(value)] for name, value in single.items() if value is not None}
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(f"'{name[:100]}'" for name in sorted(names))
+
+
+def _once(name: str, values: list[str]) -> str:
+    if len(values) > 1:
+        raise ClientInputError(
+            400, "invalid_query", f"Query parameter '{name}' is given {len(values)} times; give it once"
+        )
+    return values[0]
+
+
+CACHE_BUSTER = "_"
+
+
+def checked_query(event: Mapping[str, Any], parameters: Mapping[str, bool]) -> dict[str, str]:
+    """The query of a route that takes ``parameters`` (name: required): each given once, none other, the
+    required ones present; else a 400 naming every parameter at fault. ``_`` is ignored: it is the
+    cache-buster jQuery's ``cache: false`` (and other HTTP libraries) add to GETs, which pages built for the
+    original collector send, and it never changes an answer."""
+    values = {name: given for name, given in query_values(event).items() if name != CACHE_BUSTER}
+    unknown = [name for name in values if name not in parameters]
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        raise ClientInputError(
+            400,
+            "invalid_query",
+            f"Unknown query parameter{plural} {_names(unknown)}; this route takes {_names(list(parameters))}",
+        )
+    repeated = [name for name, given in values.items() if len(given) > 1]
+    if repeated:
+        plural = "s" if len(repeated) > 1 else ""
+        raise ClientInputError(
+            400, "invalid_query", f"Query parameter{plural} {_names(repeated)} given more than once; give each once"
+        )
+    missing = [name for name, required in parameters.items() if required and name not in values]
+    if missing:
+        raise ClientInputError(400, "invalid_query", f"Query parameter '{missing[0]}' is required")
+    return {name: given[0] for name, given in values.items() if given}
+
+
 def query_parameter(event: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
-    value = (event.get("queryStringParameters") or {}).get(name)
-    if value is None and required:
-        raise ClientInputError(400, "invalid_query", f"Query parameter '{name}' is required")
-    return None if value is None else str(value)
+    """One query parameter (``writeKey``): absent (None), or given once; twice is a 400."""
+    values = query_values(event).get(name)
+    if not values:
+        if required:
+            raise ClientInputError(400, "invalid_query", f"Query parameter '{name}' is required")
+        return None
+    return _once(name, values)
 
 
 def tenant_from_authorizer(request_context: Mapping[str, Any]) -> str:

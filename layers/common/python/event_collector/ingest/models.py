@@ -6,13 +6,13 @@ type does not declare is an error, so typos never pass silently.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from event_collector.event_types import EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
-from event_collector.identifiers import CLIENT_ID_PATTERN, has_control_characters
+from event_collector.identifiers import MAX_CLIENT_ID_LENGTH, has_control_characters, is_client_id
 from event_collector.json_values import is_valid_unicode, problems_in_value
 
 # The server owns these; a client that sends them gets a clear per-event error.
@@ -27,6 +27,17 @@ def _printable(value: str) -> str:
     return value
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MILLISECOND = timedelta(milliseconds=1)
+
+
+def epoch_millis_of(moment: datetime) -> int:
+    """``moment`` (with a time zone) as epoch milliseconds, exactly: integer arithmetic on the datetime,
+    never float seconds (``timestamp() * 1000`` is 1 ms short for about 1 instant in 170). Digits below
+    the millisecond are dropped toward the past (a floor), for every form (docs/api.md)."""
+    return (moment - EPOCH) // _ONE_MILLISECOND
+
+
 def _epoch_millis(value: Any) -> int:
     """Epoch milliseconds (an integer) or an ISO 8601 string with a time zone, as epoch milliseconds."""
     if isinstance(value, str):
@@ -36,7 +47,7 @@ def _epoch_millis(value: Any) -> int:
             raise ValueError("must be an ISO 8601 date-time") from None
         if parsed.tzinfo is None:
             raise ValueError("must carry a time zone (for example 2026-01-31T12:00:00Z)")
-        value = int(parsed.timestamp() * 1000)
+        value = epoch_millis_of(parsed)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("must be epoch milliseconds (an integer) or an ISO 8601 string")
     if not EARLIEST_TIMESTAMP_MS <= value < LATEST_TIMESTAMP_MS:
@@ -44,8 +55,30 @@ def _epoch_millis(value: Any) -> int:
     return value
 
 
-ClientId = Annotated[str, Field(pattern=CLIENT_ID_PATTERN, description="1-128 of A-Z a-z 0-9 . _ : -")]
 PrintableText = Annotated[str, AfterValidator(_printable)]
+
+
+# An event id (``event_id``, Segment's ``messageId``): data, never part of a path or key, so any printable text
+# (identifiers.CLIENT_ID_PATTERN, which the fan-out checks, is the same rule).
+def _client_id(value: str) -> str:
+    if not is_client_id(value):  # printable already: what is left is a bidirectional formatting character
+        raise ValueError(
+            "must not contain bidirectional formatting characters (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069)"
+        )
+    return value
+
+
+ClientId = Annotated[
+    PrintableText,
+    AfterValidator(_client_id),
+    Field(
+        min_length=1,
+        max_length=MAX_CLIENT_ID_LENGTH,
+        description=(
+            f"1-{MAX_CLIENT_ID_LENGTH} characters of printable text (no control or bidirectional formatting characters)"
+        ),
+    ),
+]
 Url = Annotated[PrintableText, Field(min_length=1, max_length=2048)]
 # Epoch milliseconds, or an ISO 8601 string with a time zone; stored as epoch milliseconds.
 Timestamp = Annotated[

@@ -8,32 +8,41 @@ schema), and the server URL is where the document was served from.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from event_collector import __version__
+from event_collector.ingest.http import BEACON_MEDIA_TYPE
 from event_collector.ingest.models import EVENT_MODELS, ErrorBody
 from event_collector.ingest.routes import ROUTES, Route
+from event_collector.ingest.segment import SegmentMessage
 
 TITLE = "Event collector API"
 DESCRIPTION = (
     "Send events, read counts. Authenticated routes take HTTP Basic credentials: the tenant id as the user "
     "name and an API key as the password, or the API key alone as the user name (a Segment write key). The "
     "routes that send events also take the key as `writeKey` in the query string or the body (beacons), a "
-    "publishable key from its own web origins only, and `text/plain` and gzip bodies. Segment's HTTP Tracking "
-    "API is served under /v1/batch, /v1/track and its siblings. Besides the answers listed per route, API "
-    "Gateway itself may answer "
-    "403 for an unknown route, 413 over 10 MB, 429 when throttled and 502/504 when a function fails or times "
-    "out, each with the same JSON error body."
+    "publishable key from its own web origins only, and a `text/plain` body holding JSON (what "
+    "`navigator.sendBeacon` sends) as well as `application/json`, either of them gzip-compressed "
+    "(`Content-Encoding: gzip`). Segment's HTTP Tracking API is served under /v1/batch, /v1/track and its "
+    "siblings. Besides the answers listed per route, API Gateway itself may answer 404 for a route or method "
+    "the API does not have, 413 over 10 MB, 429 when throttled, 503 when the authorizer is unavailable and "
+    "502/504 when a function fails or times out: on the REST API each with the same JSON error body (`error`, "
+    '`message`); the HTTP API (`ApiType` HTTP) answers its own with a fixed `{"message": ...}` body instead, '
+    "except the 404, which comes from the collector."
 )
 ERROR_DESCRIPTIONS = {
     400: "Invalid request: the body or query is malformed or names invalid fields (see `error` and `details`)",
     401: "Missing, malformed or repeated credentials",
     403: "Wrong, revoked or expired key",
     413: "Body or batch over a limit",
-    415: "Body is not application/json",
+    415: (
+        "`Content-Type` present and neither `application/json` nor `text/plain`, or a `Content-Encoding` "
+        "other than `gzip`"
+    ),
     422: "Invalid input (the original collector's status for any unreadable or invalid request)",
     429: "The key's rate limit is used up for this minute; retry after `Retry-After` seconds",
     500: "The collector failed unexpectedly; nothing was acknowledged",
@@ -89,11 +98,59 @@ def _operation(route: Route, references: dict[Any, Any]) -> dict[str, Any]:
             for parameter in route.query
         ]
     if route.body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": _json_content(references[(route.body, "validation")]),
-        }
+        schema = references[(route.body, "validation")]
+        if route.segment_type is not None:
+            schema = _segment_route_body(route.segment_type)
+        operation["requestBody"] = _request_body(route, schema)
     return operation
+
+
+def _request_body(route: Route, schema: dict[str, Any]) -> dict[str, Any]:
+    """Every route with a body reads it with ``json_body``: JSON, or (the routes that send events, all of
+    them ``collector`` routes) also ``text/plain`` holding JSON; either one may be gzip-compressed."""
+    content = _json_content(schema)
+    description = "JSON"
+    if route.auth == "collector":
+        content[BEACON_MEDIA_TYPE] = {"schema": schema}
+        description = (
+            "JSON, as `application/json` or as `text/plain` (what `navigator.sendBeacon` sends without a CORS "
+            "preflight)"
+        )
+    description += (
+        ". A gzip-compressed body (`Content-Encoding: gzip`) is accepted too; the size limit applies to the "
+        "unpacked body."
+    )
+    return {"required": True, "description": description, "content": content}
+
+
+# A single-message Segment route's body: a SegmentMessage whose ``type`` the route implies.
+SEGMENT_ROUTE_MESSAGE = "SegmentRouteMessage"
+
+
+def _segment_route_body(kind: str) -> dict[str, Any]:
+    """/v1/<kind> implies the message's ``type``: optional there, and when sent it must be ``kind``
+    (event_collector.ingest.segment: ``_one`` with ``message_type``)."""
+    return {
+        "allOf": [{"$ref": REF.format(model=SEGMENT_ROUTE_MESSAGE)}],
+        "properties": {"type": {"const": kind}},
+        "description": f"One {kind} message; `type` may be left out, and when sent it must be `{kind}`",
+    }
+
+
+def _segment_route_message(definitions: dict[str, Any]) -> dict[str, Any]:
+    """SegmentMessage without ``type`` required: what /v1/track and its siblings take."""
+    schema: dict[str, Any] = copy.deepcopy(definitions[SegmentMessage.__name__])
+    schema["title"] = SEGMENT_ROUTE_MESSAGE
+    schema["description"] = (
+        "One message as Segment's libraries send it to /v1/track, /v1/page and their siblings: the route implies "
+        "`type`, which may be left out (when sent it must be the route's). Unknown top-level fields are kept."
+    )
+    required = [name for name in schema.get("required", []) if name != "type"]
+    if required:
+        schema["required"] = required
+    else:
+        schema.pop("required", None)
+    return schema
 
 
 # The committed docs/openapi.json names the deployed REST API's default endpoint, with variables.
@@ -119,6 +176,7 @@ def openapi_document(server_url: str | None = None) -> dict[str, Any]:
             "mapping": {name: REF.format(model=model.__name__) for name, model in EVENT_MODELS.items()},
         },
     }
+    definitions[SEGMENT_ROUTE_MESSAGE] = _segment_route_message(definitions)
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, references)

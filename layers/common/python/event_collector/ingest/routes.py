@@ -95,5 +95,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/health", "Liveness (no authentication)", "health", Health, (500,), auth="none"),
 )  # fmt: skip
 SEED_PATHS = frozenset(route.path for route in ROUTES if route.tag == "seed")
+# A GET route's query parameters (name: required); any other name, or one given twice, is a 400 (422 on the
+# seed routes) that names it.
+QUERY_PARAMETERS: dict[str, dict[str, bool]] = {
+    route.path: {parameter.name: parameter.required for parameter in route.query}
+    for route in ROUTES
+    if route.method == "GET" and route.query
+}
 SEND_PATHS = frozenset(route.path for route in ROUTES if route.auth == "collector")
 DOCS_PATH = "/v1/docs"  # the OpenAPI document (?format=json) and Swagger UI; public

@@ -12,7 +12,8 @@
 
 Every type also keeps ``user_id``, ``anonymous_id``, ``context`` and
 ``integrations``; any other top-level field a library adds is kept whole in
-``extra``, and so are ``timestamp`` and ``sentAt`` as the client wrote them,
+``extra``, and so are another type's fields (``traits`` on a ``track``) and
+``timestamp`` and ``sentAt`` as the client wrote them,
 so nothing a client sent is dropped, but for a ``writeKey``: a credential is
 never stored. ``messageId`` is the event id (a resend
 deduplicates); the ``timestamp`` column is epoch milliseconds corrected by
@@ -30,7 +31,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from event_collector.errors import ClientInputError
 from event_collector.ingest.models import ClientId, Identity, LakeObject, PrintableText, RejectedEvent, Timestamp
-from event_collector.ingest.validation import AcceptedEvent, ValidatedBatch, error_messages, stored_event
+from event_collector.ingest.validation import (
+    AcceptedEvent,
+    ValidatedBatch,
+    error_messages,
+    event_id_of,
+    size_problem,
+    stored_event,
+)
 from event_collector.json_values import problems_in_value
 
 SegmentType = Literal["track", "page", "screen", "identify", "group", "alias"]
@@ -102,10 +110,30 @@ def _copied_text(*candidates: Any) -> str | None:
     return None
 
 
+# The fields of one message type or another, and those each type stores in columns of its own; a message that
+# carries another type's field (``traits`` on a track) keeps it in ``extra``, never drops it.
+TYPE_FIELDS = ("event", "name", "category", "properties", "traits", "groupId", "previousId")
+OWN_FIELDS: dict[str, frozenset[str]] = {
+    "track": frozenset({"event", "properties"}),
+    "page": frozenset({"name", "category", "properties"}),
+    "screen": frozenset({"name", "category", "properties"}),
+    "identify": frozenset({"traits"}),
+    "group": frozenset({"traits", "groupId"}),
+    "alias": frozenset({"previousId"}),
+}
+
+
 def stored_fields(message: SegmentMessage, as_sent: dict[str, Any] | None = None) -> dict[str, Any]:
     """``as_sent``: the message's fields exactly as the client wrote them, where a column holds them
-    converted (the ISO ``timestamp`` and ``sentAt``); kept in ``extra``."""
-    extra = {**(message.model_extra or {}), **(as_sent or {})}
+    converted (the ISO ``timestamp`` and ``sentAt``); kept in ``extra``, with every field the type has no
+    column for."""
+    own = OWN_FIELDS[message.type]
+    others = {name: getattr(message, name) for name in TYPE_FIELDS if name not in own}
+    extra = {
+        **(message.model_extra or {}),
+        **{name: value for name, value in others.items() if value is not None},
+        **(as_sent or {}),
+    }
     extra.pop("writeKey", None)  # a credential (Segment's browser library puts it in each message): never stored
     fields: dict[str, Any] = {
         "user_id": message.userId,
@@ -160,10 +188,7 @@ def validate_messages(
         if isinstance(outcome, AcceptedEvent):
             accepted.append(outcome)
         else:
-            event_id = raw.get("messageId") if isinstance(raw, dict) else None
-            rejected.append(
-                RejectedEvent(index=index, event_id=event_id if isinstance(event_id, str) else None, errors=outcome)
-            )
+            rejected.append(RejectedEvent(index=index, event_id=event_id_of(raw, "messageId"), errors=outcome))
     return ValidatedBatch(accepted=accepted, rejected=rejected)
 
 
@@ -178,6 +203,9 @@ def _one(
 ) -> AcceptedEvent | list[str]:
     if not isinstance(raw, dict):
         return ["a message must be a JSON object"]
+    too_large = size_problem(raw)  # Segment's 32 KB, on the message as sent (with a batch's defaults)
+    if too_large:
+        return too_large
     if message_type is not None:
         if raw.get("type", message_type) != message_type:
             return [f"type: this route takes {message_type} messages"]

@@ -7,7 +7,6 @@ names its index and its reasons. The server alone sets ``tenant``,
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,16 +15,20 @@ from pydantic import ValidationError
 
 from event_collector.errors import ClientInputError
 from event_collector.event_types import EARLIEST_TIMESTAMP_MS
+from event_collector.identifiers import is_client_id
 from event_collector.ingest.models import EVENT_MODELS, RejectedEvent
-from event_collector.json_values import canonical_json
+from event_collector.json_values import canonical_json, compact_json
 
 MAX_EVENTS_PER_BATCH = 500
 MAX_BODY_BYTES = 1024 * 1024
+# An event's limit, measured on the event as the client sent it: its compact JSON in UTF-8 (``sent_size``).
 MAX_EVENT_BYTES = 32 * 1024
+# The stored line is larger (enrichment; nested values stored as JSON text, so their quotes and backslashes
+# are escaped again; a Segment page's copied columns): at most about 4x an event within MAX_EVENT_BYTES.
+# This bound is a safety net far under Firehose's 1,000 KiB record, never reached by such an event.
+MAX_STORED_LINE_BYTES = 256 * 1024
 # Clients may be ahead of the server by a little; far-future events are errors.
 MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000
-# One encoder for every line: compact, UTF-8 as is (lone surrogates were refused earlier).
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def stored_value(value: Any) -> str:
@@ -57,9 +60,24 @@ def error_messages(error: ValidationError) -> list[str]:
     return messages
 
 
-def _event_id_of(raw: Any) -> str | None:
-    value = raw.get("event_id") if isinstance(raw, dict) else None
-    return value if isinstance(value, str) and len(value) <= 128 else None
+def sent_size(raw: Any) -> int:
+    """An event's size as sent: its compact JSON encoding in UTF-8 (no insignificant whitespace, no
+    escapes JSON does not require), so a client's spacing or ``\\u`` escapes never count, and neither does
+    how the lake escapes nested values (docs/api.md, "Limits")."""
+    return len(compact_json(raw).encode("utf-8", errors="surrogatepass"))
+
+
+def size_problem(raw: Any) -> list[str]:
+    size = sent_size(raw)
+    if size > MAX_EVENT_BYTES:
+        return [f"event is {size} bytes as sent (compact JSON); the limit is {MAX_EVENT_BYTES}"]
+    return []
+
+
+def event_id_of(raw: Any, name: str = "event_id") -> str | None:
+    """The event id a rejected event carried, to name it in the answer, if it is a valid one."""
+    value = raw.get(name) if isinstance(raw, dict) else None
+    return value if is_client_id(value) else None
 
 
 def validate_event(
@@ -77,6 +95,9 @@ def validate_event(
     model = EVENT_MODELS.get(event_type) if isinstance(event_type, str) else None
     if model is None:
         return [f"event_type: must be one of {', '.join(sorted(EVENT_MODELS))}"]
+    too_large = size_problem(raw)
+    if too_large:
+        return too_large
     try:
         event = model.model_validate(raw)
     except ValidationError as error:
@@ -116,9 +137,10 @@ def stored_event(
         "timestamp": timestamp,
         **{name: stored_value(value) for name, value in fields.items() if value is not None},
     }
-    line = _LINE_ENCODER.encode(record).encode("utf-8") + b"\n"
-    if len(line) > MAX_EVENT_BYTES:
-        return [f"event is {len(line)} bytes once stored; the limit is {MAX_EVENT_BYTES}"]
+    # Compact, UTF-8 as is (lone surrogates were refused earlier).
+    line = compact_json(record).encode("utf-8") + b"\n"
+    if len(line) > MAX_STORED_LINE_BYTES:
+        return [f"event is {len(line)} bytes once stored; the limit is {MAX_STORED_LINE_BYTES}"]
     return AcceptedEvent(event_type=event_type, line=line)
 
 
@@ -156,5 +178,5 @@ def validate_batch(
         if isinstance(outcome, AcceptedEvent):
             accepted.append(outcome)
         else:
-            rejected.append(RejectedEvent(index=index, event_id=_event_id_of(raw), errors=outcome))
+            rejected.append(RejectedEvent(index=index, event_id=event_id_of(raw), errors=outcome))
     return ValidatedBatch(accepted=accepted, rejected=rejected)
