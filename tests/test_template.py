@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,8 +48,9 @@ def test_given_the_common_layer_build_when_run_then_it_ships_every_source_and_no
     assert layer["Metadata"]["BuildMethod"] == "makefile"
     source = ROOT / layer["Properties"]["ContentUri"]
 
+    make = shutil.which("make") or "make"
     subprocess.run(
-        ["make", "-s", "-f", str(source / "Makefile"), "build-CommonLayer", f"ARTIFACTS_DIR={tmp_path}"],
+        [make, "-s", "-f", str(source / "Makefile"), "build-CommonLayer", f"ARTIFACTS_DIR={tmp_path}"],
         check=True,
         cwd=tmp_path,
     )

@@ -222,8 +222,8 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
 
     from event_collector.aws.tenant_keys_table import TenantKeysTable
     from event_collector.tenants.admin import TenantAdmin
-    from tools.intrinsics import Resolver
     from local.provision import Clients, provision_data_resources
+    from tools.intrinsics import Resolver
     from tools.sam import transformed_template
 
     endpoint = f"http://127.0.0.1:{port}"

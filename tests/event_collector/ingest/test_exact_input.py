@@ -165,7 +165,21 @@ def test_given_a_timestamp_that_is_not_an_exact_instant_when_sent_then_refused_n
 # --- event ids: data, any printable text of 1-256 characters ---------------------------------------------
 
 GOOD_IDS = ["a b", "a/b", "../../other-tenant/x", "#1", "user@example.com", "a+b=c", "é😀中", " ", "x" * 256, "\u00a0"]
-BAD_IDS = ["", "x" * 257, "a\x00b", "a\nb", "\x7f", "\x85", "a\u2028", "\ud800", "e\u202eevil", "a\u200fb", "\u2066x\u2069", 12, None]
+BAD_IDS = [
+    "",
+    "x" * 257,
+    "a\x00b",
+    "a\nb",
+    "\x7f",
+    "\x85",
+    "a\u2028",
+    "\ud800",
+    "e\u202eevil",
+    "a\u200fb",
+    "\u2066x\u2069",
+    12,
+    None,
+]
 
 
 @pytest.mark.parametrize("event_id", GOOD_IDS)
