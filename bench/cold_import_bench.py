@@ -84,7 +84,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         roots = {"now": ROOT}
         if before:
-            roots = {f"at {before}": code_at(before, Path(scratch)), **roots}
+            try:
+                roots = {f"at {before}": code_at(before, Path(scratch)), **roots}
+            except subprocess.CalledProcessError:
+                print(f"  (no 'before' figures: revision {before} is not in this clone; a shallow clone?)")
         for name in HANDLERS:
             medians = measure(name, roots, runs)
             boto3 = medians.pop("boto3")

@@ -83,7 +83,9 @@ class LocalGatewayApp:
         try:
             query = parse_query(url.query)
         except InvalidQuery as invalid:
-            return json_error(400, "bad_request", str(invalid))
+            # The collector's code for a bad query; the seed routes answer their 422, as the collector does.
+            status = 422 if path.startswith(("/button/", "/web/")) else 400
+            return json_error(status, "invalid_query", str(invalid))
         local_route = self.local_routes.get((method, path))
         if local_route:
             return self._local_route_refusal(method, headers) or local_route(LocalRequest(body, dict(query)))

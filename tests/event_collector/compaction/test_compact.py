@@ -8,8 +8,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from event_collector.compaction.compact import Compaction, compact_tenant
-from event_collector.compaction.contracts import CompactRequest, CompactResult
+from event_collector.compaction.compact import Compaction, combined, compact_tenant
+from event_collector.compaction.contracts import CompactRequest, CompactResult, RawPartitionRef
 from event_collector.errors import StorageError
 from event_collector.lake.layout import run_item_key
 from event_collector.lake.queue import Inflight
@@ -246,3 +246,52 @@ def test_given_a_backlog_longer_than_a_unit_when_compacted_then_the_oldest_days_
     assert compacted_ids(lake) == sorted(f"e{n}" for n in range(MAX_UNIT_DAYS))
     assert len(lake.state.pending("acme")) == 3
     assert compact_tenant(request("run-2"), compaction(lake), NOW).rows_out == 3
+
+
+def test_given_two_units_compacted_in_one_run_when_combined_then_no_total_is_lost():
+    # A retry in the same run that finds late objects compacts a second unit: its result must not replace
+    # the first one's totals in the run's report.
+    hour = {"tenant": "acme", "year": "2026", "month": "11", "day": "20"}
+    first = CompactResult(
+        tenant="acme",
+        status="ok",
+        engine="lambda",
+        unit="u1",
+        files_in=3,
+        rows_in=10,
+        rows_out=9,
+        duplicates_removed=1,
+        files_out=1,
+        bytes_in=300,
+        bytes_out=90,
+        ledger_ids_read=5,
+        raw_partitions=[RawPartitionRef(event_type="track", hour="10", **hour)],
+        event_types=["track"],
+    )
+    second = CompactResult(
+        tenant="acme",
+        status="ok",
+        engine="lambda",
+        unit="u2",
+        files_in=1,
+        rows_in=4,
+        rows_out=3,
+        duplicates_already_compacted=1,
+        files_out=1,
+        bytes_in=40,
+        bytes_out=30,
+        ledger_ids_read=9,
+        raw_partitions=[
+            RawPartitionRef(event_type="track", hour="10", **hour),
+            RawPartitionRef(event_type="page_view", hour="11", **hour),
+        ],
+        event_types=["page_view", "track"],
+    )
+
+    both = combined(first, second)
+
+    assert (both.unit, both.files_in, both.rows_in, both.rows_out) == ("u2", 4, 14, 12)
+    assert (both.duplicates_removed, both.duplicates_already_compacted, both.ledger_ids_read) == (1, 1, 14)
+    assert (both.files_out, both.bytes_in, both.bytes_out) == (2, 340, 120)
+    assert [p.event_type for p in both.raw_partitions] == ["track", "page_view"]
+    assert both.event_types == ["page_view", "track"]

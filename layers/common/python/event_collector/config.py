@@ -56,7 +56,7 @@ class CompactSettings(_Settings):
     lake_bucket_name: str
     glue_database_name: str
     compaction_state_table_name: str
-    dedup_window_days: int = Field(ge=0, le=7)
+    dedup_window_days: int = Field(ge=1, le=7)  # template.yaml: DedupWindowDays MinValue 1
     athena_work_group: str
     athena_threshold_bytes: int = Field(ge=1, le=1_073_741_824)
 

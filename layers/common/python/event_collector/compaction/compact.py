@@ -162,13 +162,37 @@ def compact_tenant(request: CompactRequest, compaction: Compaction, now: datetim
             state.clear_inflight(tenant)
         else:
             result = _compact_with_lambda(compaction, tenant, unit, pending, objects)
-        result = _record(
-            compaction, request, result.model_copy(update={"files_in": len(pending), "bytes_in": bytes_in})
-        )
+        result = result.model_copy(update={"files_in": len(pending), "bytes_in": bytes_in})
+        if previous is not None and previous.status == "ok" and result.status == "ok":
+            # An earlier attempt of this run compacted another unit (late objects arrived since): keep both.
+            result = combined(previous, result)
+        result = _record(compaction, request, result)
         state.done(tenant, [item.key for item in pending])
         return result
     finally:
         state.release_lease(tenant, owner)
+
+
+_SUMMED = (
+    "files_in",
+    "rows_in",
+    "rows_out",
+    "duplicates_removed",
+    "duplicates_already_compacted",
+    "files_out",
+    "bytes_in",
+    "bytes_out",
+    "bytes_scanned",
+    "ledger_ids_read",
+)
+
+
+def combined(earlier: CompactResult, later: CompactResult) -> CompactResult:
+    """Two units compacted for one tenant in one run, as one result: totals summed, the later unit named."""
+    totals = {name: getattr(earlier, name) + getattr(later, name) for name in _SUMMED}
+    partitions = list(dict.fromkeys([*earlier.raw_partitions, *later.raw_partitions]))
+    types = sorted({*earlier.event_types, *later.event_types})
+    return later.model_copy(update={**totals, "raw_partitions": partitions, "event_types": types})
 
 
 def _record(

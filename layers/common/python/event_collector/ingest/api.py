@@ -51,7 +51,7 @@ from event_collector.ingest.models import (
     SegmentBatch,
     SegmentResult,
 )
-from event_collector.ingest.routes import DOCS_PATH, QUERY_PARAMETERS, SEGMENT_ROUTES
+from event_collector.ingest.routes import DOCS_PATH, QUERY_PARAMETERS, SEED_PATHS, SEGMENT_ROUTES
 from event_collector.ingest.validation import ValidatedBatch
 from event_collector.ingest.volume import EventVolume
 
@@ -227,7 +227,8 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
 
     def query() -> dict[str, str]:
         """The route's query parameters, each named by the route and given once (else a 400 naming them)."""
-        return checked_query(event(), QUERY_PARAMETERS[app.current_event.path])
+        path = app.current_event.path
+        return checked_query(event(), QUERY_PARAMETERS[path], ignore_unknown=path in SEED_PATHS)
 
     @app.get("/button/click/count")
     def get_button_click_count() -> dict[str, Any]:

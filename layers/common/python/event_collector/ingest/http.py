@@ -144,7 +144,8 @@ def query_values(event: Mapping[str, Any]) -> dict[str, list[str]]:
     payload 2.0 joins repeats with commas there, so its ``rawQueryString`` is read instead."""
     multi = event.get("multiValueQueryStringParameters")
     if multi:
-        return {str(name): [str(value) for value in values or []] for name, values in multi.items()}
+        # A name with no value at all (an empty or null list) is a name not given.
+        return {str(name): [str(value) for value in values] for name, values in multi.items() if values}
     raw = event.get("rawQueryString")
     if event.get("version") == "2.0" and isinstance(raw, str):
         from urllib.parse import parse_qsl
@@ -176,12 +177,16 @@ def _once(name: str, values: list[str]) -> str:
 CACHE_BUSTER = "_"
 
 
-def checked_query(event: Mapping[str, Any], parameters: Mapping[str, bool]) -> dict[str, str]:
+def checked_query(
+    event: Mapping[str, Any], parameters: Mapping[str, bool], *, ignore_unknown: bool = False
+) -> dict[str, str]:
     """The query of a route that takes ``parameters`` (name: required): each given once, none other, the
     required ones present; else a 400 naming every parameter at fault. ``_`` is ignored: it is the
     cache-buster jQuery's ``cache: false`` (and other HTTP libraries) add to GETs, which pages built for the
     original collector send, and it never changes an answer."""
     values = {name: given for name, given in query_values(event).items() if name != CACHE_BUSTER}
+    if ignore_unknown:  # the seed routes: the original collector ignored names it did not take
+        values = {name: given for name, given in values.items() if name in parameters}
     unknown = [name for name in values if name not in parameters]
     if unknown:
         plural = "s" if len(unknown) > 1 else ""
