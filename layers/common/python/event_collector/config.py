@@ -22,7 +22,9 @@ class ConfigurationError(RuntimeError):
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # defer_build: a function validates one of these models, once; building the other seven validators at
+    # import would cost every cold start for nothing (bench/cold_import_bench.py).
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class AuthorizerSettings(_Settings):
