@@ -23,6 +23,7 @@ import pytest
 from event_collector_client import Client, DeliveryError
 
 from tests.clients.conftest import NODE, compacted_ids, issue_key, node_script, settle
+from tests.fakes.site import serve, stop
 from tests.local.conftest import RunningStack
 from tools.template import ROOT
 
@@ -56,6 +57,19 @@ class ScriptedApi:
             return answer[0], answer[1], body
 
 
+class SignallingApi(ScriptedApi):
+    """A scripted API that sets ``sent`` once a request arrived (a test waits on it, not on the clock)."""
+
+    def __init__(self, answers: list[Answer]) -> None:
+        super().__init__(answers)
+        self.sent = threading.Event()
+
+    def __call__(self, request: urllib.request.Request, timeout: float) -> tuple[int, dict[str, str], bytes]:
+        answer = super().__call__(request, timeout)
+        self.sent.set()
+        return answer
+
+
 class Recorder:
     """A local HTTP API that stores every batch POSTed to /v1/events and answers ``status``.
 
@@ -82,13 +96,10 @@ class Recorder:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve(Handler)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        stop(self.server)
 
 
 @pytest.fixture
@@ -160,15 +171,8 @@ def test_python_client_queue_is_bounded_and_batches_are_capped() -> None:
 
 
 def test_python_client_flushes_in_the_background_when_a_batch_is_full() -> None:
-    sent = threading.Event()
-
-    class Signalling(ScriptedApi):
-        def __call__(self, request: urllib.request.Request, timeout: float) -> tuple[int, dict[str, str], bytes]:
-            answer = super().__call__(request, timeout)
-            sent.set()
-            return answer
-
-    api = Signalling([])
+    api = SignallingApi([])
+    sent = api.sent
     client = _client(api, flush_at=2)
     client.track("A")
     client.track("B")
@@ -178,15 +182,8 @@ def test_python_client_flushes_in_the_background_when_a_batch_is_full() -> None:
 
 
 def test_python_client_flushes_on_its_interval() -> None:
-    sent = threading.Event()
-
-    class Signalling(ScriptedApi):
-        def __call__(self, request: urllib.request.Request, timeout: float) -> tuple[int, dict[str, str], bytes]:
-            answer = super().__call__(request, timeout)
-            sent.set()
-            return answer
-
-    api = Signalling([])
+    api = SignallingApi([])
+    sent = api.sent
     client = _client(api, flush_at=1_000, flush_interval=0.01)  # neither full nor flushed: the timer sends
     client.track("A")
     client.track("B")

@@ -53,6 +53,19 @@ def run(tmp_path: Path, fn: BuiltFunction, event: object = None) -> dict:
     return invoke(sys.executable, fn, paths, event or {}, env, report_modules=["fakelib"])
 
 
+def one_step_rehearsal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fn: BuiltFunction) -> Rehearsal:
+    """A rehearsal of ``fn`` alone, its layers as given, with an empty ``sample.json`` event."""
+    monkeypatch.setattr("tools.parity.rehearsal.EVENTS", tmp_path)
+    write(tmp_path / "sample.json", "{}")
+    return Rehearsal(
+        sys.executable,
+        {"Fn": fn},
+        lambda _: {"PATH": os.environ.get("PATH", "")},
+        {layer.logical_id: layer for layer in fn.layers},
+        runtime_standins(tmp_path / "runtime"),
+    )
+
+
 def test_given_a_handler_importing_a_name_the_layer_version_lacks_when_rehearsed_then_init_fails(tmp_path):
     old = layer(tmp_path, "Deps", {"fakelib/__init__.py": "VERSION = '1.0'\n"})  # `newthing` arrives in 2.0
     fn = function(tmp_path, "from fakelib import newthing\ndef lambda_handler(e, c):\n    return 1\n", (old,))
@@ -69,15 +82,7 @@ def test_given_the_same_failure_when_run_as_a_step_then_the_rehearsal_stops_with
 ):
     old = layer(tmp_path, "Deps", {"fakelib/__init__.py": ""})
     fn = function(tmp_path, "from fakelib import newthing\ndef lambda_handler(e, c):\n    return 1\n", (old,))
-    monkeypatch.setattr("tools.parity.rehearsal.EVENTS", tmp_path)
-    write(tmp_path / "sample.json", "{}")
-    rehearsal = Rehearsal(
-        sys.executable,
-        {"Fn": fn},
-        lambda _: {"PATH": os.environ.get("PATH", "")},
-        {"Deps": old},
-        runtime_standins(tmp_path / "runtime"),
-    )
+    rehearsal = one_step_rehearsal(tmp_path, monkeypatch, fn)
 
     with pytest.raises(ParityFailure, match="failed at init: ImportError"):
         rehearsal.run(Step("Fn", "sample.json"))
@@ -174,15 +179,7 @@ def test_given_a_codec_the_deployed_library_lacks_when_a_step_invokes_it_then_th
         },
     )
     fn = function(tmp_path, "import fakearrow\ndef lambda_handler(e, c):\n    fakearrow.write('zstd')\n", (arrow,))
-    monkeypatch.setattr("tools.parity.rehearsal.EVENTS", tmp_path)
-    write(tmp_path / "sample.json", "{}")
-    rehearsal = Rehearsal(
-        sys.executable,
-        {"Fn": fn},
-        lambda _: {"PATH": os.environ.get("PATH", "")},
-        {"Arrow": arrow},
-        runtime_standins(tmp_path / "runtime"),
-    )
+    rehearsal = one_step_rehearsal(tmp_path, monkeypatch, fn)
 
     with pytest.raises(ParityFailure, match="zstd not built"):
         rehearsal.run(Step("Fn", "sample.json"))
