@@ -294,6 +294,17 @@ def test_given_the_lake_layout_when_the_template_names_prefixes_then_they_are_th
     assert expirations == {f"{RUNS_ROOT}/", f"{MAP_RESULTS_PREFIX}/"}
 
 
+def test_given_every_function_when_it_logs_then_its_group_has_a_retention_and_exists_with_it():
+    resources = template()["Resources"]
+    functions = resources_of_type("AWS::Serverless::Function")
+
+    for name, function in functions.items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert resources[group]["Type"] == "AWS::Logs::LogGroup"
+        assert resources[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert resources[group].get("Condition") == function.get("Condition"), name
+
+
 def test_given_stack_deletion_when_planned_then_scratch_buckets_are_emptied_and_data_buckets_kept():
     resources = template()["Resources"]
 
