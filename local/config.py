@@ -30,6 +30,8 @@ class LocalConfig:
     compaction_interval: float | None = None
     # The template's ApiType: which API Gateway the local gateway behaves as (REST or HTTP).
     api_type: str = "REST"
+    # The template's CountingMode: who keeps the counters (realtime: the collector; delivered: the fan-out).
+    counting_mode: str = "realtime"
     # Seconds the gateway waits for a slow or half-sent request before answering 400.
     read_timeout: float = 10.0
 
@@ -76,6 +78,9 @@ def config_from_environment() -> LocalConfig:
     api_type = env.get("LOCAL_API_TYPE", "REST").upper()
     if api_type not in ("REST", "HTTP"):
         raise ConfigError(f"LOCAL_API_TYPE={api_type!r} must be REST or HTTP")
+    counting_mode = env.get("LOCAL_COUNTING_MODE", "realtime").lower()
+    if counting_mode not in ("realtime", "delivered"):
+        raise ConfigError(f"LOCAL_COUNTING_MODE={counting_mode!r} must be realtime or delivered")
     return LocalConfig(
         api_port=_number("LOCAL_API_PORT", str(DEFAULT_API_PORT), int),
         aws_port=_number("LOCAL_AWS_PORT", str(DEFAULT_AWS_PORT), int),
@@ -87,4 +92,5 @@ def config_from_environment() -> LocalConfig:
         compaction_interval=_number("LOCAL_COMPACTION_INTERVAL", None, float, positive=True),
         read_timeout=_number("LOCAL_READ_TIMEOUT", "10", float, positive=True),
         api_type=api_type,
+        counting_mode=counting_mode,
     )

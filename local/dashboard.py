@@ -79,7 +79,7 @@ def dashboard_routes(stack: LocalStack) -> dict[tuple[str, str], LocalRoute]:
         _allowed(request, set())
         known = stack.info.get("tenants", [])
         shown = [{"tenant": tenant["tenant"], "publishable_key": tenant["publishable_key"]} for tenant in known]
-        return 200, {"tenants": shown}
+        return 200, {"tenants": shown, "counting_mode": stack.config.counting_mode}
 
     def counts(request: LocalRequest) -> Answer:
         """GET /v1/counts for a demo tenant, asked here with its secret key; the API's answer as it is."""

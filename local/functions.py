@@ -43,12 +43,15 @@ def function_environment(variables: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def load_function(name: str, environment: Mapping[str, str] | None = None) -> ModuleType:
+def load_function(
+    name: str, environment: Mapping[str, str] | None = None, *, module_name: str | None = None
+) -> ModuleType:
     """Import functions/<name>/app.py once, under a unique module name (every Lambda has an ``app``).
 
     With ``environment``, the import sees only that function's variables (the local mode);
-    without, the current environment (tests set theirs in tests/conftest.py)."""
-    module_name = f"function_{name}_app"
+    without, the current environment (tests set theirs in tests/conftest.py). ``module_name``: another
+    import of the same code, as a second container of another function would hold it."""
+    module_name = module_name or f"function_{name}_app"
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")

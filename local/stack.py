@@ -72,7 +72,7 @@ class LocalStack:
             transformed_template(),
             self.config.stack_name,
             self.config.region,
-            parameter_overrides={"ApiType": self.config.api_type},
+            parameter_overrides={"ApiType": self.config.api_type, "CountingMode": self.config.counting_mode},
         )
         self._aws_environment()
         self.functions = LocalFunctions(self.resolver)
@@ -199,6 +199,7 @@ class LocalStack:
             "region": self.config.region,
             "stack_name": self.config.stack_name,
             "api_type": self.config.api_type,
+            "counting_mode": self.config.counting_mode,
             "raw_bucket": name_of("RawBucket"),
             "lake_bucket": name_of("LakeBucket"),
             "delivery_stream": name_of("DeliveryStream"),

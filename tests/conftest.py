@@ -34,6 +34,7 @@ TEST_ENVIRONMENT = {
     "COMPACTION_STATE_TABLE_NAME": "test-compaction-state",
     "COMPACTION_GRACE_MINUTES": "20",
     "COMPACT_MAX_CONCURRENCY": "2",
+    "COUNTING_MODE": "realtime",
     "COUNTER_RETENTION_DAYS": "400",
     "COUNTER_KEYS_PER_HOUR": "1000",
     "DEDUP_WINDOW_DAYS": "1",
@@ -77,22 +78,26 @@ class FakeAws:
     glue: Any
     delivered: set[str] = field(default_factory=set)
 
-    def fan_out(self) -> Any:
-        """The fan-out as deployed: S3 in and out, counting and the compaction queue in DynamoDB."""
+    def fan_out(self, counting_mode: str | None = None) -> Any:
+        """The fan-out as deployed: S3 in and out, the compaction queue in DynamoDB, and counting in the
+        ``delivered`` counting mode (``COUNTING_MODE`` unless given)."""
         from event_collector.aws.compaction_state import CompactionStateTable
         from event_collector.aws.counters_table import CountersTable
         from event_collector.aws.s3 import S3ObjectStore
         from event_collector.lake.fan_out import Counting, FanOut
 
+        counting = Counting(CountersTable(self.dynamodb, os.environ["COUNTERS_TABLE_NAME"]))
+        delivered = (counting_mode or os.environ["COUNTING_MODE"]) == "delivered"
         return FanOut(
             S3ObjectStore(self.s3),
             LAKE_BUCKET,
-            counting=Counting(CountersTable(self.dynamodb, os.environ["COUNTERS_TABLE_NAME"])),
+            counting=counting if delivered else None,
             queue=CompactionStateTable(self.dynamodb, os.environ["COMPACTION_STATE_TABLE_NAME"]),
         )
 
     def deliver(self) -> list[Any]:
-        """What S3 notifications do in the cloud: fan out (count, queue) every raw object not yet delivered."""
+        """What S3 notifications do in the cloud: fan out (queue; count in the delivered mode) every raw
+        object not yet delivered."""
         fan_out = self.fan_out()
         reports = []
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=RAW_BUCKET):

@@ -1,6 +1,7 @@
 """Collector Lambda: the API (event_collector.ingest.api) wired to Firehose and the two DynamoDB tables:
-the counters (read by the GET routes; a key's rate-limit minutes written there) and the tenant keys (the
-routes that send events authenticate here)."""
+the counters (written once Firehose took a request's events, in the default counting mode; read by the
+GET routes; a rate-limited key's minutes) and the tenant keys (the routes that send events authenticate
+here)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from event_collector.auth.access import SendAccess
@@ -19,6 +21,9 @@ from event_collector.aws.firehose import FirehoseRecordSink
 from event_collector.aws.rate_limits import RateLimitTable
 from event_collector.aws.tenant_keys_table import TenantKeysTable
 from event_collector.config import CollectorSettings, load
+from event_collector.counts.realtime import RequestCounter
+from event_collector.counts.record import CountingLimits
+from event_collector.errors import StorageError
 from event_collector.ingest.api import Collector, Services, create_collector
 from event_collector.ingest.delivery import EventIngestor
 
@@ -28,25 +33,47 @@ settings = load(CollectorSettings)
 
 
 def build(
-    firehose: Any = None, dynamodb: Any = None, keys: KeyLookup | None = None, rates: RateLimiter | None = None
+    firehose: Any = None,
+    dynamodb: Any = None,
+    keys: KeyLookup | None = None,
+    rates: RateLimiter | None = None,
+    counting: Any = None,
 ) -> Collector:
+    """The deployed composition; tests may hand in AWS clients (``counting``: the counters' writer, by
+    default ``dynamodb`` when that is given)."""
     sink = FirehoseRecordSink(
         firehose or client("firehose", "request", single_attempt=True), settings.delivery_stream_name
     )
+    counter = None
+    if settings.counting_mode == "realtime":
+        writer = CountersTable(counting or dynamodb or client("dynamodb", "counting"), settings.counters_table_name)
+        limits = CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days)
+        counter = RequestCounter(writer, limits)
     dynamodb = dynamodb or client("dynamodb", "request")
     keys = keys or TenantKeysTable(dynamodb, settings.tenant_keys_table_name)
     access = SendAccess(keys, settings.key_cache_seconds)
     rates = rates or RateLimiter(
         RateLimitTable(dynamodb, settings.counters_table_name), on_unavailable=rate_store_failed
     )
+    ingestor = EventIngestor(sink, counter, on_counting_failed=counting_failed)
     counters = CountersTable(dynamodb, settings.counters_table_name)
-    services = Services(EventIngestor(sink), counters, access, rates=rates)
+    services = Services(ingestor, counters, access, rates=rates)
     return create_collector(services, cors_allow_origin=settings.cors_allow_origin)
 
 
 def rate_store_failed(error: Exception) -> None:
     """A rate-limited key's request is admitted when its minute cannot be counted (auth/rates.py)."""
     logger.warning("Rate limit not checked; request admitted", error=str(error))
+
+
+def counting_failed(error: Exception, events: int) -> None:
+    """The events are stored (Firehose took them) and the client gets 200; only their counts are short."""
+    message = "Counting failed after Firehose accepted the events"
+    if isinstance(error, StorageError):
+        logger.error(message, error=str(error), events=events)
+    else:  # not an AWS answer: a defect, logged with its traceback
+        logger.exception(message, error=str(error), events=events)
+    metrics.add_metric(name="CounterUpdateFailures", unit=MetricUnit.Count, value=1)
 
 
 collector = build()

@@ -1,4 +1,5 @@
-"""Fan-out Lambda: S3 ObjectCreated on raw/ -> per-tenant, per-hour lake objects, queued and counted.
+"""Fan-out Lambda: S3 ObjectCreated on raw/ -> per-tenant, per-hour lake objects, queued (and counted, in
+the ``delivered`` counting mode; by default the collector counts in real time: docs/counters.md).
 
 Thin: the work is in event_collector.lake.fan_out. A failure fails the
 invocation, so Lambda retries it and then sends it to the dead-letter queue.
@@ -24,13 +25,14 @@ logger = Logger()
 metrics = Metrics()
 settings = load(FanOutSettings)
 dynamodb = client("dynamodb")
+counting = Counting(
+    CountersTable(dynamodb, settings.counters_table_name),
+    CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days),
+)
 fan_out = FanOut(
     S3ObjectStore(client("s3")),
     lake_bucket=settings.lake_bucket_name,
-    counting=Counting(
-        CountersTable(dynamodb, settings.counters_table_name),
-        CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days),
-    ),
+    counting=counting if settings.counting_mode == "delivered" else None,
     queue=CompactionStateTable(dynamodb, settings.compaction_state_table_name),
 )
 

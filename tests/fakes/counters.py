@@ -1,5 +1,6 @@
-"""The counters table's ports (``CounterStore`` for the fan-out, ``CounterReader`` for the API), in memory,
-with the table's layout: one item per key and UTC day holding ``hHH`` attributes and the day's total ``n``."""
+"""The counters table's ports (``CounterStore`` for the writers, ``CounterReader`` for the API), in memory,
+with the table's layout: one item per key and UTC day holding ``hHH`` attributes and the day's total ``n``,
+and on a type's total item the hour's key admissions ``aHH``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Sequence
 from event_collector.counts.layout import (
     DAY_PREFIX,
     DAY_TOTAL,
-    HOUR_PREFIX,
     CounterIncrement,
     HourGroup,
     counter_pk,
@@ -29,23 +29,20 @@ class MemoryCounters:
         self.applied.add(source_id)
         return True
 
-    def known_keys(self, group: HourGroup, encoded: Sequence[str]) -> set[str]:
+    def known_keys(self, group: HourGroup, encoded: Sequence[str], deadline: float | None = None) -> set[str]:
         prefix = counter_pk(group.tenant, group.event_type, "")
         day, attribute = day_sort_key(group.label), hour_attribute(group.label)
         return {key for key in encoded if attribute in self.items.get((prefix + key, day), {})}
 
-    def admit(self, group: HourGroup, wanted: int, limit: int, expires_at: int) -> int:
-        key = (counter_pk(group.tenant, group.event_type, "keys"), HOUR_PREFIX + group.label)
-        item = self.items.setdefault(key, {})
-        granted = max(0, min(wanted, limit - item.get("admitted", 0)))
-        item["admitted"] = item.get("admitted", 0) + granted
-        return granted
+    def admit(self, totals: Sequence[CounterIncrement]) -> list[dict[str, int]]:
+        self.add(totals)
+        return [{name: self.items[(total.pk, total.sk)][name] for name in total.admitting} for total in totals]
 
-    def add(self, increments: Sequence[CounterIncrement]) -> None:
+    def add(self, increments: Sequence[CounterIncrement], deadline: float | None = None) -> None:
         for increment in increments:
             self.writes += 1
             item = self.items.setdefault((increment.pk, increment.sk), {})
-            for attribute, amount in increment.hours.items():
+            for attribute, amount in {**increment.hours, **increment.admitting}.items():
                 item[attribute] = item.get(attribute, 0) + amount
             item[DAY_TOTAL] = item.get(DAY_TOTAL, 0) + increment.amount
             item["expires_at"] = increment.expires_at

@@ -91,7 +91,7 @@ def test_given_some_invalid_events_when_posted_then_only_valid_ones_are_stored(c
     assert [line["event_type"] for line in aws.raw_lines()] == ["page_view", "page_view"]
 
 
-def test_given_500_events_when_posted_then_one_firehose_call_and_no_dynamodb_write(collector, aws, lambda_context):
+def test_given_500_events_when_posted_then_one_firehose_call_and_one_write_per_counter(collector, aws, lambda_context):
     firehose_calls = record_calls(aws.firehose, "PutRecordBatch")
     dynamodb_calls = record_calls(aws.dynamodb, "UpdateItem")
     events = [page_view(url=f"https://example.com/{i % 3}") for i in range(250)] + [click() for _ in range(250)]
@@ -101,7 +101,14 @@ def test_given_500_events_when_posted_then_one_firehose_call_and_no_dynamodb_wri
     assert status == 200
     assert body["accepted"] == 500
     assert len(firehose_calls) == 1
-    assert dynamodb_calls == []  # counting happens in the fan-out, once per delivered object
+    # Counted as soon as Firehose took them: one write per distinct key (three URLs, one button) and one
+    # per event type (its total, which also admits the new keys), never one per event.
+    written = sorted(call["Key"]["pk"]["S"] for call in dynamodb_calls)
+    assert written == sorted(
+        ["acme#page_view#*", "acme#button_click#*"]
+        + [f"acme#page_view#k:https://example.com/{i}" for i in range(3)]
+        + [f"acme#button_click#k:{click()['button_id']}"]
+    )
     assert len(aws.raw_lines()) == 500
 
 

@@ -103,11 +103,12 @@ def test_given_firehose_fails_once_when_posted_then_the_retry_succeeds(collector
     assert len(aws.raw_lines()) == 1
 
 
-def test_given_a_post_when_delivered_then_the_request_path_never_touches_dynamodb(collector, aws, lambda_context):
-    # Counting happens in the fan-out, from what Firehose delivered (docs/counters.md): a DynamoDB
-    # outage cannot slow down or fail ingestion.
-    fail_calls(aws.dynamodb, "UpdateItem", "ProvisionedThroughputExceededException")
-    calls = [record_calls(aws.dynamodb, operation) for operation in ("UpdateItem", "PutItem", "GetItem", "Query")]
+@pytest.mark.parametrize("operation", ["UpdateItem", "BatchGetItem"])
+def test_given_dynamodb_failing_after_firehose_took_the_events_then_200_stored_and_the_failure_reported(
+    collector, aws, lambda_context, capsys, caplog, operation
+):
+    # The events are stored once Firehose took them: a counting failure must not make the client resend.
+    fail_calls(aws.dynamodb, operation, "ProvisionedThroughputExceededException")
 
     status, _, body = call(
         collector,
@@ -117,7 +118,23 @@ def test_given_a_post_when_delivered_then_the_request_path_never_touches_dynamod
 
     assert (status, body["accepted"]) == (200, 1)
     assert len(aws.raw_lines()) == 1
-    assert all(recorded == [] for recorded in calls)
+    assert "Counting failed after Firehose accepted the events" in caplog.text
+    assert '"CounterUpdateFailures":[1.0]' in capsys.readouterr().out  # the metric the alarm watches
+
+
+def test_given_firehose_refusing_then_503_and_nothing_counted(collector, aws, lambda_context, monkeypatch):
+    with_firehose(collector, monkeypatch, PartiallyFailingFirehose(aws.firehose, failing_calls=100))
+    writes = record_calls(aws.dynamodb, "UpdateItem")
+
+    status, headers, _ = call(
+        collector,
+        api_request("POST", "/v1/events", body={"events": [{"event_type": "track", "name": "n"}]}),
+        lambda_context,
+    )
+
+    assert status == 503
+    assert "Retry-After" in headers
+    assert writes == []
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ def test_given_the_tenants_route_when_called_then_it_names_the_demo_tenants_with
 
     assert answer.status == 200
     expected = [{"tenant": t["tenant"], "publishable_key": t["publishable_key"]} for t in local_stack.info["tenants"]]
-    assert answer.json() == {"tenants": expected}
+    assert answer.json() == {"tenants": expected, "counting_mode": "realtime"}
     assert all(tenant["api_key"] not in answer.body.decode() for tenant in local_stack.info["tenants"])
 
 

@@ -177,3 +177,27 @@ def test_the_same_file_served_elsewhere_reads_the_api_with_a_key_kept_out_of_the
     finally:
         context.close()
         site.close()
+
+
+def test_a_click_shows_in_the_dashboard_from_the_answer_alone_without_waiting_for_the_fan_out(
+    local_stack: RunningStack, browser: Any
+) -> None:
+    # Real-time counts: the request that sent the click already counted it, so the page never needs the
+    # fan-out (/__local/drain, refused here) to show it, as the original collector's page did.
+    api = local_stack.info["api_url"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.route("**/__local/drain", lambda route: route.abort())
+    try:
+        page.goto(api + "/dashboard")
+        refreshed(page, "demo")
+        page.uncheck("#auto-refresh")  # only the send's own refresh may show it
+        clicks = shown(page, "total-button_click")
+
+        page.click("#send-click")
+
+        count_grows(page, "total-button_click", clicks)
+        assert shown(page, "total-button_click") == clicks + 1
+        assert shown(page, "alltime-button_click") == api_total(local_stack, 0, "button_click")
+    finally:
+        context.close()

@@ -103,6 +103,7 @@ def test_the_running_stack_ports_are_refused_for_a_second_stack(local_stack: Run
         ({"LOCAL_AWS_PORT": "-1"}, "LOCAL_AWS_PORT"),
         ({"LOCAL_API_PORT": "70000"}, "LOCAL_API_PORT"),
         ({"LOCAL_API_TYPE": "SOAP"}, "LOCAL_API_TYPE"),
+        ({"LOCAL_COUNTING_MODE": "eventually"}, "LOCAL_COUNTING_MODE"),
         ({"LOCAL_COMPACTION_INTERVAL": "often"}, "LOCAL_COMPACTION_INTERVAL"),
         ({"LOCAL_COMPACTION_INTERVAL": "nan"}, "LOCAL_COMPACTION_INTERVAL"),
         ({"LOCAL_COMPACTION_INTERVAL": "inf"}, "LOCAL_COMPACTION_INTERVAL"),

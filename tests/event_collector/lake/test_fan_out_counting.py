@@ -9,7 +9,7 @@ import pytest
 
 from event_collector.aws.counters_table import CountersTable
 from event_collector.aws.s3 import S3ObjectStore
-from event_collector.counts.layout import HourGroup
+from event_collector.counts.layout import HourGroup, granted_keys, key_increments, total_increment
 from event_collector.counts.record import CountingLimits
 from event_collector.lake.fan_out import Counting, FanOut
 from tests.conftest import LAKE_BUCKET, RAW_BUCKET, fail_calls
@@ -87,20 +87,22 @@ def test_given_more_keys_than_the_limit_across_objects_when_counted_then_the_lim
     assert counters.total("acme#track#*") == 12
 
 
-def test_given_the_counters_table_when_admitting_then_concurrent_grants_never_pass_the_limit(aws, counters):
+def test_given_the_counters_table_when_admitting_side_by_side_then_grants_never_pass_the_limit(aws, counters):
     group = HourGroup("acme", "track", HOUR_12 // 3_600_000 * 3_600_000)
+    asks = [total_increment(group, 1, 4, retention_days=1) for _ in range(4)]
 
-    grants = [counters.admit(group, wanted, limit=10, expires_at=2_000_000_000) for wanted in (4, 4, 4, 4)]
+    after = [answer["a20"] for answer in counters.admit(asks)]  # four writes on the pool, in any order
+    grants = sorted(granted_keys(4, admitted, limit=10) for admitted in after)
 
-    assert grants == [4, 4, 2, 0]
+    assert sorted(after) == [4, 8, 12, 16]
+    assert grants == [0, 2, 4, 4]
+    assert counters.total("acme#track#*") == 4  # the same writes added the events to the type's total
 
 
 def test_given_more_than_a_hundred_keys_when_looked_up_then_every_known_key_is_found(aws, counters):
     group = HourGroup("acme", "track", HOUR_12 // 3_600_000 * 3_600_000)
-    from event_collector.counts.layout import increments
-
     known = [f"k:key-{n}" for n in range(150)]
-    counters.add(increments(group, dict.fromkeys(known, 1), 0, 150, retention_days=1))
+    counters.add(key_increments(group, dict.fromkeys(known, 1), 0, retention_days=1))
 
     found = counters.known_keys(group, [*known, "k:never-seen"])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,11 +31,19 @@ class AuthorizerSettings(_Settings):
     tenant_keys_table_name: str
 
 
+# Who keeps the real-time counters (template.yaml's CountingMode, docs/counters.md): the collector once
+# Firehose took a request's events (default), or the fan-out from what Firehose delivered.
+CountingMode = Literal["realtime", "delivered"]
+
+
 class CollectorSettings(_Settings):
     delivery_stream_name: str
     counters_table_name: str
     tenant_keys_table_name: str
     key_cache_seconds: int = Field(ge=0, le=3600)
+    counting_mode: CountingMode
+    counter_retention_days: int = Field(ge=1, le=3650)
+    counter_keys_per_hour: int = Field(ge=1, le=100_000)
     cors_allow_origin: str = "*"
 
 
@@ -43,6 +51,7 @@ class FanOutSettings(_Settings):
     lake_bucket_name: str
     counters_table_name: str
     compaction_state_table_name: str
+    counting_mode: CountingMode
     counter_retention_days: int = Field(ge=1, le=3650)
     counter_keys_per_hour: int = Field(ge=1, le=100_000)
 

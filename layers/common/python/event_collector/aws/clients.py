@@ -1,4 +1,4 @@
-"""Every AWS client of every function is made here, for one of two purposes.
+"""Every AWS client of every function is made here, for one of three purposes.
 
 - ``request``: clients on an API request's path (authorizer, collector):
   :mod:`event_collector.aws.json_client`, not boto3, so a cold start does
@@ -7,6 +7,9 @@
   request always ends in an answer within the Lambda's time (a 503 at worst,
   never API Gateway's 502). The Firehose sink retries on its own, within the
   time left, so its client makes one attempt per call.
+- ``counting``: the collector's counter writes, made after Firehose took the
+  request's events, when the answer is already 200: the same lean client with
+  shorter timeouts (connect 0.5 s, read 1 s; counts/realtime.py budgets them).
 - ``background``: everything else (fan-out, compaction, custom resources,
   operator CLIs): boto3 with the SDK's standard retries, more attempts,
   longer reads. boto3 is imported only when such a client is made.
@@ -17,13 +20,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-Purpose = Literal["request", "background"]
+Purpose = Literal["request", "counting", "background"]
 REQUEST_CLIENTS = ("dynamodb", "firehose")
 
 
 def client(service: str, purpose: Purpose = "background", *, single_attempt: bool = False) -> Any:
     if purpose == "request":
         return request_client(service, single_attempt=single_attempt)
+    if purpose == "counting":
+        return request_client(service, connect_timeout=0.5, read_timeout=1.0)
     import boto3
     from botocore.config import Config
 
@@ -32,14 +37,17 @@ def client(service: str, purpose: Purpose = "background", *, single_attempt: boo
     return boto3.client(service, config=config)
 
 
-def request_client(service: str, *, single_attempt: bool = False) -> Any:
+def request_client(
+    service: str, *, single_attempt: bool = False, connect_timeout: float = 1.0, read_timeout: float = 2.0
+) -> Any:
     from event_collector.aws.json_client import DynamoDBClient, FirehoseClient
 
+    timeouts = {"connect_timeout": connect_timeout, "read_timeout": read_timeout}
     attempts = 1 if single_attempt else 2
     if service == "dynamodb":
-        return DynamoDBClient(connect_timeout=1, read_timeout=2, max_attempts=attempts)
+        return DynamoDBClient(max_attempts=attempts, **timeouts)
     if service == "firehose":
-        return FirehoseClient(connect_timeout=1, read_timeout=2, max_attempts=attempts)
+        return FirehoseClient(max_attempts=attempts, **timeouts)
     raise ValueError(f"no request-path client for {service}; the request path calls only {REQUEST_CLIENTS}")
 
 

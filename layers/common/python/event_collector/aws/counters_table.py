@@ -1,21 +1,21 @@
-"""DynamoDB adapter for the counters table: the fan-out's atomic ADDs, key admission, and the API's reads."""
+"""DynamoDB adapter for the counters table: atomic ADDs (the collector's, or the fan-out's in the delivered
+counting mode), key admission on the types' totals, and the API's reads."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from event_collector.aws.errors import aws_errors, error_code
 from event_collector.counts.layout import (
     DAY_PREFIX,
     DAY_TOTAL,
-    HOUR_PREFIX,
     CounterIncrement,
     HourGroup,
     counter_pk,
     day_sort_key,
     hour_attribute,
-    registry_pk,
 )
 from event_collector.errors import StorageError
 
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 # UpdateItem calls run side by side; boto3 clients are thread-safe.
 MAX_PARALLEL_UPDATES = 8
 BATCH_GET = 100  # BatchGetItem takes at most 100 keys
-ADMIT_ATTEMPTS = 5
+UNPROCESSED_ATTEMPTS = 5
 APPLIED_PREFIX = "applied#"
+T = TypeVar("T")
 
 
 class CountersTable:
@@ -36,7 +37,7 @@ class CountersTable:
         # Created on first use and kept for the container's life: no thread start-up per object.
         self._pool: ThreadPoolExecutor | None = None
 
-    # -- writes (the fan-out) -------------------------------------------------------------
+    # -- writes -------------------------------------------------------------
     def first_application(self, source_id: str, expires_at: int) -> bool:
         try:
             self._client.put_item(
@@ -54,7 +55,7 @@ class CountersTable:
             raise StorageError(f"marking counts applied failed: {error_code(error)}") from error
         return True
 
-    def known_keys(self, group: HourGroup, encoded: Sequence[str]) -> set[str]:
+    def known_keys(self, group: HourGroup, encoded: Sequence[str], deadline: float | None = None) -> set[str]:
         """The keys whose day item already counts this hour (its ``hHH`` attribute exists)."""
         sort_key, attribute = day_sort_key(group.label), hour_attribute(group.label)
         prefix = counter_pk(group.tenant, group.event_type, "")
@@ -68,7 +69,9 @@ class CountersTable:
                     "ExpressionAttributeNames": {"#hour": attribute},
                 }
             }
-            for _ in range(ADMIT_ATTEMPTS):
+            for _ in range(UNPROCESSED_ATTEMPTS):
+                if not _before(deadline):
+                    raise StorageError("reading counters failed: deadline")
                 try:
                     response = self._client.batch_get_item(RequestItems=request)
                 except aws_errors() as error:
@@ -85,72 +88,78 @@ class CountersTable:
                 raise StorageError("reading counters failed: keys left unprocessed")
         return found
 
-    def admit(self, group: HourGroup, wanted: int, limit: int, expires_at: int) -> int:
-        key = {"pk": {"S": registry_pk(group.tenant, group.event_type)}, "sk": {"S": HOUR_PREFIX + group.label}}
-        ask = min(wanted, limit)
-        for _ in range(ADMIT_ATTEMPTS):
-            if ask <= 0:
-                return 0
-            try:
-                self._client.update_item(
-                    TableName=self._table_name,
-                    Key=key,
-                    UpdateExpression="ADD admitted :n SET expires_at = :exp",
-                    ConditionExpression="attribute_not_exists(admitted) OR admitted <= :room",
-                    ExpressionAttributeValues={
-                        ":n": {"N": str(ask)},
-                        ":room": {"N": str(limit - ask)},
-                        ":exp": {"N": str(expires_at)},
-                    },
-                )
-                return ask
-            except aws_errors() as error:
-                if error_code(error) != "ConditionalCheckFailedException":
-                    raise StorageError(f"admitting counter keys failed: {error_code(error)}") from error
-            ask = min(wanted, limit - self._admitted(key))
-        return 0
+    def admit(self, totals: Sequence[CounterIncrement]) -> list[dict[str, int]]:
+        """Each type's total with its hours' new keys, one ``UpdateItem`` each (side by side if several);
+        returns the admission counts after each write (``UPDATED_NEW``)."""
+        answers = self._run(self._admit_one, totals, None)
+        failed = [answer for answer in answers if isinstance(answer, str)]
+        if failed:
+            raise StorageError(f"admitting counter keys failed: {failed[0]}")
+        return [answer for answer in answers if not isinstance(answer, str)]
 
-    def _admitted(self, key: dict[str, Any]) -> int:
-        try:
-            item = self._client.get_item(TableName=self._table_name, Key=key, ConsistentRead=True).get("Item")
-        except aws_errors() as error:
-            raise StorageError(f"reading admitted keys failed: {error_code(error)}") from error
-        return int(item["admitted"]["N"]) if item and "admitted" in item else 0
+    def add(self, increments: Sequence[CounterIncrement], deadline: float | None = None) -> None:
+        """One ``UpdateItem ADD`` per increment, side by side; raises StorageError if any failed or
+        ``deadline`` (``time.monotonic()``) passed before every write answered."""
+        failures = [failure for failure in self._run(self._add_one, increments, deadline) if failure]
+        if failures:
+            raise StorageError(f"{len(failures)} of {len(increments)} counter updates failed: {failures[0]}")
 
-    def add(self, increments: Sequence[CounterIncrement]) -> None:
-        """One ``UpdateItem ADD`` per increment; raises StorageError if any failed."""
+    def _run(
+        self, write: Callable[[CounterIncrement], T], increments: Sequence[CounterIncrement], deadline: float | None
+    ) -> list[T | str]:
+        """``write`` for every increment: in this thread for one or two, else on the container's pool.
+        A write not answered by ``deadline`` is reported as ``"deadline"`` (one already running still ends
+        on its client's own timeouts, after the request was answered; a queued one never starts)."""
         if len(increments) <= 2:
-            failures = [self._add_one(increment) for increment in increments]
-        else:
-            if self._pool is None:
-                from concurrent.futures import ThreadPoolExecutor  # the fan-out's writes only, not the API's reads
+            return [write(increment) if _before(deadline) else "deadline" for increment in increments]
+        from concurrent.futures import wait
 
-                self._pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_UPDATES, thread_name_prefix="counters")
-            failures = list(self._pool.map(self._add_one, increments))
-        problems = [failure for failure in failures if failure]
-        if problems:
-            raise StorageError(f"{len(problems)} of {len(increments)} counter updates failed: {problems[0]}")
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_UPDATES, thread_name_prefix="counters")
+        futures = [self._pool.submit(write, increment) for increment in increments]
+        done, _ = wait(futures, timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+        answers: list[T | str] = []
+        for future in futures:
+            if future in done:
+                answers.append(future.result())
+            else:
+                future.cancel()
+                answers.append("deadline")
+        return answers
+
+    def _admit_one(self, total: CounterIncrement) -> dict[str, int] | str:
+        try:
+            response = self._client.update_item(ReturnValues="UPDATED_NEW", **self._update(total))
+        except aws_errors() as error:
+            return error_code(error)
+        attributes = response.get("Attributes", {})
+        return {name: int(attributes[name]["N"]) for name in total.admitting if name in attributes}
 
     def _add_one(self, increment: CounterIncrement) -> str | None:
-        """One ``UpdateItem``: every hour of the increment and the day's total, atomically."""
-        names = {"#total": DAY_TOTAL, "#expires": "expires_at"}
-        values = {":total": {"N": str(increment.amount)}, ":expires": {"N": str(increment.expires_at)}}
-        additions = ["#total :total"]
-        for index, (attribute, amount) in enumerate(sorted(increment.hours.items())):
-            names[f"#h{index}"] = attribute
-            values[f":h{index}"] = {"N": str(amount)}
-            additions.append(f"#h{index} :h{index}")
         try:
-            self._client.update_item(
-                TableName=self._table_name,
-                Key={"pk": {"S": increment.pk}, "sk": {"S": increment.sk}},
-                UpdateExpression=f"ADD {', '.join(additions)} SET #expires = :expires",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
+            self._client.update_item(**self._update(increment))
         except aws_errors() as error:
             return error_code(error)
         return None
+
+    def _update(self, increment: CounterIncrement) -> dict[str, Any]:
+        """One ``UpdateItem``: every hour of the increment (and its admissions) and the day's total, atomically."""
+        names = {"#total": DAY_TOTAL, "#expires": "expires_at"}
+        values = {":total": {"N": str(increment.amount)}, ":expires": {"N": str(increment.expires_at)}}
+        additions = ["#total :total"]
+        for index, (attribute, amount) in enumerate(sorted({**increment.hours, **increment.admitting}.items())):
+            names[f"#h{index}"] = attribute
+            values[f":h{index}"] = {"N": str(amount)}
+            additions.append(f"#h{index} :h{index}")
+        return {
+            "TableName": self._table_name,
+            "Key": {"pk": {"S": increment.pk}, "sk": {"S": increment.sk}},
+            "UpdateExpression": f"ADD {', '.join(additions)} SET #expires = :expires",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
 
     # -- reads (the API) --------------------------------------------------------------------
     def total(self, pk: str) -> int:
@@ -195,3 +204,7 @@ class CountersTable:
                 request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
         except aws_errors() as error:
             raise StorageError(f"reading counters failed: {error_code(error)}") from error
+
+
+def _before(deadline: float | None) -> bool:
+    return deadline is None or time.monotonic() < deadline

@@ -3,16 +3,17 @@
 Why not boto3 there: importing boto3 and building one client costs about 1.6x
 a bare ``import boto3`` before any of our code runs, on every cold start of
 the two functions a user waits on (docs/decisions.md, bench/cold_import_bench.py).
-Those functions make three calls in all (DynamoDB ``GetItem`` and ``Query``,
-Firehose ``PutRecordBatch``), all of them in the same protocol: a signed
-``POST /`` with ``X-Amz-Target`` and a JSON body. This module does exactly that
-and nothing else:
+Those functions make a handful of calls (DynamoDB ``GetItem``, ``Query``,
+``BatchGetItem`` and ``UpdateItem``: keys, rate limits, counters; Firehose
+``PutRecordBatch``), all of them in the same protocol: a signed ``POST /`` with
+``X-Amz-Target`` and a JSON body. This module does exactly that and nothing else:
 
 - Signature Version 4 (tests check it against botocore's signer);
 - credentials, region and endpoint from the environment Lambda sets
   (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``,
   ``AWS_REGION``), ``AWS_ENDPOINT_URL[_<SERVICE>]`` honoured as the SDKs do;
-- one kept-alive HTTPS connection per client, connect and read timeouts;
+- kept-alive HTTPS connections, one per call in flight (calls from several
+  threads run side by side, as the counters' writes do), connect and read timeouts;
 - the SDKs' "standard" retry rules for throttling, 5xx and broken connections,
   up to ``max_attempts``; DynamoDB's CRC32 checked;
 - errors raised as :class:`AwsCallError` with the service's error code.
@@ -63,6 +64,8 @@ THROTTLING_CODES = frozenset(
 TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"})
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 BASE_DELAY_SECONDS = 0.05
+# More than the counters' parallel writes (aws/counters_table.py): every call in flight returns its connection.
+MAX_IDLE_CONNECTIONS = 16
 
 
 @dataclass(frozen=True)
@@ -177,8 +180,9 @@ class JsonServiceClient:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._max_attempts = max_attempts
-        self._connection: http.client.HTTPConnection | None = None
-        self._lock = threading.Lock()
+        # Idle kept-alive connections; a call takes one (or opens one) and gives it back when it ends well.
+        self._idle: list[http.client.HTTPConnection] = []
+        self._pool_lock = threading.Lock()
 
     def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(params, separators=(",", ":"), default=_encode).encode("utf-8")
@@ -209,12 +213,10 @@ class JsonServiceClient:
             credentials=credentials,
             now=datetime.now(UTC),
         )
-        with self._lock:
-            try:
-                status, payload, crc = self._exchange({**headers, **signed}, body)
-            except (OSError, http.client.HTTPException) as error:
-                self._close()
-                raise AwsCallError(type(error).__name__, "connection failed", retryable=True) from None
+        try:
+            status, payload, crc = self._exchange({**headers, **signed}, body)
+        except (OSError, http.client.HTTPException) as error:
+            raise AwsCallError(type(error).__name__, "connection failed", retryable=True) from None
         if self.service.check_crc32 and crc is not None and zlib.crc32(payload) != int(crc):
             raise AwsCallError("CRC32MismatchError", "response checksum mismatch", retryable=True)
         try:
@@ -231,13 +233,32 @@ class JsonServiceClient:
         return document
 
     def _exchange(self, headers: dict[str, str], body: bytes) -> tuple[int, bytes, str | None]:
-        connection = self._connection or self._connect()
-        connection.request("POST", "/", body=body, headers=headers)
-        response = connection.getresponse()
-        payload = response.read()
+        connection = self._take()
+        try:
+            connection.request("POST", "/", body=body, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+        except BaseException:
+            connection.close()  # its state is unknown: never reused
+            raise
         if response.getheader("Connection", "").lower() == "close":
-            self._close()
+            connection.close()
+        else:
+            self._give_back(connection)
         return response.status, payload, response.getheader("x-amz-crc32")
+
+    def _take(self) -> http.client.HTTPConnection:
+        with self._pool_lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _give_back(self, connection: http.client.HTTPConnection) -> None:
+        with self._pool_lock:
+            if len(self._idle) < MAX_IDLE_CONNECTIONS:
+                self._idle.append(connection)
+                return
+        connection.close()
 
     def _connect(self) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection
@@ -251,13 +272,14 @@ class JsonServiceClient:
         connection.connect()
         if connection.sock is not None:
             connection.sock.settimeout(self._read_timeout)
-        self._connection = connection
         return connection
 
-    def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    def close(self) -> None:
+        """Close every idle connection (calls in flight close theirs when they end)."""
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
 
 
 class DynamoDBClient(JsonServiceClient):
@@ -269,6 +291,12 @@ class DynamoDBClient(JsonServiceClient):
 
     def query(self, **params: Any) -> dict[str, Any]:
         return self.call("Query", params)
+
+    def batch_get_item(self, **params: Any) -> dict[str, Any]:
+        return self.call("BatchGetItem", params)
+
+    def update_item(self, **params: Any) -> dict[str, Any]:
+        return self.call("UpdateItem", params)
 
 
 class FirehoseClient(JsonServiceClient):

@@ -1,9 +1,10 @@
-"""Counters: what one delivered raw object adds to DynamoDB, and how counts are read back.
+"""Counters: what a request's events (or a delivered raw object's) add to DynamoDB, and how counts are read.
 
-The fan-out counts the lines of each raw object it places (docs/counters.md),
-so counting costs nothing on the request path and one write per distinct
-counter key per object and UTC day, not per event. Layout (one table,
-``pk``/``sk`` strings):
+By default the collector counts each request's events once Firehose holds
+them, so a count includes an event as soon as its request got 200; the
+fan-out may count delivered objects instead (``CountingMode``, docs/counters.md).
+Either way: one write per distinct counter key and UTC day, never one per
+event. Layout (one table, ``pk``/``sk`` strings):
 
 - ``pk = <tenant>#<event_type>#<encoded key>``; ``sk = day#YYYY-MM-DD`` (the UTC
   day of ``received_at``): one item per key and day holds that day's hours
@@ -15,8 +16,11 @@ counter key per object and UTC day, not per event. Layout (one table,
   Tenant and event type are validated identifiers without ``#``, and the
   encoded key is the last component, so no two counters share an item;
 - at most ``max_keys`` distinct keys per tenant, event type and hour get a
-  counter of their own (``<tenant>#<event_type>#keys`` / ``hour#...`` holds how
-  many were admitted); later new keys count under ``o:``;
+  counter of their own; later new keys count under ``o:``. The type's total
+  item (``*``) holds, beside its hours, ``aHH``: how many new keys asked for a
+  counter in hour ``HH``, added by the same write that adds the events to the
+  total, so admission costs no write of its own; the first ``max_keys`` askers
+  are admitted;
 - day items expire ``retention_days`` after their day, so nothing lives forever.
 """
 
@@ -28,16 +32,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 DAY_PREFIX = "day#"
-HOUR_PREFIX = "hour#"  # the registry of admitted keys is per hour
 DAY_TOTAL = "n"
 ALL_KEYS = "*"
 OVERFLOW = "o:"
-REGISTRY = "keys"
 MAX_RAW_KEY_BYTES = 1000
 MAX_SERIES_HOURS = 31 * 24
 DEFAULT_MAX_KEYS_PER_HOUR = 1000
 DEFAULT_RETENTION_DAYS = 400
-REGISTRY_RETENTION_SECONDS = 3 * 86400
 HOUR_MS = 3_600_000
 
 
@@ -52,10 +53,6 @@ def counter_pk(tenant: str, event_type: str, encoded: str) -> str:
     return f"{tenant}#{event_type}#{encoded}"
 
 
-def registry_pk(tenant: str, event_type: str) -> str:
-    return f"{tenant}#{event_type}#{REGISTRY}"
-
-
 def hour_label(epoch_millis: int) -> str:
     return datetime.fromtimestamp(epoch_millis / 1000, tz=UTC).strftime("%Y-%m-%dT%H")
 
@@ -68,6 +65,11 @@ def day_sort_key(hour_label: str) -> str:
 def hour_attribute(hour_label: str) -> str:
     """``hHH``: the attribute of a day item that holds the hour of ``YYYY-MM-DDTHH``."""
     return "h" + hour_label[11:13]
+
+
+def admission_attribute(hour_label: str) -> str:
+    """``aHH``: the attribute of a type's total item that counts the new keys of the hour ``YYYY-MM-DDTHH``."""
+    return "a" + hour_label[11:13]
 
 
 @dataclass(frozen=True, order=True)
@@ -116,33 +118,58 @@ class CounterTally:
 
 @dataclass(frozen=True)
 class CounterIncrement:
-    """What one write adds to a day item: events per hour attribute (``h09``), and so to the day's total."""
+    """What one write adds to a day item: events per hour attribute (``h09``), and so to the day's total;
+    on a type's total item also the new keys asking for a counter per hour (``a09``, admission)."""
 
     pk: str
     sk: str
     hours: dict[str, int]
     expires_at: int
+    admitting: dict[str, int] = field(default_factory=dict)
 
     @property
     def amount(self) -> int:
         return sum(self.hours.values())
 
 
-def increments(
-    group: HourGroup, counted: dict[str, int], overflow: int, total: int, *, retention_days: int
-) -> list[CounterIncrement]:
-    """The hour's events for every admitted key, the overflow counter and the type's total (``*``)."""
+def day_expiry(group: HourGroup, retention_days: int) -> int:
+    """When DynamoDB's TTL removes the day item of the group's hour: ``retention_days`` after its day."""
     day_start = group.hour_ms // 86_400_000 * 86_400
-    expires_at = day_start + 86_400 + retention_days * 86_400
+    return day_start + 86_400 + retention_days * 86_400
+
+
+def total_increment(group: HourGroup, total: int, new_keys: int, *, retention_days: int) -> CounterIncrement:
+    """The hour's events on the type's total (``*``), with the new keys asking for a counter."""
+    sort_key, label = day_sort_key(group.label), group.label
+    return CounterIncrement(
+        counter_pk(group.tenant, group.event_type, ALL_KEYS),
+        sort_key,
+        {hour_attribute(label): total},
+        day_expiry(group, retention_days),
+        {admission_attribute(label): new_keys} if new_keys else {},
+    )
+
+
+def key_increments(
+    group: HourGroup, counted: dict[str, int], overflow: int, *, retention_days: int
+) -> list[CounterIncrement]:
+    """The hour's events for every admitted key and the overflow counter."""
     amounts = {**counted}
     if overflow:
         amounts[OVERFLOW] = overflow
-    amounts[ALL_KEYS] = total
     sort_key, attribute = day_sort_key(group.label), hour_attribute(group.label)
+    expires_at = day_expiry(group, retention_days)
     return [
         CounterIncrement(counter_pk(group.tenant, group.event_type, encoded), sort_key, {attribute: amount}, expires_at)
         for encoded, amount in amounts.items()
     ]
+
+
+def granted_keys(asked: int, admitted_after: int, limit: int) -> int:
+    """How many of ``asked`` new keys get a counter, given the hour's admission count after this request's
+    own ``asked`` were added: the first ``limit`` askers of the hour are admitted."""
+    before = admitted_after - asked
+    return max(0, min(asked, limit - before))
 
 
 def hours_between(start: datetime, end: datetime) -> list[str]:

@@ -1,8 +1,9 @@
-"""Deliver a validated batch: 200 only once the delivery stream holds every accepted event.
+"""Deliver a validated batch: 200 only once the delivery stream holds every accepted event, then count it.
 
-Nothing is counted here: the fan-out counts what Firehose delivered
-(docs/counters.md), so a 503 counts nothing by construction and a request
-never waits on DynamoDB.
+Counting follows delivery (docs/counters.md): a request whose events Firehose did not take (a 503) counts
+nothing, and a request whose events it took is answered 200 even when counting fails (the events are
+stored; the failure is reported). With ``CountingMode=delivered`` the collector counts nothing and the
+fan-out counts what Firehose delivered.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from event_collector.counts.realtime import CountedEvent, RequestCounter
 from event_collector.errors import ClientInputError
 from event_collector.ingest.models import BatchResult
-from event_collector.ingest.validation import ValidatedBatch
+from event_collector.ingest.validation import AcceptedEvent, ValidatedBatch
 
 
 def unlimited() -> float:
@@ -25,17 +27,28 @@ class LineSink(Protocol):
         ...
 
 
-class EventIngestor:
-    """Delivers a validated batch to Firehose. Counting happens downstream, from what Firehose
-    delivered (the fan-out; docs/counters.md), so a request never waits on DynamoDB."""
+def ignore_counting_failure(error: Exception, events: int) -> None:
+    """No one to tell (tests); the deployed collector logs and counts it in a metric."""
 
-    def __init__(self, lines: LineSink) -> None:
+
+class EventIngestor:
+    """Delivers a validated batch to Firehose, then (``counter``) adds its events to the real-time counters."""
+
+    def __init__(
+        self,
+        lines: LineSink,
+        counter: RequestCounter | None = None,
+        on_counting_failed: Callable[[Exception, int], None] = ignore_counting_failure,
+    ) -> None:
         self._lines = lines
+        self._counter = counter
+        self._on_counting_failed = on_counting_failed
 
     def ingest(self, batch: ValidatedBatch, *, time_left: Callable[[], float] = unlimited) -> BatchResult:
         """``time_left``: seconds the request may still spend (the Lambda's remaining time, less a margin).
 
-        Raises DeliveryError when Firehose keeps failing: the client gets a 503 and resends."""
+        Raises DeliveryError when Firehose keeps failing: the client gets a 503 and resends, and nothing
+        was counted."""
         if not batch.accepted:
             raise ClientInputError(
                 400,
@@ -44,4 +57,14 @@ class EventIngestor:
                 details=[rejected.model_dump() for rejected in batch.rejected],
             )
         self._lines.put([event.line for event in batch.accepted], time_left)
+        if self._counter is not None:
+            self._count(batch.accepted, time_left)
         return BatchResult(accepted=len(batch.accepted), rejected=batch.rejected)
+
+    def _count(self, accepted: Sequence[AcceptedEvent], time_left: Callable[[], float]) -> None:
+        assert self._counter is not None
+        events = (CountedEvent(e.tenant, e.event_type, e.received_at, e.counter_key) for e in accepted)
+        try:
+            self._counter.count(events, seconds_left=time_left())
+        except Exception as error:  # noqa: BLE001 - the events are stored: any failure is reported, never a 5xx
+            self._on_counting_failed(error, len(accepted))

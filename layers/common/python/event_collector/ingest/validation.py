@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from event_collector.errors import ClientInputError
-from event_collector.event_types import EARLIEST_TIMESTAMP_MS
+from event_collector.event_types import COUNTER_FIELDS, EARLIEST_TIMESTAMP_MS
 from event_collector.identifiers import is_client_id
 from event_collector.ingest.models import EVENT_MODELS, RejectedEvent
 from event_collector.json_values import canonical_json, compact_json
@@ -42,6 +42,9 @@ def stored_value(value: Any) -> str:
 class AcceptedEvent:
     event_type: str
     line: bytes
+    tenant: str
+    received_at: int
+    counter_key: str | None  # the value of the type's counter field (COUNTER_FIELDS), if it has one
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,14 @@ def stored_event(
     line = compact_json(record).encode("utf-8") + b"\n"
     if len(line) > MAX_STORED_LINE_BYTES:
         return [f"event is {len(line)} bytes once stored; the limit is {MAX_STORED_LINE_BYTES}"]
-    return AcceptedEvent(event_type=event_type, line=line)
+    counted = record.get(COUNTER_FIELDS.get(event_type, ""))
+    return AcceptedEvent(
+        event_type=event_type,
+        line=line,
+        tenant=tenant,
+        received_at=received_at,
+        counter_key=counted if isinstance(counted, str) else None,
+    )
 
 
 def validate_batch(

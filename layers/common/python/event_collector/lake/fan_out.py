@@ -29,7 +29,7 @@ from typing import IO, Any, Protocol
 from urllib.parse import unquote_plus
 
 from event_collector.counts.layout import CounterTally
-from event_collector.counts.record import CounterStore, CountingLimits, record_counts
+from event_collector.counts.record import CountingLimits, ObjectCounterStore, record_counts
 from event_collector.errors import StorageError
 from event_collector.event_types import COUNTER_FIELDS, EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
 from event_collector.identifiers import CLIENT_ID_PATTERN, is_event_type, is_tenant_id
@@ -89,7 +89,7 @@ class FanOutReport:
 class Counting:
     """Where and how the fan-out counts what it places (docs/counters.md)."""
 
-    store: CounterStore
+    store: ObjectCounterStore
     limits: CountingLimits = field(default_factory=CountingLimits)
     clock: Any = None  # () -> aware datetime; defaults to now
 
