@@ -166,6 +166,53 @@ def test_given_a_dynamodb_call_when_made_by_both_clients_then_the_answers_are_eq
     assert ours == expected
 
 
+def test_given_a_batch_read_when_made_by_both_clients_then_the_answers_are_equal(moto_endpoint, table):
+    keys = [{"pk": {"S": "p"}, "sk": {"S": f"h#{hour:02d}"}} for hour in (0, 3, 9)]
+    request = {table: {"Keys": keys, "ProjectionExpression": "pk, sk, #c", "ExpressionAttributeNames": {"#c": "count"}}}
+
+    expected = boto3_client("dynamodb", moto_endpoint).batch_get_item(RequestItems=request)
+    ours = lean(DynamoDBClient, moto_endpoint).batch_get_item(RequestItems=request)
+
+    expected.pop("ResponseMetadata")
+    assert ours == expected
+    assert len(ours["Responses"][table]) == 2
+
+
+def test_given_an_update_when_made_by_both_clients_then_the_answers_are_equal(moto_endpoint, table):
+    def update(pk: str) -> dict[str, Any]:
+        return {
+            "TableName": table,
+            "Key": {"pk": {"S": pk}, "sk": {"S": "x"}},
+            "UpdateExpression": "ADD n :one SET expires_at = :later",
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":later": {"N": "2000000000"}},
+            "ReturnValues": "UPDATED_NEW",
+        }
+
+    expected = boto3_client("dynamodb", moto_endpoint).update_item(**update("by-boto3"))
+    ours = lean(DynamoDBClient, moto_endpoint).update_item(**update("by-lean"))
+
+    expected.pop("ResponseMetadata")
+    for answer in (expected, ours):  # moto also returns the key, which differs here by design
+        answer["Attributes"].pop("pk", None)
+    assert ours == expected
+    assert ours["Attributes"]["n"] == {"N": "1"}
+
+
+def test_given_calls_from_several_threads_when_made_then_each_gets_its_own_answer(moto_endpoint, table):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = lean(DynamoDBClient, moto_endpoint)
+
+    def read(hour: int) -> str:
+        item = client.get_item(TableName=table, Key={"pk": {"S": "p"}, "sk": {"S": f"h#{hour:02d}"}})["Item"]
+        return str(item["count"]["N"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(read, [hour % 5 for hour in range(40)]))
+
+    assert answers == [str((hour % 5) * 7) for hour in range(40)]
+
+
 def test_given_a_missing_table_when_read_then_the_service_error_code_is_raised_without_retry(moto_endpoint):
     with pytest.raises(aws_errors()) as raised:
         lean(DynamoDBClient, moto_endpoint).get_item(TableName="absent", Key={"pk": {"S": "x"}})

@@ -110,15 +110,19 @@ class CountersTable:
         """``write`` for every increment: in this thread for one or two, else on the container's pool.
         A write not answered by ``deadline`` is reported as ``"deadline"`` (one already running still ends
         on its client's own timeouts, after the request was answered; a queued one never starts)."""
+
+        def in_time(increment: CounterIncrement) -> T | str:
+            return write(increment) if _before(deadline) else "deadline"
+
         if len(increments) <= 2:
-            return [write(increment) if _before(deadline) else "deadline" for increment in increments]
+            return [in_time(increment) for increment in increments]
         from concurrent.futures import wait
 
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_UPDATES, thread_name_prefix="counters")
-        futures = [self._pool.submit(write, increment) for increment in increments]
+        futures = [self._pool.submit(in_time, increment) for increment in increments]
         done, _ = wait(futures, timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
         answers: list[T | str] = []
         for future in futures:

@@ -1,0 +1,44 @@
+"""The counters table adapter against moto: admissions carried by the types' totals, and the time budget."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from event_collector.aws.counters_table import CountersTable
+from event_collector.counts.layout import HourGroup, key_increments, total_increment
+from event_collector.errors import StorageError
+
+HOUR = 1_780_000_000_000 // 3_600_000 * 3_600_000  # 2026-05-28T20
+GROUP = HourGroup("acme", "page_view", HOUR)
+
+
+@pytest.fixture
+def counters(aws) -> CountersTable:
+    return CountersTable(aws.dynamodb, os.environ["COUNTERS_TABLE_NAME"])
+
+
+def test_given_totals_with_new_keys_when_admitted_then_each_answer_is_the_hours_admissions_so_far(counters):
+    first = counters.admit([total_increment(GROUP, 3, 2, retention_days=1)])
+    second = counters.admit([total_increment(GROUP, 1, 5, retention_days=1)])
+
+    assert (first, second) == ([{"a20": 2}], [{"a20": 7}])
+    assert counters.total("acme#page_view#*") == 4
+    assert counters.hourly("acme#page_view#*", "2026-05-28T20", "2026-05-28T20") == {"2026-05-28T20": 4}
+
+
+@pytest.mark.parametrize("keys", [1, 5])
+def test_given_a_deadline_already_passed_when_adding_then_it_fails_and_no_write_starts(aws, counters, keys):
+    increments = key_increments(GROUP, {f"k:{n}": 1 for n in range(keys)}, 0, retention_days=1)
+
+    with pytest.raises(StorageError, match="deadline"):
+        counters.add(increments, deadline=time.monotonic() - 1)
+
+    assert aws.counter_items() == []
+
+
+def test_given_a_deadline_already_passed_when_looking_up_keys_then_it_fails_without_a_read(aws, counters):
+    with pytest.raises(StorageError, match="deadline"):
+        counters.known_keys(GROUP, ["k:a"], deadline=time.monotonic() - 1)
