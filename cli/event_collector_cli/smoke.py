@@ -8,7 +8,7 @@
 3. sends a batch of ``track`` events, checks a bad request gets a 4xx JSON error;
 4. waits for Firehose and the fan-out to land the events in the lake
    (Firehose buffers up to ``FirehoseBufferIntervalSeconds``);
-5. reads the counts back (the fan-out counts what it lands);
+5. reads the counts back (real-time; or, with CountingMode=delivered, once the fan-out counted);
 6. runs one compaction (the state machine, with a cutoff in the future) and
    waits for it;
 7. counts the events in the compacted ``track`` table with one Athena query in
@@ -204,7 +204,7 @@ def checks(stack: Stack, tenant: str, auth: str, report: Report) -> None:
         status, body = http("GET", stack.api_url + "/v1/counts?event_type=track&key=smoke", auth)
         return body if status == 200 and body["total"] >= EVENTS_SENT else None
 
-    # Counts are made by the fan-out from what Firehose delivered: they follow the lake by seconds.
+    # Real-time counts include them already; a stack with CountingMode=delivered counts in the fan-out.
     found = wait_for(counted, COUNTS_WAIT_SECONDS, every=2)
     report.check("GET /v1/counts counts them", found is not None, f"total {found['total'] if found else 'missing'}")
     execution = run_compaction(stack)

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parity FAILED: {failure}", file=sys.stderr)
         return 1
     for function, sample, seconds in rehearsal.results:
-        print(f"  {function:<28} {sample:<40} ok  {seconds:4.1f} s (cold import + invoke)")
+        print(f"  {function:<28} {sample:<64} ok  {seconds:4.1f} s (cold import + invoke)")
     print("Where each function's packages came from (build artifacts, never the runtime):")
     for function, modules in sorted(rehearsal.modules.items()):
         print(f"  {function:<28} " + ", ".join(f"{name} <- {origin(path)}" for name, path in sorted(modules.items())))

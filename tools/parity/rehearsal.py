@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import gzip
 import json
 import logging
 import os
@@ -16,12 +17,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from event_collector.lake.layout import RAW_PREFIX
+from local.faults import Faults
 from tools.template import ROOT
 
 from .build import BUILD_DIR, WORK_DIR, BuiltFunction, Layer, ParityFailure, built_functions, check_fit, host_layer
 from .runtime import invoke, python_path, runtime_standins
 
 EVENTS = ROOT / "events"
+ORIGIN = "https://app.example"  # the samples' Origin, the publishable key's allowed origin
+RATE_PER_MINUTE = 3
 
 
 @dataclass
@@ -29,8 +33,12 @@ class Step:
     function: str
     sample: str
     patch: Callable[[Any, dict[str, Any]], Any] = lambda event, _: event
-    check: Callable[[Any], str | None] = lambda _: None
+    check: Callable[[Any], str | None] = lambda _: None  # the answer; the list of answers when repeat > 1
     store_as: str | None = None
+    repeat: int = 1  # invocations of one warm container (a rate limit's minute)
+    faults: dict[str, int] | None = None  # armed on the moto server for this step only (local/faults.py)
+    label: str = ""  # what the step shows, printed beside its sample
+    logged: str | None = None  # a line the function must have logged
 
 
 @dataclass
@@ -43,20 +51,32 @@ class Rehearsal:
     results: list[tuple[str, str, float]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     modules: dict[str, dict[str, str]] = field(default_factory=dict)
+    faults: Faults | None = None
 
     def run(self, step: Step) -> None:
         function = self.functions[step.function]
-        event = step.patch(json.loads((EVENTS / step.sample).read_text(encoding="utf-8")), self.outputs)
         layers = [self.host_layers[layer.logical_id] for layer in function.layers]
-        started = time.perf_counter()
-        outcome = invoke(
-            self.python,
-            function,
-            python_path(function, layers, self.runtime_dir),
-            event,
-            self.environment(step.function),
-        )
-        seconds = time.perf_counter() - started
+        for attempt in range(2):
+            event = step.patch(json.loads((EVENTS / step.sample).read_text(encoding="utf-8")), self.outputs)
+            if step.faults and self.faults:
+                self.faults.arm(step.faults)
+            started = time.perf_counter()
+            try:
+                outcome = invoke(
+                    self.python,
+                    function,
+                    python_path(function, layers, self.runtime_dir),
+                    event,
+                    self.environment(step.function),
+                    repeat=step.repeat,
+                )
+            finally:
+                if step.faults and self.faults:
+                    self.faults.arm(dict.fromkeys(step.faults, 0))
+            seconds = time.perf_counter() - started
+            # A rate limit holds within a minute: a run across a minute's end is run again (once, fresh key).
+            if step.repeat == 1 or outcome.get("minutes", [0])[0] == outcome.get("minutes", [0])[-1] or attempt:
+                break
         if outcome["python"] != [int(part) for part in function.runtime.removeprefix("python").split(".")]:
             raise ParityFailure(f"{step.function} ran on Python {outcome['python']}, not {function.runtime}")
         if outcome["phase"] != "done":
@@ -64,13 +84,15 @@ class Rehearsal:
                 f"{step.function} with {step.sample} failed at {outcome['phase']}: {outcome['error']}\n"
                 f"{outcome.get('traceback', '')}\n{outcome['log']}"
             )
-        problem = step.check(outcome["response"])
+        problem = step.check(outcome["responses"] if step.repeat > 1 else outcome["response"])
+        if not problem and step.logged and step.logged not in outcome["log"]:
+            problem = f"did not log {step.logged!r}"
         if problem:
-            raise ParityFailure(f"{step.function} with {step.sample}: {problem}\n{outcome['log']}")
+            raise ParityFailure(f"{step.function} with {step.sample}{step.label}: {problem}\n{outcome['log']}")
         if step.store_as:
             self.outputs[step.store_as] = outcome["response"]
         self.modules[step.function] = outcome.get("modules", {})
-        self.results.append((step.function, step.sample, seconds))
+        self.results.append((step.function, step.sample + step.label, seconds))
 
 
 def _http_ok(response: Any) -> str | None:
@@ -94,18 +116,124 @@ class _ResponseCatcher(BaseHTTPRequestHandler):
         return None
 
 
+def _answered(status: int, **headers: str) -> Callable[[Any], str | None]:
+    def check(response: Any) -> str | None:
+        found = response.get("statusCode") if isinstance(response, dict) else None
+        if found != status:
+            return f"answered {found}, not {status}: {response}"
+        sent = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
+        wrong = {name: sent.get(name) for name, value in headers.items() if sent.get(name) != value}
+        return f"headers {wrong}, not {headers}" if wrong else None
+
+    return check
+
+
+def _counted(field: str) -> Callable[[Any], str | None]:
+    """A count read right after the posts (before any fan-out): real-time counts include them."""
+
+    def check(response: Any) -> str | None:
+        problem = _http_ok(response)
+        if problem:
+            return problem
+        found = json.loads(response["body"]).get(field, 0)
+        return None if found >= 1 else f"{field} is {found} right after the posts: not counted in real time"
+
+    return check
+
+
+def _with_authorization(event: Any, value: str, origin: str | None = None) -> Any:
+    event = copy.deepcopy(event)
+    for name, header in (("Authorization", value), ("Origin", origin)):
+        event["headers"].pop(name, None)
+        event["multiValueHeaders"].pop(name, None)
+        if header is not None:
+            event["headers"][name] = header
+            event["multiValueHeaders"][name] = [header]
+    return event
+
+
+def _basic(user: str, password: str = "") -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def collector_steps(collector: str) -> list[Step]:
+    """Every feature path of the request path through one collector (tests/functions/test_deployed_wiring.py
+    drives the same in-process): a secret key, every count route read at once, a rate-limited key, a
+    publishable key and its Origin, Segment's routes with a write key, gzip, and DynamoDB failing after
+    Firehose took the events."""
+
+    def with_key(event: Any, outputs: dict[str, Any]) -> Any:
+        return _with_authorization(event, _basic(outputs["tenant"], outputs["api_key"]), ORIGIN)
+
+    def as_tenant(event: Any, outputs: dict[str, Any]) -> Any:
+        event = copy.deepcopy(event)
+        event["requestContext"]["authorizer"] = {**event["requestContext"]["authorizer"], "tenant": outputs["tenant"]}
+        return event
+
+    def rate_limited(event: Any, outputs: dict[str, Any]) -> Any:
+        return _with_authorization(event, _basic(outputs["tenant"], outputs["rate_limited_keys"].pop()))
+
+    def publishable(origin: str) -> Callable[[Any, dict[str, Any]], Any]:
+        return lambda event, outputs: _with_authorization(event, _basic(outputs["publishable_key"]), origin)
+
+    def write_key(event: Any, outputs: dict[str, Any]) -> Any:
+        return _with_authorization(event, _basic(outputs["api_key"]))
+
+    def gzipped(event: Any, outputs: dict[str, Any]) -> Any:
+        event = write_key(event, outputs)
+        event["body"] = base64.b64encode(gzip.compress(event["body"].encode())).decode()
+        event["isBase64Encoded"] = True
+        event["headers"]["Content-Encoding"] = "gzip"
+        event["multiValueHeaders"]["Content-Encoding"] = ["gzip"]
+        return event
+
+    def limit_holds(responses: Any) -> str | None:
+        statuses = [response["statusCode"] for response in responses]
+        retry = (responses[-1].get("multiValueHeaders") or {}).get("Retry-After")
+        return None if statuses == [200, 200, 200, 429] and retry else f"answered {statuses}, Retry-After {retry}"
+
+    return [
+        Step(collector, "collector-get-health.json", check=_http_ok),
+        Step(collector, "collector-post-events.json", with_key, _answered(200, **{"Access-Control-Allow-Origin": "*"})),
+        Step(collector, "collector-post-page-view.json", with_key, _http_ok),
+        Step(collector, "collector-post-button-click.json", with_key, _http_ok),
+        Step(collector, "collector-get-counts.json", as_tenant, _counted("total")),
+        Step(collector, "collector-get-button-click-count.json", as_tenant, _counted("count")),
+        Step(collector, "collector-get-page-view-count.json", as_tenant, _counted("count")),
+        Step(collector, "collector-post-events.json", rate_limited, limit_holds, repeat=4, label=" (rate limit 3)"),
+        Step(
+            collector,
+            "collector-post-events.json",
+            publishable(ORIGIN),
+            _answered(200, **{"Access-Control-Allow-Origin": ORIGIN}),
+            label=" (publishable, its origin)",
+        ),
+        Step(
+            collector,
+            "collector-post-events.json",
+            publishable("https://elsewhere.example"),
+            _answered(403),
+            label=" (publishable, another origin)",
+        ),
+        Step(collector, "collector-post-segment-batch.json", write_key, _http_ok, label=" (write key)"),
+        Step(collector, "collector-post-segment-batch.json", gzipped, _http_ok, label=" (gzip)"),
+        Step(
+            collector,
+            "collector-post-events.json",
+            with_key,
+            _http_ok,  # the events are stored: 200, the counting failure logged and metered
+            faults={"dynamodb_throttles": 1000},
+            label=" (DynamoDB failing after Firehose)",
+            logged="Counting failed after Firehose accepted the events",
+        ),
+    ]
+
+
 def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
     """The pipeline, in order; each sample is patched only where it must name this run's resources."""
 
     def with_key(event: Any, outputs: dict[str, Any]) -> Any:
-        event = copy.deepcopy(event)
-        header = "Basic " + base64.b64encode(f"{outputs['tenant']}:{outputs['api_key']}".encode()).decode()
-        event["headers"]["Authorization"] = header
-        event["multiValueHeaders"]["Authorization"] = [header]
-        return event
-
-    def unchanged(event: Any, _: dict[str, Any]) -> Any:
-        return event
+        return _with_authorization(event, _basic(outputs["tenant"], outputs["api_key"]))
 
     def raw_object(event: Any, outputs: dict[str, Any]) -> Any:
         event = copy.deepcopy(event)
@@ -134,23 +262,8 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
     return [
         Step("AuthorizerFunction", "authorizer-request.json", with_key, allowed),
         # The REST and HTTP APIs each get a collector (same code, payload format 1.0): both are rehearsed.
-        *(
-            Step(
-                collector,
-                f"collector-{name}.json",
-                with_key if name.startswith("post") else unchanged,
-                _http_ok,
-            )
-            for collector in ("CollectorFunction", "HttpCollectorFunction")
-            for name in (
-                "get-health",
-                "post-events",
-                "post-page-view",
-                "post-button-click",
-                "get-counts",
-                "get-button-click-count",
-            )
-        ),
+        *collector_steps("CollectorFunction"),
+        *collector_steps("HttpCollectorFunction"),
         Step(
             "FanOutFunction",
             "fan-out-s3-put.json",
@@ -186,9 +299,9 @@ def check_every_function_rehearsed(functions: dict[str, BuiltFunction], pipeline
 
 
 def rehearse(python: str, build_dir: Path = BUILD_DIR) -> Rehearsal:
-    from moto.server import ThreadedMotoServer
-
-    from tools.harness import free_port
+    from local.moto_bridge import MotoServer
+    from tools.intrinsics import Resolver
+    from tools.sam import transformed_template
 
     functions = built_functions(build_dir)
     check_fit(functions.values())
@@ -196,14 +309,15 @@ def rehearse(python: str, build_dir: Path = BUILD_DIR) -> Rehearsal:
     host_layers = {name: host_layer(layer, WORK_DIR / "layers" / name, python) for name, layer in layers.items()}
     runtime_dir = runtime_standins(WORK_DIR / "runtime")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    faults = Faults()  # AWS's own failures, answered by the moto server (local/faults.py)
+    lake = Resolver(transformed_template(), "parity", "us-east-1").physical_name("LakeBucket")
+    server = MotoServer("127.0.0.1", 0, faults.middleware(lake))
     server.start()
     catcher = ThreadingHTTPServer(("127.0.0.1", 0), _ResponseCatcher)
     threading.Thread(target=catcher.serve_forever, daemon=True).start()
     try:
-        names, environment, seeded = provision(port)
-        rehearsal = Rehearsal(python, functions, environment, host_layers, runtime_dir, outputs=seeded)
+        names, environment, seeded = provision(server.port)
+        rehearsal = Rehearsal(python, functions, environment, host_layers, runtime_dir, outputs=seeded, faults=faults)
         pipeline = steps(names, f"http://127.0.0.1:{catcher.server_address[1]}/response")
         check_every_function_rehearsed(functions, pipeline)
         for step in pipeline:
@@ -237,6 +351,9 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
     admin = TenantAdmin(keys, lambda: int(time.time()))
     admin.create_tenant("acme")
     api_key = admin.issue_key("acme").api_key
+    # One per run of the rate-limit step (a run across a minute's end is run again with the next).
+    rate_limited = [admin.issue_key("acme", rate_per_minute=RATE_PER_MINUTE).api_key for _ in range(4)]
+    publishable = admin.issue_key("acme", scope="publishable", origins=(ORIGIN,)).api_key
     resources = resolver.template["Resources"]
     names = {
         logical_id: resolver.physical_name(logical_id)
@@ -268,5 +385,12 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         listed = clients.s3.list_objects_v2(Bucket=names["LakeBucket"], Prefix=prefix).get("Contents", [])
         return [item["Key"] for item in listed]
 
-    seeded = {"tenant": "acme", "api_key": api_key, "list_raw": list_raw, "list_items": list_items}
+    seeded = {
+        "tenant": "acme",
+        "api_key": api_key,
+        "rate_limited_keys": rate_limited,
+        "publishable_key": publishable,
+        "list_raw": list_raw,
+        "list_items": list_items,
+    }
     return names, environment, seeded

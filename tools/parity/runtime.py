@@ -43,8 +43,9 @@ def invoke(
     event: Any,
     environment: dict[str, str],
     report_modules: Iterable[str] = REPORTED_MODULES,
+    repeat: int = 1,
 ) -> dict[str, Any]:
-    """Cold-start the handler in ``python -I -S`` with exactly ``paths`` and invoke it once."""
+    """Cold-start the handler in ``python -I -S`` with exactly ``paths`` and invoke it ``repeat`` times."""
     with tempfile.TemporaryDirectory() as scratch:
         request_path, outcome_path = Path(scratch) / "request.json", Path(scratch) / "outcome.json"
         request = {
@@ -56,6 +57,7 @@ def invoke(
             "timeout": function.timeout,
             "outcome_path": str(outcome_path),
             "report_modules": list(report_modules),
+            "repeat": repeat,
         }
         request_path.write_text(json.dumps(request), encoding="utf-8")
         done = subprocess.run(
