@@ -7,10 +7,12 @@ counted by operation (DynamoDB units and Firehose's billed bytes included),
 every handler's CPU time is measured, everything it prints is measured as
 log bytes; `bench/prices.py` prices a month and divides by its events.
 
-Two designs are priced with the same measurements:
+The designs priced with the same measurements:
 
 - **now**: what template.yaml deploys by default (its tracing and logging
-  settings are read from it), with each API type;
+  settings are read from it), with each API type and each ``CountingMode``:
+  ``realtime`` (the default: the collector counts each request's events once
+  Firehose took them) and ``delivered`` (the fan-out counts each raw object);
 - **before** (issue 13's starting point): counters written by the collector
   on every request (two items per distinct key and per type), X-Ray on,
   Lambda's START/END/REPORT log lines, a metrics line per request.
@@ -90,7 +92,9 @@ ENVIRONMENT = {
     "ATHENA_THRESHOLD_BYTES": "805306368",
     "CORS_ALLOW_ORIGIN": "*",
     "KEY_CACHE_SECONDS": "300",  # the collector's own key checks hit its cache here; misses priced below
+    "COUNTING_MODE": "realtime",
 }
+COUNTING_MODES = ("realtime", "delivered")
 RAW_BUCKET = "cost-raw"
 HOUR = datetime(2026, 11, 20, 10, tzinfo=UTC)
 FUNCTIONS = (
@@ -263,7 +267,16 @@ class Pipeline:
         self._resources()
         from local.functions import load_function
 
-        self.modules = {name: load_function(name, ENVIRONMENT) for name in FUNCTIONS}
+        per_mode = ("collector", "fan_out")
+        self.modules = {name: load_function(name, ENVIRONMENT) for name in FUNCTIONS if name not in per_mode}
+        # Each CountingMode's collector and fan-out, as a stack deployed with it would import them.
+        self.by_mode = {
+            mode: {
+                name: load_function(name, {**ENVIRONMENT, "COUNTING_MODE": mode}, module_name=f"cost_{name}_{mode}")
+                for name in per_mode
+            }
+            for mode in COUNTING_MODES
+        }
         self._wire()
 
     def _resources(self) -> None:
@@ -297,9 +310,10 @@ class Pipeline:
         from event_collector.aws.tenant_keys_table import TenantKeysTable
         from event_collector.tenants.admin import TenantAdmin
 
-        collector = self.modules["collector"]
-        built = collector.build(firehose=self.boto3.client("firehose"), dynamodb=self.boto3.client("dynamodb"))
-        setattr(collector, "collector", built)  # noqa: B010 - the module's injectable collector
+        for modules in self.by_mode.values():
+            collector = modules["collector"]
+            built = collector.build(firehose=self.boto3.client("firehose"), dynamodb=self.boto3.client("dynamodb"))
+            setattr(collector, "collector", built)  # noqa: B010 - the module's injectable collector
         keys = TenantKeysTable(self.boto3.client("dynamodb"), ENVIRONMENT["TENANT_KEYS_TABLE_NAME"])
         setattr(self.modules["authorizer"], "keys", keys)  # noqa: B010 - the module's injectable key lookup
         admin = TenantAdmin(keys, clock=lambda: int(time.time()))
@@ -309,7 +323,7 @@ class Pipeline:
             admin.create_tenant(tenant)
             self.keys[tenant] = admin.issue_key(tenant).api_key
 
-    def invoke(self, usage: Usage, function: str, event: Any) -> Any:
+    def invoke(self, usage: Usage, function: str, event: Any, mode: str | None = None) -> Any:
         self.meter.current = usage
         context = SimpleNamespace(
             function_name=function,
@@ -321,7 +335,8 @@ class Pipeline:
         )
         with captured_output() as written:
             started = time.process_time()
-            result = self.modules[function].lambda_handler(event, context)
+            module = self.by_mode[mode][function] if mode else self.modules[function]
+            result = module.lambda_handler(event, context)
             usage.cpu_seconds += time.process_time() - started
         usage.invocations += 1
         usage.log_bytes += written[0]
@@ -338,14 +353,14 @@ class RequestPath:
     collector_log_bytes_per_request_before: float
 
 
-def request_path(pipeline: Pipeline, per_request: int, events: int) -> RequestPath:
-    """``events`` in requests of ``per_request`` through the authorizer and the collector."""
+def request_path(pipeline: Pipeline, per_request: int, events: int, mode: str) -> RequestPath:
+    """``events`` in requests of ``per_request`` through the authorizer and the collector of ``mode``."""
     from local.gateway.events import authorizer_event, proxy_event
 
     rng = random.Random(per_request)
     authorizer, collector = Usage(), Usage()
     items = requests = 0
-    volume = pipeline.modules["collector"].collector.volume
+    volume = pipeline.by_mode[mode]["collector"].collector.volume
     metric_lines = Usage()
     for number in range(0, events, per_request):
         tenant_index = (number // per_request) % len(pipeline.tenants)
@@ -364,17 +379,34 @@ def request_path(pipeline: Pipeline, per_request: int, events: int) -> RequestPa
             body=json.dumps({"events": batch}).encode(),
             authorizer={"tenant": tenant, "key_id": pipeline.keys[tenant].split(".")[0]},
         )
+        usage = metric_lines if requests <= 20 else collector
         if requests <= 20:  # the "before" design printed a metrics line with every request: measure it
             volume.last_published = None
-            response = pipeline.invoke(metric_lines, "collector", event)
-        else:
-            response = pipeline.invoke(collector, "collector", event)
+        writes_before = usage.calls["dynamodb.UpdateItem"]
+        response = pipeline.invoke(usage, "collector", event, mode)
         assert response["statusCode"] == 200, response["body"]
+        usage.io_seconds -= overlapped_write_seconds(usage.calls["dynamodb.UpdateItem"] - writes_before)
     per_request_before = metric_lines.log_bytes / max(1, metric_lines.invocations)
-    for name in ("invocations", "cpu_seconds", "io_seconds", "firehose_billed_bytes"):
+    for name in (
+        "invocations",
+        "cpu_seconds",
+        "io_seconds",
+        "firehose_billed_bytes",
+        "dynamodb_write_units",
+        "dynamodb_read_units",
+    ):
         setattr(collector, name, getattr(collector, name) + getattr(metric_lines, name))
     collector.calls.update(metric_lines.calls)
     return RequestPath(authorizer, collector, events, requests, items, per_request_before)
+
+
+def overlapped_write_seconds(writes: int) -> float:
+    """The collector's counter writes run side by side (aws/counters_table.py: the types' totals, then up
+    to 8 keys at a time), but the Meter adds each call's latency: the time that overlap saves."""
+    if writes <= 1:
+        return 0.0
+    rounds = 1 + math.ceil((writes - 1) / 8)
+    return (writes - rounds) * CALL_LATENCY["dynamodb"]
 
 
 def stored_lines(events_count: int, received_at: datetime, seed: int, pipeline: Pipeline) -> bytes:
@@ -397,8 +429,7 @@ def stored_lines(events_count: int, received_at: datetime, seed: int, pipeline: 
 
 @dataclass
 class LakeHour:
-    fan_out: Usage
-    fan_out_counting_write_units: float
+    fan_out: dict[str, Usage]  # by CountingMode: the same raw objects fanned out by each mode's fan-out
     steps: dict[str, Usage]
     transitions: int
     events: int
@@ -410,8 +441,7 @@ def lake_hour(pipeline: Pipeline, events_per_flush: int, flushes: int) -> LakeHo
     from event_collector.compaction.contracts import PlanRequest, RunInput
 
     s3 = pipeline.boto3.client("s3")
-    fan_out, raw_bytes, events = Usage(), 0, 0
-    counting_units = 0.0
+    fan_out, raw_bytes, events = {mode: Usage() for mode in COUNTING_MODES}, 0, 0
     for flush in range(flushes):
         received = HOUR + timedelta(seconds=flush * 3600 // flushes)
         lines = stored_lines(events_per_flush, received, flush, pipeline)
@@ -429,11 +459,11 @@ def lake_hour(pipeline: Pipeline, events_per_flush: int, flushes: int) -> LakeHo
                 }
             ]
         }
-        before = fan_out.calls["dynamodb.UpdateItem"] + fan_out.calls["dynamodb.PutItem"]
-        result = pipeline.invoke(fan_out, "fan_out", notification)
-        (report,) = result["objects"]
-        counting_units += fan_out.calls["dynamodb.UpdateItem"] + fan_out.calls["dynamodb.PutItem"] - before
-        assert report["counter_error"] is None
+        for mode in COUNTING_MODES:  # deterministic lake keys: the second run overwrites the first's objects
+            result = pipeline.invoke(fan_out[mode], "fan_out", notification, mode)
+            (report,) = result["objects"]
+            assert report["counter_error"] is None
+            assert (report["counter_writes"] > 0) == (mode == "delivered"), report
     steps = {name: Usage() for name in ("plan", "compact", "refresh", "report")}
     run_id, lake = "cost-run", ENVIRONMENT["LAKE_BUCKET_NAME"]
     request = PlanRequest(run_id=run_id, input=RunInput(cutoff=HOUR + timedelta(hours=2)))
@@ -455,7 +485,7 @@ def lake_hour(pipeline: Pipeline, events_per_flush: int, flushes: int) -> LakeHo
         for item in page.get("Contents", [])
     )
     # Plan, AnyWork, CompactTenants, Refresh, Report, AnyTenantFailed, Done; a child's start and its Compact.
-    return LakeHour(fan_out, counting_units, steps, 7 + 2 * len(items), events, stored)
+    return LakeHour(fan_out, steps, 7 + 2 * len(items), events, stored)
 
 
 # -- pricing -------------------------------------------------------------------------------------------------
@@ -467,22 +497,22 @@ class Design:
     api: str  # REST or HTTP
     tracing: bool
     platform_logs: bool
-    counters_in_collector: bool
+    counting: str  # CountingMode (realtime, delivered), or "before": issue 13's per-request counter items
     keys_in_collector: bool  # send routes check keys in the collector (issue 14), not in an authorizer invocation
 
 
-def deployed_design(api: str) -> Design:
-    """What template.yaml deploys by default (tracing and log settings read from it)."""
+def deployed_design(api: str, counting: str) -> Design:
+    """What template.yaml deploys (tracing and log settings read from it) with this API and CountingMode."""
     from tools.template import template
 
     document = template()
     globals_ = document["Globals"]["Function"]
     tracing = document["Parameters"]["TracingMode"]["Default"] == "Active"
     system_level = globals_.get("LoggingConfig", {}).get("SystemLogLevel", "INFO")
-    return Design(f"now, {api} API", api, tracing, system_level in ("DEBUG", "INFO"), False, True)
+    return Design(f"now, {api}, {counting}", api, tracing, system_level in ("DEBUG", "INFO"), counting, True)
 
 
-BEFORE = Design("before (issue 13), REST API", "REST", True, True, True, False)
+BEFORE = Design("before (issue 13), REST", "REST", True, True, "before", False)
 
 
 def memory_mb(function: str) -> int:
@@ -523,8 +553,11 @@ class Pricer:
         reservoir = self.assumptions.xray_reservoir_per_second * SECONDS_PER_MONTH
         return min(requests, reservoir) + self.assumptions.xray_fixed_rate * max(0.0, requests - reservoir)
 
-    def month(self, path: RequestPath, lake: LakeHour) -> dict[str, dict[str, float]]:
+    def month(self, paths: dict[str, RequestPath], lake: LakeHour) -> dict[str, dict[str, float]]:
         a, design = self.assumptions, self.design
+        # "before" counted per request with its own items (added below) and not in the fan-out.
+        path = paths["delivered" if design.counting == "before" else design.counting]
+        fan_out_mode = "realtime" if design.counting == "before" else design.counting
         to_month = a.events_per_month / path.events
         requests = path.requests * to_month
         api_price = prices.REST_API_REQUEST if design.api == "REST" else prices.HTTP_API_REQUEST
@@ -540,7 +573,7 @@ class Pricer:
             collector.calls.update(key_checks.calls)
         else:
             self.lambda_usage("ingest", "authorizer", "authorizer", key_checks)
-        if design.counters_in_collector:
+        if design.counting == "before":
             collector.dynamodb_write_units += path.counter_items * to_month
             collector.io_seconds += requests * CALL_LATENCY["dynamodb"]  # the writes ran side by side
             collector.log_bytes = round(path.collector_log_bytes_per_request_before * requests)
@@ -550,9 +583,7 @@ class Pricer:
         )
         self.lines["ingest"]["X-Ray traces"] = self.xray_traces(requests) * prices.XRAY_TRACE.usd
         hours = a.events_per_month / lake.events
-        fan_out = lake.fan_out.scaled(hours)
-        if design.counters_in_collector:  # the fan-out did not count then
-            fan_out.dynamodb_write_units -= lake.fan_out_counting_write_units * hours
+        fan_out = lake.fan_out[fan_out_mode].scaled(hours)
         self.lambda_usage("lake", "fan-out", "fan_out", fan_out)
         for name, usage in lake.steps.items():
             self.lambda_usage("compaction", name, f"compaction_{name}", usage.scaled(hours))
@@ -610,28 +641,32 @@ def main() -> None:
     print("AWS call latency (s): " + ", ".join(f"{name}={value}" for name, value in CALL_LATENCY.items()))
     print(f"Prices: us-east-1 list prices checked {prices.CHECKED} (bench/prices.py)")
     print(f"Lake: {per_flush:,} events per Firehose buffer, {flushes} buffers then one compaction run")
-    designs = [BEFORE, deployed_design("REST"), deployed_design("HTTP")]
+    designs = [BEFORE, *(deployed_design(api, mode) for api in ("REST", "HTTP") for mode in COUNTING_MODES)]
     totals: dict[tuple[int, str], float] = {}
     with mock_aws():
         pipeline = Pipeline(a)
         lake = lake_hour(pipeline, per_flush, flushes)
         for per_request in WORKLOADS:
-            path = request_path(pipeline, per_request, args.sample_events)
+            paths = {mode: request_path(pipeline, per_request, args.sample_events, mode) for mode in COUNTING_MODES}
             for design in designs:
-                lines = Pricer(a, design).month(path, lake)
+                lines = Pricer(a, design).month(paths, lake)
                 if args.summary:
                     totals[(per_request, design.name)] = per_million(lines, a)[0]
                 else:
                     totals[(per_request, design.name)] = print_design(per_request, design, lines, a)
     print("\nSummary: USD per million 1 KB events (storage excluded)")
-    print(f"  {'events/request':<16}" + "".join(f"{design.name:>30}" for design in designs))
+    print(f"  {'events/request':<16}" + "".join(f"{design.name:>26}" for design in designs))
     for per_request in WORKLOADS:
-        row = "".join(f"{totals[(per_request, design.name)]:>30.3f}" for design in designs)
+        row = "".join(f"{totals[(per_request, design.name)]:>26.3f}" for design in designs)
         print(f"  {per_request:<16}{row}")
     for per_request in WORKLOADS:
-        before = totals[(per_request, BEFORE.name)]
-        now = totals[(per_request, designs[2].name)]
-        print(f"  {per_request} event(s)/request: {designs[2].name} costs {now / before:.2f}x the 'before' figure")
+        for api in ("REST", "HTTP"):
+            realtime = totals[(per_request, deployed_design(api, "realtime").name)]
+            delivered = totals[(per_request, deployed_design(api, "delivered").name)]
+            print(
+                f"  {per_request} event(s)/request, {api}: real-time counts cost {realtime - delivered:+.3f} USD per "
+                f"million events over delivered counts ({realtime / delivered:.2f}x)"
+            )
     low, high, source = prices.GAME_ANALYTICS_PIPELINE
     print(f"  For comparison: AWS Game Analytics Pipeline, as quoted in issue 13: {low:.2f}-{high:.2f} ({source})")
 
