@@ -12,6 +12,8 @@ from tools.template import ROOT
 
 DEFAULT_API_PORT = 3000
 DEFAULT_AWS_PORT = 3001
+# The name `sam local`'s Lambda containers reach this machine by (docs/local-mode.md).
+DOCKER_HOST_NAME = "host.docker.internal"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from typing import Any
 
 import moto
 
+from local.config import DOCKER_HOST_NAME
+
 SUPPORTED = ("5.2.",)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # What a browser's Sec-Fetch-Site may say for a request the emulator accepts: its own pages, or typed by a person.
@@ -131,8 +133,10 @@ def emulator_refusal(port: int, host: str | None, origin: str | None, fetch_site
 
     - ``Host`` must be the emulator's own address: ``127.0.0.1:port``, ``localhost:port`` or
       ``<bucket>.localhost:port`` (S3 virtual-hosted addressing through a ``localhost`` endpoint;
-      ``*.localhost`` is loopback by definition, RFC 6761, so no DNS answer can rebind it). Any
-      other name reached 127.0.0.1 through DNS rebinding.
+      ``*.localhost`` is loopback by definition, RFC 6761, so no DNS answer can rebind it), or
+      ``host.docker.internal:port``, the name `sam local`'s Lambda containers reach it by (Docker
+      maps it; ``.internal`` is reserved for private use, so no public DNS answer can make a web
+      page's name out of it). Any other name reached 127.0.0.1 through DNS rebinding.
     - ``Origin``, when sent, must be the emulator's own (``http://127.0.0.1:port`` or
       ``http://localhost:port``): a browser sends another one for a page of another site (or
       ``null`` for a sandboxed one). SDKs and the CLI send none.
@@ -142,7 +146,9 @@ def emulator_refusal(port: int, host: str | None, origin: str | None, fetch_site
     """
     own = (f"127.0.0.1:{port}", f"localhost:{port}")
     name = (host or "").strip().lower()
-    if name not in own and not re.fullmatch(rf"[a-z0-9][a-z0-9.-]*\.localhost:{port}", name):
+    if name not in (*own, f"{DOCKER_HOST_NAME}:{port}") and not re.fullmatch(
+        rf"[a-z0-9][a-z0-9.-]*\.localhost:{port}", name
+    ):
         return "forbidden_host"
     if origin is not None and origin.strip().lower() not in {f"http://{address}" for address in own}:
         return "forbidden_origin"
