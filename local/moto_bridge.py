@@ -191,7 +191,11 @@ class MotoServer:
     (:func:`disable_global_cors`) and refuses requests for another address or from another origin
     (:func:`own_address_only`), so a web page elsewhere can neither read nor write through it."""
 
-    def __init__(self, host: str, port: int, middleware: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, middleware: Callable[[Any], Any] | None = None, also_on: tuple[str, ...] = ()
+    ) -> None:
+        """Listen on ``host:port``, and on the same port of each address of ``also_on`` (the Docker bridge's,
+        for `sam local`'s containers: docs/local-mode.md)."""
         check_version()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
@@ -201,17 +205,35 @@ class MotoServer:
         if middleware is not None:
             app = middleware(app)
         app = own_address_only(app, lambda: self.port)
-        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
+        self._servers = [make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)]
+        try:
+            for address in also_on:
+                self._servers.append(
+                    make_server(address, self.port, app, threaded=True, request_handler=MotoRequestHandler)
+                )
+        except BaseException:
+            for server in self._servers:
+                server.server_close()
+            raise
+        self._threads = [
+            threading.Thread(target=server.serve_forever, name="local-aws", daemon=True) for server in self._servers
+        ]
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return int(self._servers[0].server_address[1])
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        return [(str(server.server_address[0]), int(server.server_address[1])) for server in self._servers]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=10)

@@ -243,3 +243,27 @@ def test_emulator_refusal_rules(host, origin, fetch_site, refusal):
     from local.moto_bridge import emulator_refusal
 
     assert emulator_refusal(3001, host, origin, fetch_site) == refusal
+
+
+def test_given_a_docker_address_when_the_emulator_starts_then_it_listens_there_too_on_the_same_port(monkeypatch):
+    """LOCAL_AWS_DOCKER_ADDRESS: `sam local`'s containers on Linux reach the emulator on the Docker bridge."""
+    import werkzeug.serving
+
+    from local.moto_bridge import MotoServer
+
+    bound: list[tuple[str, int]] = []
+
+    class Recorded:
+        def __init__(self, host: str, port: int) -> None:
+            self.server_address = (host, port or 43210)  # port 0: the system picks one
+            bound.append(self.server_address)
+
+        def serve_forever(self) -> None:  # never started here
+            raise AssertionError("not started in this test")
+
+    monkeypatch.setattr(werkzeug.serving, "make_server", lambda host, port, *_, **__: Recorded(host, port))
+
+    server = MotoServer("127.0.0.1", 0, also_on=("172.17.0.1",))
+
+    assert bound == [("127.0.0.1", 43210), ("172.17.0.1", 43210)]
+    assert server.addresses == bound
