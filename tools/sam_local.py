@@ -207,10 +207,12 @@ def _depends_on(entry: Mapping[str, Any]) -> list[str]:
 def write_local_templates(build_dir: Path = BUILD_DIR) -> list[Path]:
     """Both local templates beside ``build_dir/template.yaml``; returns their paths."""
     source = build_dir / "template.yaml"
+    if not source.is_file():
+        raise LocalTemplateError(f"no {source}: run `make build` first")
     try:
         built = load_template(source)
     except (OSError, TemplateError) as error:
-        raise LocalTemplateError(f"cannot read {source} ({error}): run `make build` first") from error
+        raise LocalTemplateError(f"cannot read {source}: {error}") from error
     written = []
     for api_type in API_TYPES:
         target = build_dir / template_name(api_type)
