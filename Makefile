@@ -12,7 +12,7 @@ SAM_CLI_VERSION := 1.170.0
 # `sam build` without a container needs the Lambda runtime's Python (3.13) on PATH.
 PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname $$(dirname $$(command -v python3.13 2>/dev/null || echo /x/x)))
 
-.PHONY: help venv node-clients lint format cfn-lint statelint test local compact query bench cost load build parity smoke openapi clean
+.PHONY: help venv node-clients lint format cfn-lint statelint test local compact query bench cost load build parity sam-local smoke openapi clean
 
 help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
@@ -24,7 +24,8 @@ help:
 	@echo "make bench    benchmarks under bench/"
 	@echo "make cost     USD per million events, by line item, for 1, 20 and 500 events per request"
 	@echo "make load     load test of the running local stack, or of its own (LOAD_ARGS='--clients 8 --requests 100')"
-	@echo "make build    sam build without a container (optional aws-sam-cli venv)"
+	@echo "make build    sam build without a container (optional aws-sam-cli venv), and the sam local templates"
+	@echo "make sam-local  sam local start-api against the running make local (needs Docker; API_TYPE=REST|HTTP)"
 	@echo "make smoke    check a deployed stack: STACK=<name> [REGION=...] (docs/deploy.md)"
 	@echo "make openapi  regenerate docs/openapi.json from the collector's models"
 
@@ -98,11 +99,18 @@ $(SAM_VENV)/bin/sam:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
 
+# Then one template per ApiType beside the built one, for `sam local` only (tools/sam_local.py).
 build: $(SAM_VENV)/bin/sam
 	SAM_CLI_TELEMETRY=0 PATH="$(PY313_PREFIX)/bin:$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml
+	$(SAM_VENV)/bin/python -m tools.sam_local
 
 parity: venv build
 	PARITY_PYTHON="$(PY313_PREFIX)/bin/python3.13" $(BIN)/python -m tools.parity
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/python -m tools.sam_local_check
+
+# Needs Docker and a running `make local` (its .local/sam-env.json); docs/local-mode.md.
+sam-local: venv build
+	$(BIN)/python -m local.sam_env $(if $(API_TYPE),--api-type $(API_TYPE))
 
 smoke: venv
 	@if [ -z "$(STACK)" ] && [ -n "$(API_URL)$(API_KEY)" ]; then \

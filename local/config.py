@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from dataclasses import dataclass
@@ -12,6 +13,14 @@ from tools.template import ROOT
 
 DEFAULT_API_PORT = 3000
 DEFAULT_AWS_PORT = 3001
+# The name `sam local`'s Lambda containers reach this machine by (docs/local-mode.md).
+DOCKER_HOST_NAME = "host.docker.internal"
+# Every client of the local stack (its handlers, SAM's Lambda containers) signs with these; moto accepts any.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,9 @@ class LocalConfig:
     counting_mode: str = "realtime"
     # Seconds the gateway waits for a slow or half-sent request before answering 400.
     read_timeout: float = 10.0
+    # Optional: one more address the AWS emulator listens on, for `sam local`'s Lambda containers on Linux
+    # (the Docker bridge's, which they reach as host.docker.internal); docs/local-mode.md.
+    docker_address: str | None = None
 
     @property
     def api_url(self) -> str:
@@ -46,6 +58,11 @@ class LocalConfig:
     @property
     def stack_file(self) -> Path:
         return self.state_dir / "stack.json"
+
+    @property
+    def sam_env_file(self) -> Path:
+        """The ``--env-vars`` file for ``sam local`` (local/sam_env.py)."""
+        return self.state_dir / "sam-env.json"
 
 
 class ConfigError(ValueError):
@@ -72,6 +89,23 @@ def _flag(name: str, default: str = "") -> bool:
     return text not in ("", "0", "false", "no")
 
 
+def _docker_address(name: str) -> str | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={text!r} is not an IP address: give the Docker bridge's, e.g. {name}=172.17.0.1"
+        ) from None
+    if address.is_unspecified:
+        raise ConfigError(f"{name}={text!r} would open the AWS emulator to every network: give the Docker bridge's")
+    if address.is_loopback:
+        raise ConfigError(f"{name}={text!r} is a loopback address: the emulator listens on 127.0.0.1 anyway")
+    return str(address)
+
+
 def config_from_environment() -> LocalConfig:
     """The settings; raises :class:`ConfigError` naming the variable when one is unusable."""
     env = os.environ
@@ -93,4 +127,5 @@ def config_from_environment() -> LocalConfig:
         read_timeout=_number("LOCAL_READ_TIMEOUT", "10", float, positive=True),
         api_type=api_type,
         counting_mode=counting_mode,
+        docker_address=_docker_address("LOCAL_AWS_DOCKER_ADDRESS"),
     )

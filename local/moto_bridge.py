@@ -25,6 +25,8 @@ from typing import Any
 
 import moto
 
+from local.config import DOCKER_HOST_NAME
+
 SUPPORTED = ("5.2.",)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # What a browser's Sec-Fetch-Site may say for a request the emulator accepts: its own pages, or typed by a person.
@@ -131,8 +133,10 @@ def emulator_refusal(port: int, host: str | None, origin: str | None, fetch_site
 
     - ``Host`` must be the emulator's own address: ``127.0.0.1:port``, ``localhost:port`` or
       ``<bucket>.localhost:port`` (S3 virtual-hosted addressing through a ``localhost`` endpoint;
-      ``*.localhost`` is loopback by definition, RFC 6761, so no DNS answer can rebind it). Any
-      other name reached 127.0.0.1 through DNS rebinding.
+      ``*.localhost`` is loopback by definition, RFC 6761, so no DNS answer can rebind it), or
+      ``host.docker.internal:port``, the name `sam local`'s Lambda containers reach it by (Docker
+      maps it; ``.internal`` is reserved for private use, so no public DNS answer can make a web
+      page's name out of it). Any other name reached 127.0.0.1 through DNS rebinding.
     - ``Origin``, when sent, must be the emulator's own (``http://127.0.0.1:port`` or
       ``http://localhost:port``): a browser sends another one for a page of another site (or
       ``null`` for a sandboxed one). SDKs and the CLI send none.
@@ -142,7 +146,9 @@ def emulator_refusal(port: int, host: str | None, origin: str | None, fetch_site
     """
     own = (f"127.0.0.1:{port}", f"localhost:{port}")
     name = (host or "").strip().lower()
-    if name not in own and not re.fullmatch(rf"[a-z0-9][a-z0-9.-]*\.localhost:{port}", name):
+    if name not in (*own, f"{DOCKER_HOST_NAME}:{port}") and not re.fullmatch(
+        rf"[a-z0-9][a-z0-9.-]*\.localhost:{port}", name
+    ):
         return "forbidden_host"
     if origin is not None and origin.strip().lower() not in {f"http://{address}" for address in own}:
         return "forbidden_origin"
@@ -185,7 +191,11 @@ class MotoServer:
     (:func:`disable_global_cors`) and refuses requests for another address or from another origin
     (:func:`own_address_only`), so a web page elsewhere can neither read nor write through it."""
 
-    def __init__(self, host: str, port: int, middleware: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, middleware: Callable[[Any], Any] | None = None, also_on: tuple[str, ...] = ()
+    ) -> None:
+        """Listen on ``host:port``, and on the same port of each address of ``also_on`` (the Docker bridge's,
+        for `sam local`'s containers: docs/local-mode.md)."""
         check_version()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
@@ -195,17 +205,35 @@ class MotoServer:
         if middleware is not None:
             app = middleware(app)
         app = own_address_only(app, lambda: self.port)
-        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
+        self._servers = [make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)]
+        try:
+            for address in also_on:
+                self._servers.append(
+                    make_server(address, self.port, app, threaded=True, request_handler=MotoRequestHandler)
+                )
+        except BaseException:
+            for server in self._servers:
+                server.server_close()
+            raise
+        self._threads = [
+            threading.Thread(target=server.serve_forever, name="local-aws", daemon=True) for server in self._servers
+        ]
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return int(self._servers[0].server_address[1])
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        return [(str(server.server_address[0]), int(server.server_address[1])) for server in self._servers]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=10)

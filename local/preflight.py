@@ -7,12 +7,14 @@
   the first one's ``stack.json``.
 - **Both ports free**, checked by binding them; a taken port is refused with
   one line naming the port and the variable that changes it, before the AWS
-  emulator or the gateway start.
+  emulator or the gateway start. With ``LOCAL_AWS_DOCKER_ADDRESS``, the AWS
+  port on that address too, which must be one of this machine's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -59,8 +61,10 @@ def claim_state_dir(config: LocalConfig) -> StateDirClaim:
             "stop it first, or give a second stack its own "
             "LOCAL_STATE_DIR, LOCAL_API_PORT and LOCAL_AWS_PORT"
         ) from None
-    # Ours now: a stack.json here was left by a stack that did not stop cleanly (SIGKILL, the stop deadline).
+    # Ours now: a stack.json (or sam-env.json) here was left by a stack that did not stop cleanly (SIGKILL,
+    # the stop deadline).
     config.stack_file.unlink(missing_ok=True)
+    config.sam_env_file.unlink(missing_ok=True)
     return StateDirClaim(handle, config.state_dir)
 
 
@@ -88,19 +92,34 @@ def check_ports(config: LocalConfig) -> None:
             raise StartRefused(
                 f"port {port} ({role}) {problem}: set {variable} to a free port, e.g. {variable}={_free_port()}"
             )
+    if config.docker_address:
+        problem = _bind_problem(config.aws_port, config.docker_address)
+        if problem == "is not an address of this machine":
+            raise StartRefused(
+                f"LOCAL_AWS_DOCKER_ADDRESS={config.docker_address} {problem}: give the Docker bridge's "
+                "(`ip -4 addr show docker0`, usually 172.17.0.1), or unset it"
+            )
+        if problem:
+            raise StartRefused(
+                f"port {config.aws_port} on {config.docker_address} (the AWS emulator for Docker) {problem}: "
+                f"set LOCAL_AWS_PORT to a free port, e.g. LOCAL_AWS_PORT={_free_port()}"
+            )
 
 
-def _bind_problem(port: int) -> str | None:
+def _bind_problem(port: int, host: str = "127.0.0.1") -> str | None:
     if not 1 <= port <= 65535:
         return "is not a TCP port"
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
         # As the servers bind: SO_REUSEADDR, so a port in TIME_WAIT after a stop is not "taken".
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind(("127.0.0.1", port))
+            probe.bind((host, port))
         except PermissionError:
             return "needs privileges to listen on"
-        except OSError:
+        except OSError as error:
+            if error.errno == errno.EADDRNOTAVAIL:
+                return "is not an address of this machine"
             return "is in use by another program"
     return None
 

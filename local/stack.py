@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import os
+import shlex
 import threading
 import time
 import urllib.error
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local import moto_bridge
-from local.config import LocalConfig
+from local.config import FAKE_CREDENTIALS, LocalConfig
 from local.dashboard import dashboard_routes
 from local.faults import Faults, without_sdk_backoff
 from local.gateway.app import LocalGateway, LocalGatewayApp, LocalRequest, LocalRoute
@@ -27,6 +28,7 @@ from local.landing import landing_routes
 from local.preflight import write_atomically
 from local.provision import Clients, provision
 from local.rejections import RejectionLog
+from local.sam_env import linux_note, sam_local_info, start_api_command, write_sam_environment
 from tools.intrinsics import Resolver
 from tools.sam import transformed_template
 from tools.template import ROOT
@@ -42,11 +44,6 @@ FAULTS_PATH = "/__local/faults"
 # The JS SDK, as a deployment would serve it from a CDN.
 SDK_PATH = "/sdk/collector.js"
 SAMPLE_EVENT = {"event_type": "page_view", "url": "https://example.com/", "session_id": "s-1"}
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_SESSION_TOKEN": "local",
-}
 SERVICES = ("s3", "dynamodb", "firehose", "sqs", "glue", "iam", "lambda", "stepfunctions")
 
 
@@ -62,6 +59,7 @@ class LocalStack:
     # Called with the name of each phase of the start (the tests hold the start there: local/__main__.py).
     hold: Callable[[str], None] = lambda phase: None
     _wrote_stack_file: bool = False
+    _wrote_sam_env_file: bool = False
     _compaction_lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -124,6 +122,8 @@ class LocalStack:
         self.info = self._stack_info(tenants)
         self._wait_until_ready()
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        self._wrote_sam_env_file = True  # before writing: a stop while it is written removes a partial one too
+        write_sam_environment(self.resolver, self.config)
         write_atomically(self.config.stack_file, json.dumps(self.info, indent=2) + "\n")
         self._wrote_stack_file = True
         if self.config.compaction_interval:
@@ -139,6 +139,8 @@ class LocalStack:
             self.emulator.stop()
         if self._wrote_stack_file:  # only ever our own (the state directory's lock makes it ours)
             self.config.stack_file.unlink(missing_ok=True)
+        if self._wrote_sam_env_file:  # it names this stack's resources, gone with it
+            self.config.sam_env_file.unlink(missing_ok=True)
 
     # -- steps ---------------------------------------------------------------
     def _aws_environment(self) -> None:
@@ -152,7 +154,8 @@ class LocalStack:
     def _start_emulator(self) -> None:
         lake = self.resolver.physical_name("LakeBucket")
         middleware = self.faults.middleware(lake) if self.faults else None
-        self.emulator = moto_bridge.MotoServer("127.0.0.1", self.config.aws_port, middleware)
+        docker = (self.config.docker_address,) if self.config.docker_address else ()
+        self.emulator = moto_bridge.MotoServer("127.0.0.1", self.config.aws_port, middleware, also_on=docker)
         self.emulator.start()
         # Lambda tasks never need Docker (they are dispatched in-process); let moto run state machines.
         request = urllib.request.Request(
@@ -217,6 +220,7 @@ class LocalStack:
             "tenants": tenants,
             "demo_url": f"{self.config.api_url}/demo",  # kept for old scripts: it leads to the dashboard
             "dashboard_url": f"{self.config.api_url}/dashboard",
+            "sam_local": sam_local_info(self.config),
             "pid": os.getpid(),
         }
 
@@ -314,7 +318,12 @@ class LocalStack:
         info = self.info
         return "\n".join(
             [
-                f"Local event collector ready in {self.ready_seconds:.1f} s (no Docker, nothing leaves 127.0.0.1)",
+                f"Local event collector ready in {self.ready_seconds:.1f} s (no Docker, "
+                + (
+                    f"the AWS emulator also on {self.config.docker_address} for sam local)"
+                    if self.config.docker_address
+                    else "nothing leaves 127.0.0.1)"
+                ),
                 f"  start here  {info['api_url']}/      (dashboard, API docs, commands to try)",
                 f"  API         {info['api_url']}      dashboard: {info['dashboard_url']}",
                 f"  AWS (moto)  {info['aws_endpoint_url']}",
@@ -325,6 +334,10 @@ class LocalStack:
                 f"  curl -u '{info['tenant']}:{info['api_key']}' -H 'Content-Type: application/json' \\",
                 f"    {info['api_url']}/v1/events \\",
                 "    -d '" + json.dumps({"events": [SAMPLE_EVENT]}) + "'",
+                "",
+                "The functions in Lambda containers instead, against this stack (Docker): `make sam-local`, i.e.",
+                f"  {shlex.join(start_api_command(self.config, self.config.api_type))}",
+                *(f"  {note}" for note in [linux_note(self.config)] if note),
                 "",
                 "Ctrl-C stops everything.",
             ]

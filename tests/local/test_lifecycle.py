@@ -111,11 +111,22 @@ def test_the_running_stack_ports_are_refused_for_a_second_stack(local_stack: Run
         ({"LOCAL_READ_TIMEOUT": "abc"}, "LOCAL_READ_TIMEOUT"),
         ({"LOCAL_READ_TIMEOUT": "-1"}, "LOCAL_READ_TIMEOUT"),
         ({"LOCAL_AUTHORIZER_TTL": "1.5"}, "LOCAL_AUTHORIZER_TTL"),
+        ({"LOCAL_AWS_DOCKER_ADDRESS": "docker0"}, "LOCAL_AWS_DOCKER_ADDRESS"),
+        ({"LOCAL_AWS_DOCKER_ADDRESS": "0.0.0.0"}, "LOCAL_AWS_DOCKER_ADDRESS"),  # noqa: S104 - refused, never bound
     ],
 )
 def test_an_unusable_setting_is_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
     ports = {"LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port())}
     assert_one_line_refusal(run_local({**ports, **env}, tmp_path), named)
+
+
+def test_a_docker_address_this_machine_does_not_have_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    ports = {"LOCAL_API_PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port())}
+
+    result = run_local({**ports, "LOCAL_AWS_DOCKER_ADDRESS": "192.0.2.1"}, tmp_path)  # TEST-NET-1: nobody's
+
+    assert_one_line_refusal(result, "LOCAL_AWS_DOCKER_ADDRESS=192.0.2.1", "not an address of this machine", "docker0")
+    assert not (tmp_path / "stack.json").exists()
 
 
 def test_the_same_port_twice_is_refused(tmp_path: Path) -> None:
@@ -142,8 +153,9 @@ def start_held(tmp_path: Path, phase: str | None) -> tuple[subprocess.Popen[str]
 
 
 def assert_released(tmp_path: Path, ports: dict[str, str]) -> None:
-    """Nothing left behind: no stack.json, the lock free, both ports free."""
+    """Nothing left behind: no stack.json nor sam-env.json, the lock free, both ports free."""
     assert not (tmp_path / "stack.json").exists()
+    assert not (tmp_path / "sam-env.json").exists()
     with open(tmp_path / "stack.lock", "a+", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if the stack still held it
     for port in ports.values():
@@ -189,6 +201,7 @@ def test_a_signal_stops_a_running_stack_and_removes_only_its_own_state(tmp_path:
     process, ports = start_held(tmp_path, None)
     info = json.loads((tmp_path / "stack.json").read_text())
     assert info["pid"] == process.pid
+    assert (tmp_path / "sam-env.json").is_file()
 
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=STOP_BOUND)

@@ -41,6 +41,30 @@ def test_given_the_stack_file_when_started_then_it_holds_the_documented_contract
     assert first["publishable_key"] != first["api_key"]
 
 
+def test_given_a_running_stack_then_sam_env_json_points_sam_local_at_its_emulator_and_names(
+    local_stack: RunningStack,
+):
+    """`sam local start-api --env-vars` with this file reaches this stack's resources (local/sam_env.py)."""
+    info = local_stack.info
+    env_file = local_stack.stack_file.with_name("sam-env.json")
+    document = json.loads(env_file.read_text(encoding="utf-8"))
+
+    assert document["Parameters"]["AWS_ENDPOINT_URL"] == f"http://host.docker.internal:{local_stack.aws_port}"
+    assert document["Parameters"]["AWS_REGION"] == info["region"]
+    for collector in ("CollectorFunction", "HttpCollectorFunction"):
+        assert document[collector]["DELIVERY_STREAM_NAME"] == info["delivery_stream"]
+        assert document[collector]["COUNTERS_TABLE_NAME"] == info["counters_table"]
+        assert document[collector]["TENANT_KEYS_TABLE_NAME"] == info["keys_table"]
+    assert document["AuthorizerFunction"]["TENANT_KEYS_TABLE_NAME"] == info["keys_table"]
+    assert document["FanOutFunction"]["LAKE_BUCKET_NAME"] == info["lake_bucket"]
+    assert info["sam_local"]["env_file"] == str(env_file)
+    for api_type in ("REST", "HTTP"):
+        command = info["sam_local"]["start_api"][api_type]
+        assert command[command.index("--env-vars") + 1] == str(env_file)
+        assert command[command.index("--template") + 1] == f".aws-sam/build/template-{api_type.lower()}.yaml"
+        assert int(command[command.index("--port") + 1]) not in (local_stack.api_port, local_stack.aws_port)
+
+
 def test_given_no_credentials_when_posting_then_401_gateway_answer_with_cors(local_stack: RunningStack):
     answer = local_stack.request("POST", "/v1/events", body={"events": [VIEW]})
 

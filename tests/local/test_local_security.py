@@ -182,6 +182,18 @@ def test_given_no_cors_for_anyone_when_the_emulator_own_origin_calls_then_it_ans
     assert not [name for name in headers if name.startswith("access-control-")]
 
 
+def test_given_the_name_sam_local_containers_use_when_the_emulator_is_called_then_it_answers(
+    local_stack: RunningStack,
+):
+    """`sam local`'s Lambda containers reach the emulator as host.docker.internal (local/sam_env.py)."""
+    headers = [("Host", f"host.docker.internal:{local_stack.aws_port}"), *LIST_TABLES]
+
+    status, answer, _ = emulator(local_stack, "POST", "/", headers, b"{}")
+
+    assert status == 200
+    assert local_stack.info["keys_table"] in json.loads(answer)["TableNames"]
+
+
 @pytest.mark.parametrize("endpoint", ["http://127.0.0.1:{port}", "http://localhost:{port}"])
 def test_given_the_emulator_endpoint_when_boto3_calls_it_then_it_works(local_stack: RunningStack, endpoint):
     import boto3
@@ -216,9 +228,42 @@ def test_given_the_emulator_endpoint_when_boto3_calls_it_then_it_works(local_sta
         ("127.0.0.1:3001", "https://evil.example", None, "forbidden_origin"),
         ("127.0.0.1:3001", "http://127.0.0.1:3000", None, "forbidden_origin"),
         ("127.0.0.1:3001", None, "cross-site", "forbidden_origin"),
+        ("host.docker.internal:3001", None, None, None),
+        ("HOST.DOCKER.INTERNAL:3001", None, "none", None),
+        ("host.docker.internal", None, None, "forbidden_host"),
+        ("host.docker.internal:3000", None, None, "forbidden_host"),
+        ("my-bucket.host.docker.internal:3001", None, None, "forbidden_host"),
+        ("host.docker.internal.evil.example:3001", None, None, "forbidden_host"),
+        ("host.docker.internal:3001", "http://host.docker.internal:3001", None, "forbidden_origin"),
+        ("host.docker.internal:3001", "https://evil.example", None, "forbidden_origin"),
+        ("host.docker.internal:3001", None, "cross-site", "forbidden_origin"),
     ],
 )
 def test_emulator_refusal_rules(host, origin, fetch_site, refusal):
     from local.moto_bridge import emulator_refusal
 
     assert emulator_refusal(3001, host, origin, fetch_site) == refusal
+
+
+def test_given_a_docker_address_when_the_emulator_starts_then_it_listens_there_too_on_the_same_port(monkeypatch):
+    """LOCAL_AWS_DOCKER_ADDRESS: `sam local`'s containers on Linux reach the emulator on the Docker bridge."""
+    import werkzeug.serving
+
+    from local.moto_bridge import MotoServer
+
+    bound: list[tuple[str, int]] = []
+
+    class Recorded:
+        def __init__(self, host: str, port: int) -> None:
+            self.server_address = (host, port or 43210)  # port 0: the system picks one
+            bound.append(self.server_address)
+
+        def serve_forever(self) -> None:  # never started here
+            raise AssertionError("not started in this test")
+
+    monkeypatch.setattr(werkzeug.serving, "make_server", lambda host, port, *_, **__: Recorded(host, port))
+
+    server = MotoServer("127.0.0.1", 0, also_on=("172.17.0.1",))
+
+    assert bound == [("127.0.0.1", 43210), ("172.17.0.1", 43210)]
+    assert server.addresses == bound
