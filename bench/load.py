@@ -10,6 +10,12 @@ same bytes after a 503 or a lost connection, as a well-behaved client does),
 stops by itself after the given count or duration, then waits for fan-out,
 runs one compaction and checks that the compacted tables hold every
 acknowledged event exactly once. Only ever talks to 127.0.0.1.
+
+Count freshness: after each 200, the client reads its own counter
+(``GET /v1/counts``; each client counts under a name of its own) until it
+includes every event acknowledged so far, and records the time from the 200
+to that read's answer: p50/p99, and how many were visible on the first read
+(real-time counts: all of them). ``--no-freshness`` skips the reads.
 """
 
 from __future__ import annotations
@@ -50,6 +56,9 @@ class Client(threading.Thread):
         self.latencies: list[float] = []
         self.statuses: Counter[str] = Counter()
         self.acknowledged: list[tuple[str, str]] = []
+        self.counter_name = f"load-{run}-{number}"
+        self.freshness: list[float] = []  # seconds from a 200 to the first read of the count that includes it
+        self.reads_needed: list[int] = []
 
     def run(self) -> None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
@@ -57,7 +66,7 @@ class Client(threading.Thread):
         while sent < self.args.requests and time.monotonic() < self.deadline:
             ids = [f"load-{self.run_id}-{self.number}-{uuid.uuid4().hex}" for _ in range(self.args.batch)]
             events = [
-                {"event_type": "track", "name": "load", "event_id": i, "properties": {"n": n}}
+                {"event_type": "track", "name": self.counter_name, "event_id": i, "properties": {"n": n}}
                 for n, i in enumerate(ids)
             ]
             body = json.dumps({"events": events}).encode()
@@ -81,11 +90,36 @@ class Client(threading.Thread):
                 self.statuses[status] += 1
                 if status == "200":
                     self.acknowledged += [(self.tenant, i) for i in ids]
+                    if self.args.freshness:
+                        connection = self.until_counted(connection, len(self.acknowledged))
                     break
                 if status not in ("503", "connection error"):
                     break
             sent += 1
         connection.close()
+
+    def until_counted(self, connection: http.client.HTTPConnection, expected: int) -> http.client.HTTPConnection:
+        """Read this client's count until it includes ``expected`` events (a resend after a lost answer may
+        count more); record the seconds from the 200 to that answer and how many reads it took."""
+        acknowledged_at = time.perf_counter()
+        path = f"/v1/counts?event_type=track&key={self.counter_name}"
+        for reads in range(1, 100_000):
+            try:
+                connection.request("GET", path, headers={"Authorization": self.authorization})
+                total = json.loads(connection.getresponse().read()).get("total", 0)
+            except (TimeoutError, http.client.HTTPException, ConnectionError, ValueError):
+                connection.close()
+                connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+                continue
+            if total >= expected:
+                self.freshness.append(time.perf_counter() - acknowledged_at)
+                self.reads_needed.append(reads)
+                return connection
+            if time.perf_counter() - acknowledged_at > self.args.freshness_timeout:
+                break
+            time.sleep(0.05)  # a delivered-counts stack: the fan-out runs in the background
+        self.freshness.append(float("inf"))
+        return connection
 
 
 def post(info: dict[str, Any], path: str) -> dict[str, Any]:
@@ -127,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=20, help="events per request")
     parser.add_argument("--stack-file", type=Path, default=None, help="the running stack's stack.json (default: found)")
     parser.add_argument("--own-stack", action="store_true", help="start a stack of its own, even if one runs")
+    parser.add_argument("--no-freshness", dest="freshness", action="store_false", help="skip the count reads")
+    parser.add_argument("--freshness-timeout", type=float, default=600.0, help="seconds a count may take to show")
     args = parser.parse_args(argv)
     child = None
     info = None if args.own_stack else running_stack(args.stack_file)
@@ -172,6 +208,15 @@ def main(argv: list[str] | None = None) -> int:
         f"mean {statistics.fmean(latencies) * 1000 if latencies else 0:.1f} ms"
     )
     print(f"answers by status: {dict(statuses)}")
+    freshness = [value for client in clients for value in client.freshness]
+    if freshness:
+        first_read = sum(1 for client in clients for reads in client.reads_needed if reads == 1)
+        never = sum(1 for value in freshness if value == float("inf"))
+        print(
+            f"count freshness (200 -> a read that includes it): p50 {percentile(freshness, 0.5) * 1000:.1f} ms  "
+            f"p99 {percentile(freshness, 0.99) * 1000:.1f} ms  visible on the first read: {first_read} of "
+            f"{len(freshness)}" + (f"  never within {args.freshness_timeout:.0f} s: {never}" if never else "")
+        )
     print(f"fan-out failures: {len(drained.get('async_failures', []))}; compaction: {compaction.get('status')}")
     exact = missing == 0 and duplicates == 0 and extra == 0
     print(

@@ -27,7 +27,7 @@ def commands(info: dict[str, Any]) -> list[tuple[str, str]]:
             "Send an event",
             f"curl -u '{auth}' -H 'Content-Type: application/json' {api}/v1/events -d '{json.dumps(SAMPLE)}'",
         ),
-        ("Read its count (real-time: counted with the request)", f"curl -u '{auth}' '{api}/v1/counts?event_type=page_view'"),
+        ("Read its count (counted with the request)", f"curl -u '{auth}' '{api}/v1/counts?event_type=page_view'"),
         ("Compact what arrived into Parquet", "make compact"),
         ("Rows per event type and tenant in the compacted tables", "make query"),
         ("A load test against this stack", "make load"),

@@ -30,6 +30,8 @@ def test_given_no_running_stack_when_the_load_generator_runs_then_it_starts_its_
     assert "No local stack is running: starting one" in done.stdout
     assert "exactly-once: acknowledged 60, compacted 60, missing 0, duplicates 0" in done.stdout
     assert "p99" in done.stdout
+    # Real-time counts: every client's read right after each 200 already includes it.
+    assert "visible on the first read: 12 of 12" in done.stdout
 
 
 def test_given_a_running_stack_when_the_load_generator_runs_twice_then_it_loads_that_stack(stack: RunningStack):
