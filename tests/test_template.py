@@ -324,3 +324,23 @@ def test_given_stack_deletion_when_planned_then_scratch_buckets_are_emptied_and_
 )
 def test_given_the_compaction_samples_when_validated_then_each_is_its_step_s_contract(sample, model):
     model.model_validate_json((ROOT / "events" / sample).read_text())
+
+
+@pytest.mark.parametrize("role", ["CollectorFunctionRole", "HttpCollectorFunctionRole"])
+@pytest.mark.parametrize("mode", ["realtime", "delivered"])
+def test_given_the_counting_mode_when_transformed_then_the_collector_writes_counters_only_when_it_counts(role, mode):
+    from tools.intrinsics import Resolver
+    from tools.sam import transformed_template
+
+    resolver = Resolver(transformed_template(), "stack", "us-east-1", {"CountingMode": mode})
+    policies = resolver.resolve(resolver.template["Resources"][role]["Properties"]["Policies"])
+    statements = [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
+    counters = resolver.arn("CountersTable")
+    writes = [s for s in statements if s["Resource"] == counters and "dynamodb:UpdateItem" in str(s["Action"])]
+    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+
+    (update,) = writes
+    leading = update.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+    assert leading == (None if mode == "realtime" else ["ratelimit#*"])  # realtime: every counter item
+    assert "dynamodb:BatchGetItem" in actions  # which keys already count this hour
+    assert not {"dynamodb:PutItem", "dynamodb:DeleteItem"} & actions
