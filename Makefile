@@ -24,7 +24,7 @@ help:
 	@echo "make bench    benchmarks under bench/"
 	@echo "make cost     USD per million events, by line item, for 1, 20 and 500 events per request"
 	@echo "make load     load test of the running local stack, or of its own (LOAD_ARGS='--clients 8 --requests 100')"
-	@echo "make build    sam build without a container (optional aws-sam-cli venv)"
+	@echo "make build    sam build without a container (optional aws-sam-cli venv); prints each function's size"
 	@echo "make smoke    check a deployed stack: STACK=<name> [REGION=...] (docs/deploy.md)"
 	@echo "make openapi  regenerate docs/openapi.json from the collector's models"
 
@@ -98,8 +98,11 @@ $(SAM_VENV)/bin/sam:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
 
-build: $(SAM_VENV)/bin/sam
+# The layers built by layers/pip-layer.mk are trimmed and their shared objects stripped (llvm-strip); then
+# every function's unzipped total (code and all its layers) is printed against Lambda's 250 MB.
+build: venv $(SAM_VENV)/bin/sam
 	SAM_CLI_TELEMETRY=0 PATH="$(PY313_PREFIX)/bin:$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml
+	$(BIN)/python -m tools.parity.sizes
 
 parity: venv build
 	PARITY_PYTHON="$(PY313_PREFIX)/bin/python3.13" $(BIN)/python -m tools.parity
