@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # The deployed pins are part of the test environment (docs/dependencies.md): a change to any reinstalls.
-REQUIREMENTS := requirements-dev.txt pyproject.toml layers/dependencies/requirements.txt layers/arrow/requirements.txt
+REQUIREMENTS := requirements-dev.txt pyproject.toml layers/dependencies/requirements.txt layers/arrow/requirements.txt \
+	layers/wrangler/requirements.txt
 STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | cksum | cut -d' ' -f1)
 
 # aws-sam-cli is large (~340 MB): it lives in its own optional venv, used by `make build` and `make parity`.

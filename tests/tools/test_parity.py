@@ -196,11 +196,13 @@ def test_given_the_real_template_when_built_then_every_function_is_found_with_it
 
     functions = built_functions(build)
 
-    assert [layer.logical_id for layer in functions["CompactionCompactFunction"].layers] == [
-        "CommonLayer",
-        "DependenciesLayer",
-        "ArrowLayer",
-    ]
+    for name in ("CompactionCompactFunction", "CompactionRefreshFunction"):
+        assert [layer.logical_id for layer in functions[name].layers] == [
+            "CommonLayer",
+            "DependenciesLayer",
+            "ArrowLayer",
+            "WranglerLayer",
+        ]
     assert all(fn.runtime == "python3.13" for fn in functions.values())
     assert functions["CollectorFunction"].code_dir == (build / "functions/collector").resolve()
 
