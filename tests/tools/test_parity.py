@@ -187,6 +187,15 @@ def test_given_built_functions_when_sized_then_each_total_is_printed_against_the
     assert report([lean])[1]
 
 
+def test_given_a_step_whose_effect_in_aws_is_missing_when_rehearsed_then_it_fails(tmp_path, monkeypatch):
+    deps = layer(tmp_path, "Deps", {"other/__init__.py": ""})
+    fn = function(tmp_path, "def lambda_handler(e, c):\n    return {'raw_tables': ['track']}\n", (deps,))
+    rehearsal = one_step_rehearsal(tmp_path, monkeypatch, fn)
+
+    with pytest.raises(ParityFailure, match="nothing registered"):
+        rehearsal.run(Step("Fn", "sample.json", verify=lambda response, outputs: "nothing registered"))
+
+
 def test_given_the_real_template_when_built_then_every_function_is_found_with_its_layers_in_order(tmp_path):
     from tools.template import ROOT
 
