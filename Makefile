@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # The deployed pins are part of the test environment (docs/dependencies.md): a change to any reinstalls.
-REQUIREMENTS := requirements-dev.txt pyproject.toml layers/dependencies/requirements.txt layers/arrow/requirements.txt
+REQUIREMENTS := requirements-dev.txt pyproject.toml layers/dependencies/requirements.txt layers/arrow/requirements.txt \
+	layers/wrangler/requirements.txt
 STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | cksum | cut -d' ' -f1)
 
 # aws-sam-cli is large (~340 MB): it lives in its own optional venv, used by `make build` and `make parity`.
@@ -24,7 +25,8 @@ help:
 	@echo "make bench    benchmarks under bench/"
 	@echo "make cost     USD per million events, by line item, for 1, 20 and 500 events per request"
 	@echo "make load     load test of the running local stack, or of its own (LOAD_ARGS='--clients 8 --requests 100')"
-	@echo "make build    sam build without a container (optional aws-sam-cli venv), and the sam local templates"
+	@echo "make build    sam build without a container (optional aws-sam-cli venv); prints each function's size;"
+	@echo "              writes the sam local templates"
 	@echo "make sam-local  sam local start-api against the running make local (needs Docker; API_TYPE=REST|HTTP)"
 	@echo "make smoke    check a deployed stack: STACK=<name> [REGION=...] (docs/deploy.md)"
 	@echo "make openapi  regenerate docs/openapi.json from the collector's models"
@@ -99,9 +101,12 @@ $(SAM_VENV)/bin/sam:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
 
+# The layers built by layers/pip-layer.mk are trimmed and their shared objects stripped (llvm-strip); then
+# every function's unzipped total (code and all its layers) is printed against Lambda's 250 MB.
 # Then one template per ApiType beside the built one, for `sam local` only (tools/sam_local.py).
-build: $(SAM_VENV)/bin/sam
+build: venv $(SAM_VENV)/bin/sam
 	SAM_CLI_TELEMETRY=0 PATH="$(PY313_PREFIX)/bin:$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml
+	$(BIN)/python -m tools.parity.sizes
 	$(SAM_VENV)/bin/python -m tools.sam_local
 
 parity: venv build

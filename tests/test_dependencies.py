@@ -23,10 +23,12 @@ from tools.sam import function_environment
 from tools.template import ROOT, resources_of_type, template
 
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+-]+)$")
+# Every layer pip installs from its requirements.txt: by SAM's Python builder (DependenciesLayer) or by
+# layers/pip-layer.mk (ArrowLayer, WranglerLayer: BuildMethod makefile, trimmed).
 BUILT_LAYERS = {
     name: ROOT / spec["Properties"]["ContentUri"] / "requirements.txt"
     for name, spec in resources_of_type("AWS::Serverless::LayerVersion").items()
-    if str(spec.get("Metadata", {}).get("BuildMethod", "")).startswith("python")  # pip installs its requirements
+    if (ROOT / spec["Properties"]["ContentUri"] / "requirements.txt").is_file()
 }
 # Markers evaluated as on the Lambda runtime (python3.13 on Linux).
 LAMBDA_ENVIRONMENT: dict[str, str] = {
@@ -55,9 +57,8 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def test_given_the_template_when_read_then_the_built_layers_are_the_dependencies_and_arrow_layers():
-    assert set(BUILT_LAYERS) == {"DependenciesLayer", "ArrowLayer"}
-    assert all(path.is_file() for path in BUILT_LAYERS.values())
+def test_given_the_template_when_read_then_the_built_layers_are_the_dependencies_arrow_and_wrangler_layers():
+    assert set(BUILT_LAYERS) == {"DependenciesLayer", "ArrowLayer", "WranglerLayer"}
 
 
 @pytest.mark.parametrize("layer", sorted(BUILT_LAYERS))
@@ -66,16 +67,38 @@ def test_given_a_layer_when_its_pins_are_installed_here_then_the_versions_are_id
         assert importlib.metadata.version(name) == version, f"{name} in {layer}"
 
 
+def function_layers() -> list[list[str]]:
+    """Each function's layers, by logical id (Globals' first, as SAM merges them)."""
+    shared = [reference["Ref"] for reference in template()["Globals"]["Function"]["Layers"]]
+    return [
+        shared + [reference["Ref"] for reference in function["Properties"].get("Layers", [])]
+        for function in resources_of_type("AWS::Serverless::Function").values()
+    ]
+
+
+def companions(layer: str) -> set[str]:
+    """The built layers that every function carrying ``layer`` also carries (``layer`` included)."""
+    carried = [set(layers) for layers in function_layers() if layer in layers]
+    assert carried, f"no function carries {layer}"
+    return set.intersection(*carried) & set(BUILT_LAYERS)
+
+
 @pytest.mark.parametrize("layer", sorted(BUILT_LAYERS))
-def test_given_a_layer_when_its_dependencies_are_resolved_then_the_closure_is_pinned(layer):
-    pinned = pins(BUILT_LAYERS[layer])
-    for name in pinned:
+def test_given_a_layer_when_its_dependencies_are_resolved_then_the_closure_is_pinned_where_it_ships(layer):
+    # A layer may leave a dependency to a layer that always ships beside it (awswrangler's boto3 and pyarrow).
+    shipped = {name: version for other in companions(layer) for name, version in pins(BUILT_LAYERS[other]).items()}
+    for name in pins(BUILT_LAYERS[layer]):
         for text in importlib.metadata.requires(name) or []:
             requirement = Requirement(text)
             if requirement.marker and not requirement.marker.evaluate({**LAMBDA_ENVIRONMENT, "extra": ""}):
                 continue
-            assert canonical(requirement.name) in pinned, f"{name} needs {requirement.name}, not pinned in {layer}"
-            assert requirement.specifier.contains(pinned[canonical(requirement.name)], prereleases=True)
+            where = f"{layer} or a layer every function carrying it carries"
+            assert canonical(requirement.name) in shipped, f"{name} needs {requirement.name}, not pinned in {where}"
+            assert requirement.specifier.contains(shipped[canonical(requirement.name)], prereleases=True)
+
+
+def test_given_the_wrangler_layer_when_its_companions_are_read_then_they_ship_boto3_and_pyarrow():
+    assert companions("WranglerLayer") == {"DependenciesLayer", "ArrowLayer", "WranglerLayer"}
 
 
 def test_given_requirements_dev_when_read_then_runtime_pins_come_only_from_the_layer_files():
@@ -104,10 +127,11 @@ def test_given_the_package_metadata_when_read_then_its_dependencies_are_the_depl
         assert str(requirement.specifier) == f"=={deployed[name]}", f"{line!r} is not the layer's pin"
 
 
-def test_given_two_layers_when_compared_then_no_package_is_in_both():
-    dependencies, arrow = pins(BUILT_LAYERS["DependenciesLayer"]), pins(BUILT_LAYERS["ArrowLayer"])
-
-    assert set(dependencies) & set(arrow) == set()
+@pytest.mark.parametrize(
+    ("first", "second"), [(a, b) for a in sorted(BUILT_LAYERS) for b in sorted(BUILT_LAYERS) if a < b]
+)
+def test_given_two_layers_when_compared_then_no_package_is_in_both(first, second):
+    assert set(pins(BUILT_LAYERS[first])) & set(pins(BUILT_LAYERS[second])) == set()
 
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
@@ -137,7 +161,7 @@ def test_given_a_function_when_imported_with_only_its_layers_then_every_import_r
     code_dir = ROOT / FUNCTIONS[function]["Properties"]["CodeUri"]
     probe = (
         "import sys; sys.path[:0] = sys.argv[1:];"
-        "import app; print(sorted(m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('pandas', 'numpy')))"
+        "import app; print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'numpy'}))"
     )
     # Exactly the function's own environment from the template: a variable its settings need but its
     # Environment block lacks fails the import here.
@@ -152,4 +176,6 @@ def test_given_a_function_when_imported_with_only_its_layers_then_every_import_r
     )
 
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "[]"  # nothing outside the declared layers, numpy included
+    # Nothing outside the declared layers; pandas and numpy only where the Wrangler layer ships them.
+    carries_wrangler = {"Ref": "WranglerLayer"} in FUNCTIONS[function]["Properties"].get("Layers", [])
+    assert done.stdout.strip() == ("['numpy', 'pandas']" if carries_wrangler else "[]")

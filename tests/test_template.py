@@ -60,11 +60,64 @@ def test_given_the_common_layer_build_when_run_then_it_ships_every_source_and_no
     assert shipped == sources
 
 
-LEAN = ("collector", "authorizer", "fan_out", "compaction_plan", "compaction_refresh", "compaction_report")
+@pytest.mark.parametrize("name", ["ArrowLayer", "WranglerLayer"])
+def test_given_the_trimmed_layers_when_read_then_each_runs_the_one_shared_recipe(name):
+    # SAM's build cache hashes a layer's own directory (following links): the recipe is linked into each.
+    layer = resources_of_type("AWS::Serverless::LayerVersion")[name]
+    source = ROOT / layer["Properties"]["ContentUri"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert (source / "pip-layer.mk").resolve() == ROOT / "layers" / "pip-layer.mk"
+    assert f"build-{name}: pip-layer" in (source / "Makefile").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("functions", "expected"), [(LEAN, "[]"), (("compaction_compact",), "['pyarrow']")])
-def test_given_each_function_when_imported_then_only_compact_loads_pyarrow(functions, expected):
+def test_given_an_installed_package_when_trimmed_then_only_what_runs_stays_and_shared_objects_are_stripped(
+    tmp_path,
+):
+    import markupsafe  # a small package with a shared object (the dev environment's, x86_64: llvm-strip reads any)
+
+    layer = tmp_path / "python"
+    shutil.copytree(Path(markupsafe.__file__).parent, layer / "markupsafe")
+    compiled = next((layer / "markupsafe").glob("_speedups*.so"))
+    for relative in ("markupsafe/tests/test_x.py", "markupsafe/include/x.h", "markupsafe/_x.pyx", "bin/script"):
+        (layer / relative).parent.mkdir(parents=True, exist_ok=True)
+        (layer / relative).write_text("x", encoding="utf-8")
+    size = compiled.stat().st_size
+    make = shutil.which("make") or "make"
+
+    subprocess.run(
+        [make, "-s", "-f", str(ROOT / "layers" / "pip-layer.mk"), "trim", f"LAYER_PYTHON={layer}"], check=True
+    )
+
+    left = {str(p.relative_to(layer)) for p in layer.rglob("*") if p.is_file()}
+    assert not {"markupsafe/tests/test_x.py", "markupsafe/include/x.h", "markupsafe/_x.pyx", "bin/script"} & left
+    assert "markupsafe/__init__.py" in left
+    assert not any("__pycache__" in name for name in left)
+    readelf = shutil.which("llvm-readelf") or "/usr/bin/llvm-readelf"
+    sections = subprocess.run([readelf, "-S", str(compiled)], capture_output=True, text=True, check=True)
+    assert ".symtab" not in sections.stdout
+    assert compiled.stat().st_size < size
+    probe = f"import sys; sys.path.insert(0, {str(layer)!r}); import markupsafe._speedups"
+    subprocess.run([sys.executable, "-I", "-S", "-c", probe], check=True)  # still loads, stripped
+
+
+LEAN = ("collector", "authorizer", "fan_out", "compaction_plan", "compaction_report")
+WRANGLED = ("compaction_compact", "compaction_refresh")  # Glue and Athena through awswrangler
+
+
+def test_given_the_template_when_read_then_exactly_the_wrangled_functions_carry_the_wrangler_layer():
+    carrying = {
+        Path(function["Properties"]["CodeUri"]).name
+        for function in FUNCTIONS.values()
+        if {"Ref": "WranglerLayer"} in function["Properties"].get("Layers", [])
+    }
+    assert carrying == set(WRANGLED)
+
+
+@pytest.mark.parametrize(
+    ("functions", "expected"),
+    [(LEAN, "[]"), *(((name,), "['awswrangler', 'pandas', 'pyarrow']") for name in WRANGLED)],
+)
+def test_given_each_function_when_imported_then_only_compact_and_refresh_load_pandas_and_pyarrow(functions, expected):
     probe = (
         "import sys; from local.functions import load_function;"
         f"[load_function(name) for name in {functions!r}];"
@@ -198,7 +251,9 @@ def test_given_the_transformed_template_when_layers_merge_then_every_layer_is_bu
 
     # No managed layer ARN (their contents cannot be pinned): every layer is a resource of this stack.
     assert all(isinstance(ref, dict) for r in functions.values() for ref in r["Properties"]["Layers"])
-    assert layers.pop("CompactionCompactFunction") == ["CommonLayer", "DependenciesLayer", "ArrowLayer"]
+    wrangled = ["CommonLayer", "DependenciesLayer", "ArrowLayer", "WranglerLayer"]
+    assert layers.pop("CompactionCompactFunction") == wrangled
+    assert layers.pop("CompactionRefreshFunction") == wrangled
     assert all(order == ["CommonLayer", "DependenciesLayer"] for order in layers.values())
 
 

@@ -155,22 +155,18 @@ def run_compaction(stack: Stack) -> dict[str, Any]:
 
 
 def athena_count(stack: Stack, tenant: str) -> int | None:
-    athena = stack.client("athena")
-    execution = athena.start_query_execution(
-        QueryString=f"SELECT count(*) FROM track WHERE tenant = '{tenant}'",  # noqa: S608 - tenant is ours, [a-z0-9-]
-        QueryExecutionContext={"Database": stack.outputs["GlueDatabaseName"]},
-        WorkGroup=stack.outputs["AthenaWorkGroupName"],
-    )["QueryExecutionId"]
+    """The tenant's rows in the compacted ``track`` table: one query in the stack's workgroup, through the
+    Athena adapter the compaction itself uses (awswrangler); None if it did not succeed in time."""
+    from event_collector.aws.athena import AthenaQueryRunner
 
-    def finished() -> dict[str, Any] | None:
-        state: dict[str, Any] = athena.get_query_execution(QueryExecutionId=execution)["QueryExecution"]["Status"]
-        return state if state["State"] in ("SUCCEEDED", "FAILED", "CANCELLED") else None
-
-    state = wait_for(finished, QUERY_WAIT_SECONDS, every=2)
-    if not state or state["State"] != "SUCCEEDED":
+    runner = AthenaQueryRunner(stack.session, stack.outputs["AthenaWorkGroupName"])
+    table = f'"{stack.outputs["GlueDatabaseName"]}"."track"'  # the database name is [a-z0-9_] (template)
+    query_id = runner.start(f"SELECT count(*) FROM {table} WHERE tenant = '{tenant}'")  # noqa: S608 - [a-z0-9-]
+    outcome = wait_for(lambda: runner.poll(query_id), QUERY_WAIT_SECONDS, every=2)
+    if outcome is None or not outcome.succeeded:
         return None
-    rows = athena.get_query_results(QueryExecutionId=execution)["ResultSet"]["Rows"]
-    return int(rows[1]["Data"][0]["VarCharValue"])
+    ((count,),) = runner.rows(query_id)
+    return int(count or 0)
 
 
 def parquet_count(stack: Stack, tenant: str) -> int:

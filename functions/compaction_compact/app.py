@@ -1,7 +1,8 @@
 """Compaction step 2 (Compact, one Map item): one tenant's closed pending objects into its tables.
 
-Runs with the Arrow layer (pyarrow from PyPI, docs/dependencies.md); hands a
-unit too large for one Lambda to Athena; the result is recorded where Report reads it.
+Runs with the Arrow layer (pyarrow from PyPI) and the Wrangler layer (awswrangler, which registers
+the tables and partitions in Glue and runs the Athena engine; docs/dependencies.md); hands a unit
+too large for one Lambda to Athena; the result is recorded where Report reads it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from event_collector.aws.athena import AthenaQueryRunner
-from event_collector.aws.clients import client
+from event_collector.aws.clients import client, session
 from event_collector.aws.compaction_state import CompactionStateTable
 from event_collector.aws.glue import GlueCatalog
 from event_collector.aws.s3 import S3ObjectStore
@@ -25,7 +26,8 @@ from event_collector.config import CompactSettings, load
 logger = Logger()
 settings = load(CompactSettings)
 store = S3ObjectStore(client("s3"))
-catalog = GlueCatalog(client("glue"), settings.glue_database_name)
+wrangler_session = session()  # awswrangler makes its Glue, Athena and S3 clients from it
+catalog = GlueCatalog(wrangler_session, settings.glue_database_name)
 compaction = Compaction(
     lake_bucket=settings.lake_bucket_name,
     store=store,
@@ -36,7 +38,7 @@ compaction = Compaction(
     large_units=AthenaEngine(
         settings.glue_database_name,
         settings.lake_bucket_name,
-        AthenaQueryRunner(client("athena"), settings.athena_work_group),
+        AthenaQueryRunner(wrangler_session, settings.athena_work_group),
         catalog,
         store,
         settings.dedup_window_days,

@@ -1,4 +1,8 @@
-"""Compaction step 3 (Refresh): every table exists; the raw tables get the hours just compacted."""
+"""Compaction step 3 (Refresh): every table exists; the raw tables get the hours just compacted.
+
+Runs with the Arrow and Wrangler layers: awswrangler registers the tables and partitions in Glue
+(docs/dependencies.md).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from event_collector.aws.clients import client
+from event_collector.aws.clients import client, session
 from event_collector.aws.glue import GlueCatalog
 from event_collector.aws.s3 import S3ObjectStore
 from event_collector.compaction.contracts import CompactResult, RefreshRequest
@@ -17,7 +21,7 @@ from event_collector.config import RefreshSettings, load
 logger = Logger()
 settings = load(RefreshSettings)
 store = S3ObjectStore(client("s3"))
-catalog = GlueCatalog(client("glue"), settings.glue_database_name)
+catalog = GlueCatalog(session(), settings.glue_database_name)
 
 
 @logger.inject_lambda_context

@@ -18,14 +18,20 @@ CI_RUN = ROOT / ".ci" / "run"
 RECORDER = '#!/bin/sh\necho "$(basename "$0") $*" >> "$CALLS"\n'
 
 
-def run_ci(tmp_path: Path, with_jq: bool) -> list[str]:
+def run_ci(tmp_path: Path, with_jq: bool, with_llvm_strip: bool = True) -> list[str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("bash", "dirname", "id", "basename"):
         found = shutil.which(tool)
         assert found, tool
         (bin_dir / tool).symlink_to(found)
-    for stand_in in ("apt-get", "sudo", "make", *(["jq"] if with_jq else [])):
+    for stand_in in (
+        "apt-get",
+        "sudo",
+        "make",
+        *(["jq"] if with_jq else []),
+        *(["llvm-strip"] if with_llvm_strip else []),
+    ):
         script = bin_dir / stand_in
         script.write_text(RECORDER if stand_in != "sudo" else '#!/bin/sh\nexec "$@"\n')
         script.chmod(0o755)
@@ -49,6 +55,15 @@ def test_given_jq_when_ci_runs_then_it_does_not_install_it(tmp_path: Path) -> No
 
     assert not [call for call in calls if call.startswith("apt-get") and "jq" in call.split()]
     assert "make test" in calls
+
+
+def test_given_no_llvm_strip_when_ci_runs_then_it_installs_llvm_before_make_parity_builds(tmp_path: Path) -> None:
+    calls = run_ci(tmp_path, with_jq=True, with_llvm_strip=False)
+
+    installs = [call for call in calls if call.startswith("apt-get install")]
+    assert installs
+    assert "llvm" in installs[0].split()
+    assert calls.index(installs[0]) < calls.index("make parity")
 
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="checks the case where chromium is present")

@@ -21,10 +21,12 @@ from tools.parity.build import (
     built_functions,
     compiled_distributions,
     shadowed_names,
+    top_level_names,
     unzipped_bytes,
 )
 from tools.parity.rehearsal import Rehearsal, Step, check_every_function_rehearsed, steps
 from tools.parity.runtime import invoke, python_path, runtime_standins
+from tools.parity.sizes import report
 from tools.template import resources_of_type
 
 
@@ -149,6 +151,51 @@ def test_given_layer_contents_when_measured_then_compiled_wheels_and_size_are_fo
     assert unzipped_bytes([deps.root]) > 250 * 1024 * 1024
 
 
+def test_given_a_distribution_with_console_scripts_when_its_files_are_listed_then_nothing_outside_the_layer_is(
+    tmp_path,
+):
+    # pip --target records scripts as ../../bin/...: swapping the distribution must not delete the layer's parent.
+    deps = layer(
+        tmp_path,
+        "Deps",
+        {
+            "numpy-2.4.6.dist-info/RECORD": "numpy/__init__.py,sha256=x,1\nnumpy.libs/libopenblas.so,sha256=x,1\n"
+            "../../bin/f2py,sha256=x,1\nnumpy-2.4.6.dist-info/RECORD,,\n",
+        },
+    )
+
+    names = top_level_names(deps.python_dir / "numpy-2.4.6.dist-info")
+
+    assert names == {"numpy", "numpy.libs", "numpy-2.4.6.dist-info"}
+
+
+def test_given_built_functions_when_sized_then_each_total_is_printed_against_the_limit_and_one_over_fails(tmp_path):
+    small = layer(tmp_path, "Small", {"lib/__init__.py": "x = 1\n"})
+    big = layer(tmp_path, "Big", {"blob/__init__.py": ""})
+    with (big.python_dir / "blob" / "data.bin").open("wb") as handle:
+        handle.truncate(200 * 1024 * 1024)  # sparse
+    lean = function(tmp_path / "lean", "def lambda_handler(e, c):\n    return 1\n", (small,))
+    heavy = BuiltFunction("Heavy", lean.code_dir, lean.handler, (small, big, big), 128, 3, lean.runtime)
+
+    lines, fits = report([lean, heavy])
+
+    assert not fits
+    assert any(line.split()[:2] == ["Big", "200.0"] and line.endswith("layer") for line in lines)
+    assert any(line.startswith("  Fn ") and "of 250 MB" in line and "to spare" in line for line in lines)
+    (over,) = [line for line in lines if line.startswith("  Heavy ")]
+    assert "400.0 MB of 250 MB, OVER the limit (code + Small + Big + Big)" in over
+    assert report([lean])[1]
+
+
+def test_given_a_step_whose_effect_in_aws_is_missing_when_rehearsed_then_it_fails(tmp_path, monkeypatch):
+    deps = layer(tmp_path, "Deps", {"other/__init__.py": ""})
+    fn = function(tmp_path, "def lambda_handler(e, c):\n    return {'raw_tables': ['track']}\n", (deps,))
+    rehearsal = one_step_rehearsal(tmp_path, monkeypatch, fn)
+
+    with pytest.raises(ParityFailure, match="nothing registered"):
+        rehearsal.run(Step("Fn", "sample.json", verify=lambda response, outputs: "nothing registered"))
+
+
 def test_given_the_real_template_when_built_then_every_function_is_found_with_its_layers_in_order(tmp_path):
     from tools.template import ROOT
 
@@ -158,11 +205,13 @@ def test_given_the_real_template_when_built_then_every_function_is_found_with_it
 
     functions = built_functions(build)
 
-    assert [layer.logical_id for layer in functions["CompactionCompactFunction"].layers] == [
-        "CommonLayer",
-        "DependenciesLayer",
-        "ArrowLayer",
-    ]
+    for name in ("CompactionCompactFunction", "CompactionRefreshFunction"):
+        assert [layer.logical_id for layer in functions[name].layers] == [
+            "CommonLayer",
+            "DependenciesLayer",
+            "ArrowLayer",
+            "WranglerLayer",
+        ]
     assert all(fn.runtime == "python3.13" for fn in functions.values())
     assert functions["CollectorFunction"].code_dir == (build / "functions/collector").resolve()
 

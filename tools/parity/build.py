@@ -96,13 +96,18 @@ def unzipped_bytes(paths: Iterable[Path]) -> int:
     return total
 
 
+def function_bytes(function: BuiltFunction) -> int:
+    """What Lambda counts against its 250 MB: the function's code and every one of its layers, unzipped."""
+    return unzipped_bytes([function.code_dir, *(layer.root for layer in function.layers)])
+
+
 def check_fit(functions: Iterable[BuiltFunction]) -> None:
     problems = []
     for function in functions:
         problems += [f"{function.logical_id}: {name}" for name in shadowed_names(function)]
-        size = unzipped_bytes([function.code_dir, *(layer.root for layer in function.layers)])
+        size = function_bytes(function)
         if size > MAX_UNZIPPED_BYTES:
-            problems.append(f"{function.logical_id}: {size / 2**20:.0f} MB unzipped, over Lambda's 250 MB")
+            problems.append(f"{function.logical_id}: {size / 2**20:.1f} MB unzipped, over Lambda's 250 MB")
     if problems:
         raise ParityFailure("layers do not fit together:\n  " + "\n  ".join(problems))
 
@@ -119,10 +124,12 @@ def compiled_distributions(python_dir: Path) -> list[tuple[str, str, Path]]:
     return found
 
 
-def _top_level(info: Path) -> set[str]:
+def top_level_names(info: Path) -> set[str]:
+    """The layer entries a distribution installed. RECORD also lists files outside the install directory
+    (``../../bin/f2py``: console scripts, which the layer recipe removes): never names of the layer's."""
     lines = (info / "RECORD").read_text(encoding="utf-8").splitlines()
     names = {line.split(",", 1)[0].split("/", 1)[0] for line in lines}
-    return {name for name in names if name and not name.endswith(".data")} | {info.name}
+    return {name for name in names if name and name != ".." and not name.endswith(".data")} | {info.name}
 
 
 def host_layer(layer: Layer, target_root: Path, python: str) -> Layer:
@@ -136,7 +143,7 @@ def host_layer(layer: Layer, target_root: Path, python: str) -> Layer:
     shutil.copytree(layer.root, target_root, ignore=shutil.ignore_patterns("__pycache__"))
     copy_dir = target_root / "python"
     for name, version, info in compiled_distributions(copy_dir):
-        for entry in _top_level(info):
+        for entry in top_level_names(info):
             path = copy_dir / entry
             if path.is_dir():
                 shutil.rmtree(path)

@@ -39,6 +39,8 @@ class Step:
     faults: dict[str, int] | None = None  # armed on the moto server for this step only (local/faults.py)
     label: str = ""  # what the step shows, printed beside its sample
     logged: str | None = None  # a line the function must have logged
+    # What the step left in moto, read with the rehearsal's own readers (``outputs``): None if as expected.
+    verify: Callable[[Any, dict[str, Any]], str | None] = lambda response, outputs: None
 
 
 @dataclass
@@ -85,6 +87,7 @@ class Rehearsal:
                 f"{outcome.get('traceback', '')}\n{outcome['log']}"
             )
         problem = step.check(outcome["responses"] if step.repeat > 1 else outcome["response"])
+        problem = problem or step.verify(outcome["response"], self.outputs)
         if not problem and step.logged and step.logged not in outcome["log"]:
             problem = f"did not log {step.logged!r}"
         if problem:
@@ -255,6 +258,18 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
         event["ResourceProperties"]["BucketName"] = names["AthenaResultsBucket"]
         return event
 
+    def registered_compacted(response: Any, outputs: dict[str, Any]) -> str | None:
+        # awswrangler, in the Wrangler layer, registered each compacted type's and the ledger's day in Glue.
+        tables = [*response["event_types"], "compaction_ledger"]
+        missing = [table for table in tables if not outputs["glue_partitions"](table)]
+        return f"no Glue partitions for {missing}" if missing else None
+
+    def registered_raw(response: Any, outputs: dict[str, Any]) -> str | None:
+        # Refresh's awswrangler registered the raw hours it was handed, and Glue lists them.
+        listed = sum(len(outputs["glue_partitions"](f"{t}_raw")) for t in response["raw_tables"])
+        expected = response["raw_partitions_registered"]
+        return None if expected and listed == expected else f"Glue lists {listed} raw partitions: {response}"
+
     def allowed(response: Any) -> str | None:
         effect = response["policyDocument"]["Statement"][0]["Effect"]
         return None if effect == "Allow" and response["context"]["tenant"] else f"policy says {effect}"
@@ -282,8 +297,9 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
             planned,
             lambda r: None if r["status"] == "ok" and r["rows_out"] else f"not compacted: {r}",
             store_as="compacted",
+            verify=registered_compacted,
         ),
-        Step("CompactionRefreshFunction", "compaction-refresh.json", with_plan),
+        Step("CompactionRefreshFunction", "compaction-refresh.json", with_plan, verify=registered_raw),
         Step(
             "CompactionReportFunction", "compaction-report.json", with_plan, lambda r: None if r["ok"] == 1 else str(r)
         ),
@@ -385,6 +401,11 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         listed = clients.s3.list_objects_v2(Bucket=names["LakeBucket"], Prefix=prefix).get("Contents", [])
         return [item["Key"] for item in listed]
 
+    def glue_partitions(table: str) -> list[list[str]]:
+        database = resolver.physical_name("GlueDatabase")
+        pages = clients.glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
+        return [partition["Values"] for page in pages for partition in page["Partitions"]]
+
     seeded = {
         "tenant": "acme",
         "api_key": api_key,
@@ -392,5 +413,6 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         "publishable_key": publishable,
         "list_raw": list_raw,
         "list_items": list_items,
+        "glue_partitions": glue_partitions,
     }
     return names, environment, seeded

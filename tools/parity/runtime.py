@@ -14,7 +14,17 @@ from typing import Any
 from .build import BuiltFunction, Layer, ParityFailure
 
 SHIM = Path(__file__).with_name("lambda_runtime.py")
-REPORTED_MODULES = ("boto3", "botocore", "pydantic", "pydantic_core", "aws_lambda_powertools", "pyarrow")
+REPORTED_MODULES = (
+    "boto3",
+    "botocore",
+    "pydantic",
+    "pydantic_core",
+    "aws_lambda_powertools",
+    "pyarrow",
+    "awswrangler",
+    "pandas",
+    "numpy",
+)
 RUNTIME_STANDINS = ("boto3", "botocore", "s3transfer")
 
 

@@ -1,5 +1,6 @@
-"""The Athena adapter: against moto (which ends every query at once with stub results) for the calls and
-their errors, and with botocore's Stubber where moto cannot say it (a query still running, UpdateCount)."""
+"""The Athena adapter (awswrangler): against moto (which ends every query at once with the results it is told)
+for the calls, the results and their errors, and with botocore's Stubber where moto cannot say it (a query
+still running, a failed one, UpdateCount)."""
 
 from __future__ import annotations
 
@@ -14,75 +15,115 @@ from event_collector.aws.athena import AthenaQueryRunner
 from event_collector.errors import StorageError
 
 WORK_GROUP = "analytics"
+RESULTS = "athena-results"
+
+
+def work_group(aws: Any) -> Any:
+    """The stack's workgroup as the template declares it (its results in its own bucket, enforced); its client."""
+    aws.s3.create_bucket(Bucket=RESULTS)
+    client = boto3.client("athena")
+    client.create_work_group(
+        Name=WORK_GROUP,
+        Configuration={
+            "ResultConfiguration": {"OutputLocation": f"s3://{RESULTS}/results/"},
+            "EnforceWorkGroupConfiguration": True,
+        },
+    )
+    return client
 
 
 @pytest.fixture
 def athena(aws) -> Any:
-    client = boto3.client("athena")
-    client.create_work_group(Name=WORK_GROUP, Configuration={"ResultConfiguration": {"OutputLocation": "s3://r/"}})
-    return client
+    return work_group(aws)
 
 
-def next_results(*rows: list[str]) -> None:
-    """What moto answers for the next query's results (its documented moto-api endpoint)."""
-    data = [{"Data": [{"VarCharValue": value} for value in row]} for row in rows]
+def next_results(columns: dict[str, str], *rows: list[str | None]) -> None:
+    """What moto answers for the next query's results (its documented moto-api endpoint); it also writes
+    them as the query's result file, where Athena would."""
+    data = [{"Data": [{"VarCharValue": name} for name in columns]}]
+    data += [{"Data": [{} if value is None else {"VarCharValue": value} for value in row]} for row in rows]
+    info = [
+        {"Name": name, "Type": kind, "Label": name, "CatalogName": "hive", "SchemaName": "", "TableName": ""}
+        for name, kind in columns.items()
+    ]
     body: dict[str, Any] = {
         "account_id": "123456789012",
         "region": "us-east-1",
-        "results": [{"rows": data, "column_info": []}],
+        "results": [{"rows": data, "column_info": info}],
     }
     requests.post("http://motoapi.amazonaws.com/moto-api/static/athena/query-results", json=body, timeout=5)
 
 
-def test_given_a_select_when_started_and_waited_for_then_it_succeeds_and_its_rows_come_without_the_header(athena):
-    runner = AthenaQueryRunner(athena, WORK_GROUP, sleep=lambda _: pytest.fail("moto ends queries at once"))
-    next_results(["rows_in", "ids"], ["100", "90"])
+def test_given_a_select_when_started_and_waited_for_then_it_ran_in_the_workgroup_and_its_rows_come_as_text(athena):
+    runner = AthenaQueryRunner(boto3.Session(), WORK_GROUP, poll_seconds=0)
+    next_results({"rows_in": "bigint", "ids": "bigint", "note": "varchar"}, ["100", "90", None])
 
-    query_id = runner.start("SELECT count(*) AS rows_in, count(DISTINCT event_id) AS ids FROM candidates")
+    query_id = runner.start("SELECT count(*) AS rows_in, count(DISTINCT event_id) AS ids, NULL AS note FROM c")
     outcome = runner.wait(query_id)
 
     assert (outcome.query_id, outcome.state, outcome.succeeded) == (query_id, "SUCCEEDED", True)
-    assert runner.rows(query_id) == [["100", "90"]]
+    assert runner.poll(query_id) == outcome
+    assert runner.rows(query_id) == [["100", "90", None]]
     sent = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
     assert sent["Query"].startswith("SELECT count(*)")
     assert sent["WorkGroup"] == WORK_GROUP
+    assert sent["ResultConfiguration"]["OutputLocation"].startswith(f"s3://{RESULTS}/results/")  # the workgroup's
 
 
-def test_given_a_workgroup_that_does_not_exist_when_started_then_a_storage_error_names_the_code(athena):
-    runner = AthenaQueryRunner(athena, "missing")
+class StubbedSession(boto3.Session):  # type: ignore[misc]
+    """A session whose every client is the one stubbed client (awswrangler makes a client per call)."""
 
-    with pytest.raises(StorageError, match="InvalidRequestException"):
-        runner.start("SELECT 1")
+    def __init__(self, client: Any) -> None:
+        super().__init__(region_name="us-east-1")
+        self.stubbed = client
+
+    def client(self, *_: Any, **__: Any) -> Any:
+        return self.stubbed
 
 
-def stubbed(states: list[dict[str, Any]]) -> tuple[Any, Stubber]:
+def stubbed(states: list[dict[str, Any]]) -> tuple[StubbedSession, Stubber]:
     client = boto3.client("athena", region_name="us-east-1")
     stubber = Stubber(client)
     for status in states:
         execution = {"QueryExecutionId": "q-1", "Status": status, "Statistics": {"DataScannedInBytes": 4096}}
         stubber.add_response("get_query_execution", {"QueryExecution": execution}, {"QueryExecutionId": "q-1"})
-    return client, stubber
+    return StubbedSession(client), stubber
 
 
-def test_given_a_query_still_running_when_waited_for_then_it_polls_until_it_ends():
-    client, stubber = stubbed([{"State": "QUEUED"}, {"State": "RUNNING"}, {"State": "SUCCEEDED"}])
+def test_given_a_query_still_running_when_waited_for_then_it_polls_at_its_interval_until_it_ends(monkeypatch):
+    session, stubber = stubbed([{"State": "QUEUED"}, {"State": "RUNNING"}, {"State": "SUCCEEDED"}])
     pauses: list[float] = []
+    monkeypatch.setattr("awswrangler.athena._executions.time.sleep", pauses.append)  # no real waiting
 
     with stubber:
-        outcome = AthenaQueryRunner(client, WORK_GROUP, poll_seconds=3, sleep=pauses.append).wait("q-1")
+        outcome = AthenaQueryRunner(session, WORK_GROUP, poll_seconds=3).wait("q-1")
 
     assert pauses == [3, 3]
     assert (outcome.state, outcome.scanned_bytes) == ("SUCCEEDED", 4096)
     stubber.assert_no_pending_responses()
 
 
-def test_given_a_query_that_failed_when_waited_for_then_the_outcome_says_how_and_why():
-    client, stubber = stubbed([{"State": "FAILED", "StateChangeReason": "SYNTAX_ERROR: line 1"}])
+@pytest.mark.parametrize("state", ["FAILED", "CANCELLED"])
+def test_given_a_query_that_ended_badly_when_waited_for_then_the_outcome_says_how_and_why(state):
+    ended = {"State": state, "StateChangeReason": "SYNTAX_ERROR: line 1"}
+    session, stubber = stubbed([ended, ended])  # awswrangler raises on it; the adapter reads the end back
 
     with stubber:
-        outcome = AthenaQueryRunner(client, WORK_GROUP, sleep=lambda _: None).wait("q-1")
+        outcome = AthenaQueryRunner(session, WORK_GROUP, poll_seconds=0).wait("q-1")
 
-    assert (outcome.succeeded, outcome.state, outcome.reason) == (False, "FAILED", "SYNTAX_ERROR: line 1")
+    assert (outcome.succeeded, outcome.state, outcome.reason, outcome.scanned_bytes) == (
+        False,
+        state,
+        "SYNTAX_ERROR: line 1",
+        4096,
+    )
+
+
+def test_given_a_query_still_running_when_polled_then_there_is_no_outcome_yet():
+    session, stubber = stubbed([{"State": "RUNNING"}])
+
+    with stubber:
+        assert AthenaQueryRunner(session, WORK_GROUP).poll("q-1") is None
 
 
 def test_given_an_insert_that_finished_when_its_rows_are_asked_then_update_count_is_returned():
@@ -92,7 +133,17 @@ def test_given_an_insert_that_finished_when_its_rows_are_asked_then_update_count
     stubber.add_response("get_query_results", answer, {"QueryExecutionId": "q-1", "MaxResults": 1})
 
     with stubber:
-        assert AthenaQueryRunner(client, WORK_GROUP).written("q-1") == 70
+        assert AthenaQueryRunner(StubbedSession(client), WORK_GROUP).written("q-1") == 70
+
+
+def test_given_a_workgroup_that_does_not_exist_when_started_then_a_storage_error_names_the_code():
+    # Athena's answer (moto answers an empty GetWorkGroup instead).
+    client = boto3.client("athena", region_name="us-east-1")
+    stubber = Stubber(client)
+    stubber.add_client_error("get_work_group", "InvalidRequestException", "WorkGroup missing is not found.")
+
+    with stubber, pytest.raises(StorageError, match="starting an Athena query failed: InvalidRequestException"):
+        AthenaQueryRunner(StubbedSession(client), "missing").start("SELECT 1")
 
 
 def test_given_an_unknown_query_when_waited_for_then_a_storage_error_names_it():
@@ -101,4 +152,4 @@ def test_given_an_unknown_query_when_waited_for_then_a_storage_error_names_it():
     stubber.add_client_error("get_query_execution", "InvalidRequestException", "not found")
 
     with stubber, pytest.raises(StorageError, match="q-9 failed: InvalidRequestException"):
-        AthenaQueryRunner(client, WORK_GROUP).wait("q-9")
+        AthenaQueryRunner(StubbedSession(client), WORK_GROUP).wait("q-9")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore import exceptions
 
-from event_collector.aws.clients import client, operator_client
+from event_collector.aws.clients import client, operator_client, session
 from event_collector.aws.errors import setup_error
 from event_collector.aws.json_client import DynamoDBClient, FirehoseClient
 
@@ -29,6 +29,21 @@ def test_given_a_background_client_when_made_then_it_is_boto3_with_standard_retr
     made = client("s3")
 
     config = made.meta.config
+    assert config.retries == {"mode": "standard", "total_max_attempts": 6}
+    assert (config.connect_timeout, config.read_timeout) == (5, 60)
+
+
+def test_given_the_awswrangler_adapters_when_their_session_is_made_then_it_is_the_one_background_clients_use():
+    import awswrangler as wr
+    import boto3
+
+    import event_collector.aws.wrangler  # noqa: F401 - sets awswrangler's client settings
+
+    made = session()
+
+    assert made is session() is boto3.DEFAULT_SESSION  # what boto3.client() builds from: one set of hooks
+    config = wr.config.botocore_config  # every client awswrangler makes
+    assert config is not None
     assert config.retries == {"mode": "standard", "total_max_attempts": 6}
     assert (config.connect_timeout, config.read_timeout) == (5, 60)
 

@@ -30,6 +30,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -168,7 +169,7 @@ def compact_and_read(aws: Any, tenant: str, event_types: set[str]) -> dict[str, 
         lake_bucket=LAKE_BUCKET,
         store=S3ObjectStore(aws.s3),
         state=CompactionStateTable(aws.dynamodb, os.environ["COMPACTION_STATE_TABLE_NAME"]),
-        catalog=GlueCatalog(aws.glue, os.environ["GLUE_DATABASE_NAME"]),
+        catalog=GlueCatalog(boto3.Session(), os.environ["GLUE_DATABASE_NAME"]),
     )
     request = CompactRequest(item_key=run_item_key(run, tenant), run_id=run, cutoff=datetime(2100, 1, 1, tzinfo=UTC))
     compact_tenant(request, compaction, datetime.now(UTC))

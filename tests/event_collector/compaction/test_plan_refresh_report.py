@@ -73,7 +73,7 @@ def test_given_compaction_results_when_refreshed_then_every_table_exists_and_raw
 
     outcome = refresh([result("acme"), result("globex", "failed")], catalog, "lake")
 
-    assert outcome == {"raw_tables": ["track"], "raw_partitions_added": 1}
+    assert outcome == {"raw_tables": ["track"], "raw_partitions_registered": 1}
     assert catalog.partitions["track_raw"] == {("acme", "2026", "11", "20", "09")}
     assert {"page_view", "page_view_raw", "button_click", "button_click_raw", "track", "track_raw"} <= set(
         catalog.tables

@@ -12,7 +12,10 @@
   shorter timeouts (connect 0.5 s, read 1 s; counts/realtime.py budgets them).
 - ``background``: everything else (fan-out, compaction, custom resources,
   operator CLIs): boto3 with the SDK's standard retries, more attempts,
-  longer reads. boto3 is imported only when such a client is made.
+  longer reads. boto3 is imported only when such a client is made. The
+  compaction functions' Glue and Athena calls go through awswrangler, which
+  makes its own clients from a :func:`session`, with the same settings
+  (``event_collector.aws.wrangler``).
 """
 
 from __future__ import annotations
@@ -30,11 +33,26 @@ def client(service: str, purpose: Purpose = "background", *, single_attempt: boo
     if purpose == "counting":
         return request_client(service, connect_timeout=0.5, read_timeout=1.0)
     import boto3
+
+    return boto3.client(service, config=background_config(single_attempt=single_attempt))
+
+
+def background_config(*, single_attempt: bool = False) -> Any:
+    """The SDK's standard retries (6 attempts), a 5 s connect and a 60 s read: every background client's."""
     from botocore.config import Config
 
     attempts = 1 if single_attempt else 6
-    config = Config(retries={"mode": "standard", "total_max_attempts": attempts}, connect_timeout=5, read_timeout=60)
-    return boto3.client(service, config=config)
+    return Config(retries={"mode": "standard", "total_max_attempts": attempts}, connect_timeout=5, read_timeout=60)
+
+
+def session() -> Any:
+    """The session awswrangler makes its clients from (Glue, Athena): boto3's default one, which
+    :func:`client` uses too, so both see the same credentials, region and event hooks."""
+    import boto3
+
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    return boto3.DEFAULT_SESSION
 
 
 def request_client(

@@ -1,7 +1,18 @@
-"""Glue adapter: applies :class:`~event_collector.lake_catalog.TableSpec` descriptions.
+"""Glue adapter: registers what :mod:`event_collector.lake.catalog` describes, through awswrangler.
 
-Tables only ever gain columns (a column present in Glue but not in the spec is
-kept, so older partitions stay readable); partitions are added, never changed.
+awswrangler builds every TableInput and PartitionInput (``wr.catalog.create_parquet_table``,
+``create_json_table``, ``add_parquet_partitions``, ``add_json_partitions``); a
+:class:`~event_collector.lake.catalog.TableSpec` only says which, with what:
+
+- Parquet tables (compacted, ledger): snappy, plus ``parquet.compression=SNAPPY`` in the table's
+  parameters, the codec Athena's ``INSERT INTO`` (the large-unit engine) writes with;
+- JSON tables (raw): awswrangler's JSON SerDe, the OpenX one, with ``ignore.malformed.json``, gzip;
+- tables only gain columns: a table keeps its columns, their order and types, and gets the spec's
+  new ones appended (``mode="append"``), so older partitions stay readable;
+- a table another run created between awswrangler's read and its create (awswrangler then leaves
+  it as it found it) is merged on a second pass;
+- partitions are added, never changed: awswrangler sends 100 per ``BatchCreatePartition`` and
+  takes ``AlreadyExistsException`` as done, so adding one twice is harmless; any other error fails.
 """
 
 from __future__ import annotations
@@ -9,120 +20,109 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from event_collector.aws.errors import aws_errors, error_code
+import awswrangler as wr
+
+from event_collector.aws.wrangler import storage_errors
 from event_collector.errors import StorageError
 from event_collector.lake.catalog import TableSpec
 
-BATCH = 100  # BatchCreatePartition takes at most 100 partitions
-_FORMATS: dict[str, dict[str, Any]] = {
-    "json": {
-        "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-        "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-        "SerdeInfo": {
-            "SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe",
-            "Parameters": {"ignore.malformed.json": "true"},
-        },
-        "Compressed": True,
-        "Parameters": {"classification": "json", "compressionType": "gzip"},
-    },
-    "parquet": {
-        "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-        "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-        "SerdeInfo": {
-            "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
-            "Parameters": {"serialization.format": "1"},
-        },
-        "Compressed": True,
-        # parquet.compression: what Athena writes when it inserts (the large-unit engine).
-        "Parameters": {"classification": "parquet", "compressionType": "snappy", "parquet.compression": "SNAPPY"},
-    },
-}
+PARTITION_KEY_TYPE = "string"
+PARQUET_COMPRESSION = "snappy"
+PARQUET_PARAMETERS = {"parquet.compression": "SNAPPY"}
+JSON_COMPRESSION = "gzip"
+JSON_SERDE_PARAMETERS = {"ignore.malformed.json": "true"}
+MERGE_PASSES = 2
 
 
-def _storage(spec: TableSpec, location: str, columns: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    fmt = _FORMATS[spec.data_format]
-    return {
-        "Columns": [{"Name": name, "Type": kind} for name, kind in columns],
-        "Location": location,
-        "InputFormat": fmt["InputFormat"],
-        "OutputFormat": fmt["OutputFormat"],
-        "Compressed": fmt["Compressed"],
-        "SerdeInfo": fmt["SerdeInfo"],
-    }
+def _require_glue_names(spec: TableSpec) -> None:
+    """awswrangler silently rewrites a name Athena would not take (``userId`` becomes ``userid``): a
+    column the files do not have. Such a name is refused instead."""
+    names = [spec.name, *(name for name, _ in spec.columns), *spec.partition_keys]
+    renamed = [name for name in names if wr.catalog.sanitize_column_name(name) != name]
+    if renamed:
+        raise StorageError(f"table {spec.name}: not Glue names (lowercase letters, digits, _): {', '.join(renamed)}")
 
 
 class GlueCatalog:
-    def __init__(self, client: Any, database: str) -> None:
-        self._client = client
+    def __init__(self, session: Any, database: str) -> None:
+        self._session = session
         self._database = database
 
     def ensure_table(self, spec: TableSpec) -> None:
-        """Create the table, or add the spec's columns that the table lacks."""
-        try:
-            existing = self._client.get_table(DatabaseName=self._database, Name=spec.name)["Table"]
-        except aws_errors() as error:
-            if error_code(error) != "EntityNotFoundException":
-                raise StorageError(f"reading table {spec.name} failed: {error_code(error)}") from error
-            existing = None
-        columns = list(spec.columns)
-        if existing is not None:
-            current = [(c["Name"], c["Type"]) for c in existing["StorageDescriptor"]["Columns"]]
-            known = {name for name, _ in current}
-            columns = current + [column for column in spec.columns if column[0] not in known]
-            if columns == current:
+        """Create the table, or append the spec's columns that the table lacks."""
+        _require_glue_names(spec)
+        for _ in range(MERGE_PASSES):
+            current = self.column_types(spec.name)
+            if current is not None and all(name in current for name, _ in spec.columns):
                 return
-        table_input = {
-            "Name": spec.name,
-            "TableType": "EXTERNAL_TABLE",
-            "Parameters": dict(_FORMATS[spec.data_format]["Parameters"]),
-            "PartitionKeys": [{"Name": key, "Type": "string"} for key in spec.partition_keys],
-            "StorageDescriptor": _storage(spec, spec.location, columns),
-        }
-        try:
-            if existing is None:
-                self._client.create_table(DatabaseName=self._database, TableInput=table_input)
-            else:
-                self._client.update_table(DatabaseName=self._database, TableInput=table_input)
-        except aws_errors() as error:
-            if error_code(error) == "AlreadyExistsException":  # created by a concurrent run: merge again
-                self.ensure_table(spec)
-                return
-            raise StorageError(f"writing table {spec.name} failed: {error_code(error)}") from error
+            # Existing columns keep their types; awswrangler appends the others in the spec's order.
+            columns = {name: (current or {}).get(name, kind) for name, kind in spec.columns}
+            with storage_errors(f"writing table {spec.name}"):
+                self._create(spec, columns)
+        current = self.column_types(spec.name)
+        missing = [name for name, _ in spec.columns if current is None or name not in current]
+        if missing:
+            raise StorageError(f"table {spec.name} still lacks {', '.join(missing)} after {MERGE_PASSES} passes")
 
-    def add_partitions(self, spec: TableSpec, values: Sequence[Sequence[str]]) -> int:
-        """Register partitions; existing ones are fine. Returns how many were new."""
-        created = 0
-        unique = sorted({tuple(value) for value in values})
-        for start in range(0, len(unique), BATCH):
-            chunk = unique[start : start + BATCH]
-            inputs = [
-                {
-                    "Values": list(value),
-                    "StorageDescriptor": _storage(spec, spec.partition_location(value), spec.columns),
-                }
-                for value in chunk
-            ]
-            try:
-                response = self._client.batch_create_partition(
-                    DatabaseName=self._database, TableName=spec.name, PartitionInputList=inputs
+    def _create(self, spec: TableSpec, columns: dict[str, str]) -> None:
+        partitions = dict.fromkeys(spec.partition_keys, PARTITION_KEY_TYPE)
+        if spec.data_format == "parquet":
+            wr.catalog.create_parquet_table(
+                database=self._database,
+                table=spec.name,
+                path=spec.location,
+                columns_types=columns,
+                partitions_types=partitions,
+                compression=PARQUET_COMPRESSION,
+                parameters=PARQUET_PARAMETERS,
+                mode="append",
+                boto3_session=self._session,
+            )
+        else:
+            wr.catalog.create_json_table(
+                database=self._database,
+                table=spec.name,
+                path=spec.location,
+                columns_types=columns,
+                partitions_types=partitions,
+                compression=JSON_COMPRESSION,
+                serde_parameters=JSON_SERDE_PARAMETERS,
+                mode="append",
+                schema_evolution=True,
+                boto3_session=self._session,
+            )
+
+    def add_partitions(self, spec: TableSpec, values: Sequence[Sequence[str]]) -> None:
+        """Register partitions (each at the spec's location for its values); existing ones stay as they are."""
+        locations = {spec.partition_location(value): list(value) for value in sorted({tuple(v) for v in values})}
+        with storage_errors(f"adding partitions to {spec.name}"):
+            if spec.data_format == "parquet":
+                wr.catalog.add_parquet_partitions(
+                    database=self._database,
+                    table=spec.name,
+                    partitions_values=locations,
+                    compression=PARQUET_COMPRESSION,
+                    columns_types=dict(spec.columns),
+                    boto3_session=self._session,
                 )
-            except aws_errors() as error:
-                raise StorageError(f"adding partitions to {spec.name} failed: {error_code(error)}") from error
-            errors = response.get("Errors", [])
-            unexpected = [e for e in errors if e["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException"]
-            if unexpected:
-                code = unexpected[0]["ErrorDetail"]["ErrorCode"]
-                raise StorageError(f"adding partitions to {spec.name} failed: {code}")
-            created += len(chunk) - len(errors)
-        return created
+            else:
+                wr.catalog.add_json_partitions(
+                    database=self._database,
+                    table=spec.name,
+                    partitions_values=locations,
+                    compression=JSON_COMPRESSION,
+                    serde_parameters=JSON_SERDE_PARAMETERS,
+                    columns_types=dict(spec.columns),
+                    boto3_session=self._session,
+                )
+
+    def column_types(self, table: str) -> dict[str, str] | None:
+        """Every column of the table with its type, partition keys last; None when there is no such table."""
+        with storage_errors(f"reading table {table}"):
+            found = wr.catalog.get_table_types(database=self._database, table=table, boto3_session=self._session)
+        return None if found is None else dict(found)
 
     def partition_values(self, table: str) -> list[list[str]]:
-        values: list[list[str]] = []
-        try:
-            for page in self._client.get_paginator("get_partitions").paginate(
-                DatabaseName=self._database, TableName=table
-            ):
-                values += [list(partition["Values"]) for partition in page["Partitions"]]
-        except aws_errors() as error:
-            raise StorageError(f"listing partitions of {table} failed: {error_code(error)}") from error
-        return values
+        with storage_errors(f"listing partitions of {table}"):
+            found = wr.catalog.get_partitions(database=self._database, table=table, boto3_session=self._session)
+        return sorted(list(values) for values in found.values())

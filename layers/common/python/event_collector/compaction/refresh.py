@@ -3,7 +3,9 @@
 - every registered event type has both of its tables, and the ledger table
   exists, so the Athena named queries run before a type was ever compacted;
 - the raw JSON tables get one partition per hour that was just compacted
-  (Compact registers the compacted and ledger partitions it writes).
+  (Compact registers the compacted and ledger partitions it writes); one
+  registered before (an earlier run's, or Athena's) is left as it is, so the
+  count is of the partitions this run made sure of, not of new ones.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from event_collector.lake.catalog import TableSpec, compacted_table, ledger_tabl
 
 class Catalog(Protocol):
     def ensure_table(self, spec: TableSpec) -> None: ...
-    def add_partitions(self, spec: TableSpec, values: list[list[str]]) -> int: ...
+    def add_partitions(self, spec: TableSpec, values: list[list[str]]) -> None: ...
 
 
 def refresh(results: Iterable[CompactResult], catalog: Catalog, lake_bucket: str) -> dict[str, Any]:
@@ -35,9 +37,10 @@ def refresh(results: Iterable[CompactResult], catalog: Catalog, lake_bucket: str
         catalog.ensure_table(compacted_table(event_type, lake_bucket))
         catalog.ensure_table(raw_table(event_type, lake_bucket))
     catalog.ensure_table(ledger_table(lake_bucket))
-    added = 0
+    registered = 0
     for event_type, hours in sorted(hours_by_type.items()):
         spec = raw_table(event_type, lake_bucket)
         catalog.ensure_table(spec)
-        added += catalog.add_partitions(spec, hours)
-    return {"raw_tables": sorted(hours_by_type), "raw_partitions_added": added}
+        catalog.add_partitions(spec, hours)
+        registered += len({tuple(hour) for hour in hours})
+    return {"raw_tables": sorted(hours_by_type), "raw_partitions_registered": registered}
