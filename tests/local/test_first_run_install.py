@@ -19,6 +19,7 @@ COPIED = (
     "pyproject.toml",
     "layers/dependencies/requirements.txt",
     "layers/arrow/requirements.txt",
+    "layers/wrangler/requirements.txt",
     "tests/clients/node/package-lock.json",
 )
 ANNOUNCEMENT = "Installing the development environment into .venv"
