@@ -238,7 +238,12 @@ class HourlyCount(BaseModel):
 class CountsResult(BaseModel):
     event_type: str
     key: str | None
-    total: int = Field(description="Running total of the key (or of the whole type), kept while it is in use")
+    total: int = Field(
+        description=(
+            "Running total of the key (or of the whole type) over the days kept; real-time: it includes every "
+            "event whose request was answered 200 (unless the stack counts delivered data: CountingMode)"
+        )
+    )
     hourly: list[HourlyCount]
     overflow: int | None = Field(
         default=None,
