@@ -12,7 +12,10 @@
 #    x86_64 machine does not read aarch64.
 # Every function's code and layers must stay under Lambda's 250 MB unzipped: `make build` prints them.
 PYTHON313 ?= python3.13
-STRIP ?= llvm-strip
+# llvm-strip on PATH, else Debian's versioned one, else Homebrew's (keg-only: not on PATH by default).
+HOMEBREW_STRIP := $(wildcard /opt/homebrew/opt/llvm/bin/llvm-strip /usr/local/opt/llvm/bin/llvm-strip)
+DEBIAN_STRIP := $(lastword $(sort $(wildcard /usr/bin/llvm-strip-*)))
+STRIP ?= $(or $(shell command -v llvm-strip 2>/dev/null),$(DEBIAN_STRIP),$(firstword $(HOMEBREW_STRIP)),llvm-strip)
 LAMBDA_PLATFORMS := manylinux_2_34_aarch64 manylinux_2_28_aarch64 manylinux2014_aarch64
 SOURCE_FILES := -name '*.h' -o -name '*.hpp' -o -name '*.c' -o -name '*.cc' -o -name '*.cpp' \
 	-o -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi'
@@ -29,7 +32,7 @@ pip-layer:
 
 trim:
 	test -d "$(LAYER_PYTHON)"
-	@command -v $(STRIP) >/dev/null || { echo "$(STRIP) not found: it strips the layers' aarch64 shared objects (Debian: apt-get install llvm)" >&2; exit 1; }
+	@command -v $(STRIP) >/dev/null || { echo "llvm-strip not found: it strips the layers' aarch64 shared objects, so that Compact and Refresh stay under Lambda's 250 MB (Debian/Ubuntu: apt-get install llvm; macOS: brew install llvm; or STRIP=/path/to/llvm-strip)" >&2; exit 1; }
 	find "$(LAYER_PYTHON)" -depth -type d \( -name tests -o -name __pycache__ \) -exec rm -rf {} +
 	rm -rf "$(LAYER_PYTHON)/bin"
 	find "$(LAYER_PYTHON)" -type f \( $(SOURCE_FILES) \) -delete

@@ -34,7 +34,7 @@ class MemoryCounters:
         day, attribute = day_sort_key(group.label), hour_attribute(group.label)
         return {key for key in encoded if attribute in self.items.get((prefix + key, day), {})}
 
-    def admit(self, totals: Sequence[CounterIncrement]) -> list[dict[str, int]]:
+    def admit(self, totals: Sequence[CounterIncrement], deadline: float | None = None) -> list[dict[str, int]]:
         self.add(totals)
         return [{name: self.items[(total.pk, total.sk)][name] for name in total.admitting} for total in totals]
 

@@ -229,3 +229,21 @@ def test_given_the_health_route_then_answered_without_credentials(api):
     answer = api.request("GET", "/v1/health")
 
     assert (answer.status, answer.body["status"]) == (200, "ok")
+
+
+def test_given_a_request_with_many_distinct_keys_then_every_counter_is_written_side_by_side(api, stack, tenant):
+    # More than two writes: the lean client's connections and the container's write pool, as deployed.
+    auth = secret(stack, tenant)
+    urls = [f"https://many.example/{n}" for n in range(30)]
+    events = [{"event_type": "page_view", "url": url, "session_id": "s"} for url in urls for _ in range(2)]
+
+    sent = api.request("POST", "/v1/events", auth=auth, body={"events": events})
+    counted = [
+        api.request("GET", "/v1/counts", auth=auth, query=[("event_type", "page_view"), ("key", url)]).body["total"]
+        for url in urls
+    ]
+    every = api.request("GET", "/v1/counts", auth=auth, query=[("event_type", "page_view")])
+
+    assert (sent.status, sent.body["accepted"]) == (200, 60)
+    assert counted == [2] * 30
+    assert every.body["total"] == 60

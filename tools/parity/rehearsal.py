@@ -131,15 +131,15 @@ def _answered(status: int, **headers: str) -> Callable[[Any], str | None]:
     return check
 
 
-def _counted(field: str) -> Callable[[Any], str | None]:
-    """A count read right after the posts (before any fan-out): real-time counts include them."""
+def _counted(field: str, expected: int) -> Callable[[Any], str | None]:
+    """A count read right after the posts (before any fan-out): real-time counts include every one."""
 
     def check(response: Any) -> str | None:
         problem = _http_ok(response)
         if problem:
             return problem
-        found = json.loads(response["body"]).get(field, 0)
-        return None if found >= 1 else f"{field} is {found} right after the posts: not counted in real time"
+        found = json.loads(response["body"]).get(field)
+        return None if found == expected else f"{field} is {found} right after the posts, not {expected}"
 
     return check
 
@@ -165,22 +165,28 @@ def collector_steps(collector: str) -> list[Step]:
     publishable key and its Origin, Segment's routes with a write key, gzip, and DynamoDB failing after
     Firehose took the events."""
 
+    # Each collector sends as a tenant of its own, so each one's counts are its own posts' alone.
+    def mine(outputs: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = outputs["tenants"][collector]
+        return found
+
     def with_key(event: Any, outputs: dict[str, Any]) -> Any:
-        return _with_authorization(event, _basic(outputs["tenant"], outputs["api_key"]), ORIGIN)
+        return _with_authorization(event, _basic(mine(outputs)["tenant"], mine(outputs)["api_key"]), ORIGIN)
 
     def as_tenant(event: Any, outputs: dict[str, Any]) -> Any:
         event = copy.deepcopy(event)
-        event["requestContext"]["authorizer"] = {**event["requestContext"]["authorizer"], "tenant": outputs["tenant"]}
+        authorizer = event["requestContext"]["authorizer"]
+        event["requestContext"]["authorizer"] = {**authorizer, "tenant": mine(outputs)["tenant"]}
         return event
 
     def rate_limited(event: Any, outputs: dict[str, Any]) -> Any:
-        return _with_authorization(event, _basic(outputs["tenant"], outputs["rate_limited_keys"].pop()))
+        return _with_authorization(event, _basic(mine(outputs)["tenant"], mine(outputs)["rate_limited_keys"].pop()))
 
     def publishable(origin: str) -> Callable[[Any, dict[str, Any]], Any]:
-        return lambda event, outputs: _with_authorization(event, _basic(outputs["publishable_key"]), origin)
+        return lambda event, outputs: _with_authorization(event, _basic(mine(outputs)["publishable_key"]), origin)
 
     def write_key(event: Any, outputs: dict[str, Any]) -> Any:
-        return _with_authorization(event, _basic(outputs["api_key"]))
+        return _with_authorization(event, _basic(mine(outputs)["api_key"]))
 
     def gzipped(event: Any, outputs: dict[str, Any]) -> Any:
         event = write_key(event, outputs)
@@ -200,9 +206,10 @@ def collector_steps(collector: str) -> list[Step]:
         Step(collector, "collector-post-events.json", with_key, _answered(200, **{"Access-Control-Allow-Origin": "*"})),
         Step(collector, "collector-post-page-view.json", with_key, _http_ok),
         Step(collector, "collector-post-button-click.json", with_key, _http_ok),
-        Step(collector, "collector-get-counts.json", as_tenant, _counted("total")),
-        Step(collector, "collector-get-button-click-count.json", as_tenant, _counted("count")),
-        Step(collector, "collector-get-page-view-count.json", as_tenant, _counted("count")),
+        # The three posts above hold two page views of https://example.com/ and two clicks of "buy".
+        Step(collector, "collector-get-counts.json", as_tenant, _counted("total", 2)),
+        Step(collector, "collector-get-button-click-count.json", as_tenant, _counted("count", 2)),
+        Step(collector, "collector-get-page-view-count.json", as_tenant, _counted("count", 2)),
         Step(collector, "collector-post-events.json", rate_limited, limit_holds, repeat=4, label=" (rate limit 3)"),
         Step(
             collector,
@@ -365,11 +372,16 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
     provision_data_resources(resolver, clients)
     keys = TenantKeysTable(clients.dynamodb, resolver.physical_name("TenantKeysTable"))
     admin = TenantAdmin(keys, lambda: int(time.time()))
-    admin.create_tenant("acme")
-    api_key = admin.issue_key("acme").api_key
-    # One per run of the rate-limit step (a run across a minute's end is run again with the next).
-    rate_limited = [admin.issue_key("acme", rate_per_minute=RATE_PER_MINUTE).api_key for _ in range(4)]
-    publishable = admin.issue_key("acme", scope="publishable", origins=(ORIGIN,)).api_key
+    tenants = {}
+    for collector, tenant in (("CollectorFunction", "acme"), ("HttpCollectorFunction", "globex")):
+        admin.create_tenant(tenant)
+        tenants[collector] = {
+            "tenant": tenant,
+            "api_key": admin.issue_key(tenant).api_key,
+            # One per run of the rate-limit step (a run across a minute's end is run again with the next).
+            "rate_limited_keys": [admin.issue_key(tenant, rate_per_minute=RATE_PER_MINUTE).api_key for _ in range(2)],
+            "publishable_key": admin.issue_key(tenant, scope="publishable", origins=(ORIGIN,)).api_key,
+        }
     resources = resolver.template["Resources"]
     names = {
         logical_id: resolver.physical_name(logical_id)
@@ -408,9 +420,8 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
 
     seeded = {
         "tenant": "acme",
-        "api_key": api_key,
-        "rate_limited_keys": rate_limited,
-        "publishable_key": publishable,
+        "api_key": tenants["CollectorFunction"]["api_key"],
+        "tenants": tenants,
         "list_raw": list_raw,
         "list_items": list_items,
         "glue_partitions": glue_partitions,

@@ -7,10 +7,12 @@ what boto3 gets for the same call; retries run against a scripted server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -339,3 +341,78 @@ def test_given_no_credentials_when_called_then_the_error_says_which_variables(mo
 
     with pytest.raises(AwsCallError, match="AWS_ACCESS_KEY_ID"):
         DynamoDBClient(endpoint_url=scripted).get_item(TableName="t", Key={})
+
+
+class KeptAlive(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive; remembers every connection so a test can close them, as a service closes
+    idle connections while a Lambda container is frozen."""
+
+    protocol_version = "HTTP/1.1"
+    connections: ClassVar[list[Any]] = []
+    requests: ClassVar[int] = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        KeptAlive.connections.append(self.connection)
+        KeptAlive.requests += 1
+        body = b"{}"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amz-crc32", str(zlib.crc32(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def kept_alive() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeptAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    KeptAlive.connections, KeptAlive.requests = [], 0
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def close_server_side() -> None:
+    import socket
+
+    for connection in KeptAlive.connections:
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.mark.parametrize("noticed_before_use", [True, False], ids=["seen-idle", "found-in-use"])
+def test_given_idle_connections_the_service_closed_when_called_then_no_attempt_is_spent_on_them(
+    kept_alive, monkeypatch, noticed_before_use
+):
+    client = DynamoDBClient(endpoint_url=kept_alive, credentials=CREDENTIALS, region="us-east-1", max_attempts=1)
+    with ThreadPoolExecutor(max_workers=4) as pool:  # four idle connections afterwards
+        list(pool.map(lambda _: client.update_item(TableName="t"), range(4)))
+    close_server_side()
+    if not noticed_before_use:  # the check on taking one missed it (closed a moment later): found on use
+        monkeypatch.setattr("event_collector.aws.json_client._dropped", lambda connection: False)
+    served_before = KeptAlive.requests
+
+    answers = [client.update_item(TableName="t") for _ in range(3)]  # one attempt each: none may fail
+
+    assert answers == [{}, {}, {}]
+    assert KeptAlive.requests - served_before == 3
+
+
+def test_given_a_reused_connection_that_times_out_then_it_is_not_sent_again_for_free(scripted, monkeypatch):
+    # A timeout may mean the service applied the request: only the caller's own attempts may repeat it.
+    client = DynamoDBClient(endpoint_url=scripted, credentials=CREDENTIALS, region="us-east-1", max_attempts=1)
+    Scripted.script = [OK]
+    client.get_item(TableName="t")
+    monkeypatch.setattr("event_collector.aws.json_client._dropped", lambda connection: False)
+    monkeypatch.setattr(client, "_round_trip", lambda *args: (_ for _ in ()).throw(TimeoutError("slow")))
+
+    with pytest.raises(AwsCallError) as raised:
+        client.get_item(TableName="t")
+
+    assert raised.value.code == "TimeoutError"

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import pytest
 
 from event_collector.counts.layout import HourGroup
-from event_collector.counts.realtime import MIN_SECONDS, CountedEvent, CountingSkipped, RequestCounter
+from event_collector.counts.realtime import (
+    MIN_SECONDS,
+    CountedEvent,
+    CountingSkipped,
+    CountingTimedOut,
+    RequestCounter,
+)
 from event_collector.counts.record import CountingLimits, KnownKeys
 from tests.fakes.counters import MemoryCounters
 
@@ -100,14 +107,14 @@ def test_given_too_little_time_left_then_counting_is_skipped_and_says_so():
     assert store.items == {}
 
 
-def test_given_the_known_keys_cache_when_full_then_it_starts_again_instead_of_growing():
-    known = KnownKeys(limit=3)
+def test_given_the_known_keys_cache_when_over_its_byte_budget_then_it_starts_again_instead_of_growing():
+    known = KnownKeys(max_bytes=12)
     group = HourGroup("acme", "page_view", RECEIVED_AT // 3_600_000 * 3_600_000)
 
-    known.remember(group, ["k:1", "k:2", "k:3"])
-    known.remember(group, ["k:4"])
+    known.remember(group, ["k:1", "k:2", "k:3"])  # 9 bytes
+    known.remember(group, ["k:4", "k:5"])  # 6 more: over 12, so everything before is forgotten
 
-    assert known.known(group, ["k:1", "k:4"]) == {"k:4"}
+    assert known.counted(group, ["k:1", "k:4", "k:5"]) == {"k:4", "k:5"}
 
 
 def test_given_a_later_hour_when_remembered_then_hours_before_the_last_one_are_forgotten():
@@ -115,6 +122,48 @@ def test_given_a_later_hour_when_remembered_then_hours_before_the_last_one_are_f
     hours = [HourGroup("acme", "page_view", RECEIVED_AT // 3_600_000 * 3_600_000 + n * 3_600_000) for n in range(3)]
 
     for group in hours:
-        known.remember(group, ["k:a"])
+        known.remember(group, ["k:a"], ["k:b"])
 
-    assert [bool(known.known(group, ["k:a"])) for group in hours] == [False, True, True]
+    assert [bool(known.counted(group, ["k:a"])) for group in hours] == [False, True, True]
+    assert [bool(known.refused(group, ["k:b"])) for group in hours] == [False, True, True]
+
+
+def test_given_an_hour_whose_admissions_ran_out_then_its_refused_keys_are_not_read_again():
+    store = CountingReads()
+    counter = RequestCounter(store, CountingLimits(max_keys_per_hour=1))
+
+    counter.count(events("/a"), seconds_left=10)  # admitted: the hour's one key
+    counter.count(events("/b"), seconds_left=10)  # read, asked, refused
+    reads = store.reads
+    outcome = counter.count(events("/b", "/b"), seconds_left=10)
+
+    assert reads == 2
+    assert store.reads == reads  # /b is known refused for this hour: no BatchGetItem
+    assert outcome.overflowed == 2
+    assert store.total("acme#page_view#o:") == 3
+    assert store.total("acme#page_view#*") == 4
+
+
+class Blocked(MemoryCounters):
+    """A table that never answers (a hung connection, a DNS lookup that never returns)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def known_keys(self, group: HourGroup, encoded: Sequence[str], deadline: float | None = None) -> set[str]:
+        self.release.wait()
+        return set()
+
+
+def test_given_a_table_that_never_answers_then_the_request_waits_no_longer_than_it_has_and_says_so():
+    store = Blocked()
+    counter = RequestCounter(store, CountingLimits())
+    try:
+        with pytest.raises(CountingTimedOut, match="not confirmed"):
+            counter.count(events("/a"), seconds_left=MIN_SECONDS)
+        # The hung job still runs: the next request is not queued behind it.
+        with pytest.raises(CountingSkipped, match="still running"):
+            counter.count(events("/b"), seconds_left=10)
+    finally:
+        store.release.set()

@@ -3,6 +3,7 @@ counting mode), key admission on the types' totals, and the API's reads."""
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 MAX_PARALLEL_UPDATES = 8
 BATCH_GET = 100  # BatchGetItem takes at most 100 keys
 UNPROCESSED_ATTEMPTS = 5
+UNPROCESSED_DELAY_SECONDS = 0.025
 APPLIED_PREFIX = "applied#"
 T = TypeVar("T")
 
@@ -69,7 +71,9 @@ class CountersTable:
                     "ExpressionAttributeNames": {"#hour": attribute},
                 }
             }
-            for _ in range(UNPROCESSED_ATTEMPTS):
+            for attempt in range(UNPROCESSED_ATTEMPTS):
+                if attempt:  # DynamoDB left keys unprocessed (throttled): back off before asking again
+                    time.sleep(random.uniform(0, UNPROCESSED_DELAY_SECONDS * 2**attempt))  # noqa: S311 - jitter
                 if not _before(deadline):
                     raise StorageError("reading counters failed: deadline")
                 try:
@@ -88,10 +92,10 @@ class CountersTable:
                 raise StorageError("reading counters failed: keys left unprocessed")
         return found
 
-    def admit(self, totals: Sequence[CounterIncrement]) -> list[dict[str, int]]:
+    def admit(self, totals: Sequence[CounterIncrement], deadline: float | None = None) -> list[dict[str, int]]:
         """Each type's total with its hours' new keys, one ``UpdateItem`` each (side by side if several);
         returns the admission counts after each write (``UPDATED_NEW``)."""
-        answers = self._run(self._admit_one, totals, None)
+        answers = self._run(self._admit_one, totals, deadline)
         failed = [answer for answer in answers if isinstance(answer, str)]
         if failed:
             raise StorageError(f"admitting counter keys failed: {failed[0]}")
@@ -169,6 +173,7 @@ class CountersTable:
     def total(self, pk: str) -> int:
         """The key's events over the days still kept: the sum of its day items' totals."""
         query = {
+            "ConsistentRead": True,  # real-time: a count read right after a 200 includes it
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :day)",
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":day": {"S": DAY_PREFIX}},
             "ProjectionExpression": "#total",
@@ -179,6 +184,7 @@ class CountersTable:
     def hourly(self, pk: str, first_hour: str, last_hour: str) -> dict[str, int]:
         """Counts per hour label (``YYYY-MM-DDTHH``) between the two labels, inclusive."""
         query = {
+            "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
             "ExpressionAttributeValues": {
                 ":pk": {"S": pk},

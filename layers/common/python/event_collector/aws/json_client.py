@@ -31,6 +31,7 @@ import http.client
 import json
 import os
 import random
+import select
 import threading
 import time
 import zlib
@@ -66,6 +67,30 @@ RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 BASE_DELAY_SECONDS = 0.05
 # More than the counters' parallel writes (aws/counters_table.py): every call in flight returns its connection.
 MAX_IDLE_CONNECTIONS = 16
+# How a reused connection fails when the service had closed it: the request was never read, so it may go again.
+# (A timeout is not among them: the service may have applied the request.)
+CLOSED_BY_PEER = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, http.client.RemoteDisconnected)
+_TLS: list[Any] = []  # the TLS context, made on the first TLS connection: loading the CA store costs ~20 ms
+
+
+def _tls() -> Any:
+    if not _TLS:
+        import ssl  # only when a TLS connection is opened: a local endpoint needs none
+
+        _TLS.append(ssl.create_default_context())
+    return _TLS[0]
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """An idle kept-alive connection is readable only if the service closed it (EOF) or broke the protocol."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 @dataclass(frozen=True)
@@ -233,7 +258,21 @@ class JsonServiceClient:
         return document
 
     def _exchange(self, headers: dict[str, str], body: bytes) -> tuple[int, bytes, str | None]:
-        connection = self._take()
+        connection, reused = self._take()
+        try:
+            return self._round_trip(connection, headers, body)
+        except CLOSED_BY_PEER:
+            if not reused:
+                raise
+        # A kept-alive connection the service closed while this container was idle (or frozen), found only
+        # by using it: the request never reached the service, so it goes again at once on a new connection,
+        # without spending one of the caller's attempts. The other idle ones are as old: closed too.
+        self.close()
+        return self._round_trip(self._connect(), headers, body)
+
+    def _round_trip(
+        self, connection: http.client.HTTPConnection, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes, str | None]:
         try:
             connection.request("POST", "/", body=body, headers=headers)
             response = connection.getresponse()
@@ -247,11 +286,16 @@ class JsonServiceClient:
             self._give_back(connection)
         return response.status, payload, response.getheader("x-amz-crc32")
 
-    def _take(self) -> http.client.HTTPConnection:
-        with self._pool_lock:
-            if self._idle:
-                return self._idle.pop()
-        return self._connect()
+    def _take(self) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle connection the service has not closed (it would be readable: EOF), else a new one."""
+        while True:
+            with self._pool_lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                return self._connect(), False
+            if not _dropped(connection):
+                return connection, True
+            connection.close()
 
     def _give_back(self, connection: http.client.HTTPConnection) -> None:
         with self._pool_lock:
@@ -263,10 +307,7 @@ class JsonServiceClient:
     def _connect(self) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection
         if self._https:
-            import ssl  # only when a TLS connection is opened: a local endpoint needs none
-
-            context = ssl.create_default_context()
-            connection = http.client.HTTPSConnection(self._host, timeout=self._connect_timeout, context=context)
+            connection = http.client.HTTPSConnection(self._host, timeout=self._connect_timeout, context=_tls())
         else:
             connection = http.client.HTTPConnection(self._host, timeout=self._connect_timeout)
         connection.connect()

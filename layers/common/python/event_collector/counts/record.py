@@ -19,7 +19,6 @@ from event_collector.counts.layout import (
     DEFAULT_RETENTION_DAYS,
     CounterIncrement,
     CounterTally,
-    GroupTally,
     HourGroup,
     admission_attribute,
     granted_keys,
@@ -29,7 +28,7 @@ from event_collector.counts.layout import (
 )
 
 APPLIED_MARKER_SECONDS = 30 * 86400  # longer than any redelivery or redrive of the same object
-KNOWN_KEYS_LIMIT = 50_000  # keys a container remembers (the current and the last hour): a few MB at most
+KNOWN_KEYS_BYTES = 4 * 1024 * 1024  # of encoded keys a container remembers (the current and the last hour)
 
 
 class CounterStore(Protocol):
@@ -38,9 +37,9 @@ class CounterStore(Protocol):
         (or ``deadline``, ``time.monotonic()`` seconds, passed)."""
         ...
 
-    def admit(self, totals: Sequence[CounterIncrement]) -> list[dict[str, int]]:
+    def admit(self, totals: Sequence[CounterIncrement], deadline: float | None = None) -> list[dict[str, int]]:
         """Write each type's total together with its hours' new keys (``admitting``); return, for each,
-        the admission counts (``aHH``) after the write."""
+        the admission counts (``aHH``) after the write. StorageError if any failed or the deadline passed."""
         ...
 
     def add(self, increments: Sequence[CounterIncrement], deadline: float | None = None) -> None:
@@ -70,30 +69,46 @@ class CountingOutcome:
 
 
 class KnownKeys:
-    """The keys a container has seen counted in an hour: a key with a counter in hour H keeps it for the
-    rest of H, so the next request need not ask DynamoDB again. Bounded; older hours are forgotten."""
+    """What a container learnt of an hour's keys: those with a counter (a key counted in hour H keeps its
+    counter for the rest of H) and those refused one (the hour's admissions were used up: they stay refused
+    for the rest of H), so the next request need not ask DynamoDB again. Only the current and the previous
+    hour are kept, within a byte budget (over it, everything is forgotten and learnt again)."""
 
-    def __init__(self, limit: int = KNOWN_KEYS_LIMIT) -> None:
-        self._limit = limit
-        self._hours: dict[HourGroup, set[str]] = {}
+    def __init__(self, max_bytes: int = KNOWN_KEYS_BYTES) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._counted: dict[HourGroup, set[str]] = {}
+        self._refused: dict[HourGroup, set[str]] = {}
 
-    def known(self, group: HourGroup, encoded: Sequence[str]) -> set[str]:
-        seen = self._hours.get(group)
+    def counted(self, group: HourGroup, encoded: Sequence[str]) -> set[str]:
+        seen = self._counted.get(group)
         return {key for key in encoded if key in seen} if seen else set()
 
-    def remember(self, group: HourGroup, encoded: Sequence[str]) -> None:
-        if group not in self._hours:
-            latest = max([group.hour_ms, *(known.hour_ms for known in self._hours)])
-            self._hours = {g: keys for g, keys in self._hours.items() if g.hour_ms >= latest - 3_600_000}
-        if sum(len(seen) for seen in self._hours.values()) + len(encoded) > self._limit:
-            self._hours = {}
-        self._hours.setdefault(group, set()).update(encoded)
+    def refused(self, group: HourGroup, encoded: Sequence[str]) -> set[str]:
+        seen = self._refused.get(group)
+        return {key for key in encoded if key in seen} if seen else set()
+
+    def remember(self, group: HourGroup, counted: Sequence[str], refused: Sequence[str] = ()) -> None:
+        latest = max([group.hour_ms, *(known.hour_ms for known in self._counted)])
+        for table in (self._counted, self._refused):
+            for old in [g for g in table if g.hour_ms < latest - 3_600_000]:
+                self._bytes -= sum(len(key) for key in table.pop(old))
+        added = sum(len(key) for key in (*counted, *refused))
+        if self._bytes + added > self._max_bytes:
+            self._counted, self._refused, self._bytes = {}, {}, 0
+        for table, keys in ((self._counted, counted), (self._refused, refused)):
+            known = table.setdefault(group, set())
+            fresh = set(keys) - known
+            self._bytes += sum(len(key) for key in fresh)
+            known |= fresh
 
 
 @dataclass
 class _GroupPlan:
     group: HourGroup
-    counts: GroupTally
+    keys: dict[str, int]  # encoded key -> events, refused keys left out (their events count as overflow)
+    overflow: int
+    total: int
     known: set[str]
     new: int
 
@@ -127,21 +142,22 @@ def apply_counts(
     plans = []
     for group, counts in sorted(tally.groups.items()):
         candidates = list(counts.keys)
-        cached = known.known(group, candidates) if known else set()
-        unknown = [key for key in candidates if key not in cached]
+        cached = known.counted(group, candidates) if known else set()
+        refused = known.refused(group, candidates) if known else set()
+        unknown = [key for key in candidates if key not in cached and key not in refused]
         found = store.known_keys(group, unknown, deadline) if unknown else set()
         seen = cached | found
-        plans.append(_GroupPlan(group, counts, seen, sum(1 for key in candidates if key not in seen)))
+        keys = {key: amount for key, amount in counts.keys.items() if key not in refused}
+        overflow = counts.overflow + sum(counts.keys[key] for key in refused)
+        new = sum(1 for key in keys if key not in seen)
+        plans.append(_GroupPlan(group, keys, overflow, counts.total, seen, new))
     totals = coalesce(
-        [
-            total_increment(plan.group, plan.counts.total, plan.new, retention_days=limits.retention_days)
-            for plan in plans
-        ]
+        [total_increment(plan.group, plan.total, plan.new, retention_days=limits.retention_days) for plan in plans]
     )
     admitting = [total for total in totals if total.admitting]
-    admitted = dict(zip((_item(total) for total in admitting), store.admit(admitting), strict=True))
+    admitted = dict(zip((_item(total) for total in admitting), store.admit(admitting, deadline), strict=True))
     planned: list[CounterIncrement] = [total for total in totals if not total.admitting]
-    with_counters: list[tuple[HourGroup, list[str]]] = []
+    learnt: list[tuple[HourGroup, list[str], list[str]]] = []
     overflowed = 0
     for plan in plans:
         granted = 0
@@ -149,16 +165,18 @@ def apply_counts(
             total = total_increment(plan.group, 0, plan.new, retention_days=limits.retention_days)
             attribute = admission_attribute(plan.group.label)
             granted = granted_keys(plan.new, admitted[_item(total)][attribute], limits.max_keys_per_hour)
-        counted, overflow = split_admitted(plan.counts.keys, plan.known, granted)
-        overflow += plan.counts.overflow
+        counted, overflow = split_admitted(plan.keys, plan.known, granted)
+        overflow += plan.overflow
         overflowed += overflow
         planned += key_increments(plan.group, counted, overflow, retention_days=limits.retention_days)
-        with_counters.append((plan.group, list(counted)))
+        # Keys refused now stay refused this hour: its admissions only grow.
+        now_refused = [key for key in plan.keys if key not in counted] if granted < plan.new else []
+        learnt.append((plan.group, list(counted), now_refused))
     writes = coalesce(planned)
     store.add(writes, deadline)
-    if known is not None:  # only once written: a key remembered has its counter this hour
-        for group, keys in with_counters:
-            known.remember(group, keys)
+    if known is not None:  # only once written: a key remembered as counted has its counter this hour
+        for group, counted_keys, refused_keys in learnt:
+            known.remember(group, counted_keys, refused_keys)
     return CountingOutcome(
         applied=True, events=tally.events, writes=len(writes) + len(admitting), overflowed=overflowed
     )
