@@ -462,7 +462,6 @@ def lake_hour(pipeline: Pipeline, events_per_flush: int, flushes: int) -> LakeHo
         for mode in COUNTING_MODES:  # deterministic lake keys: the second run overwrites the first's objects
             result = pipeline.invoke(fan_out[mode], "fan_out", notification, mode)
             (report,) = result["objects"]
-            assert report["counter_error"] is None
             assert (report["counter_writes"] > 0) == (mode == "delivered"), report
     steps = {name: Usage() for name in ("plan", "compact", "refresh", "report")}
     run_id, lake = "cost-run", ENVIRONMENT["LAKE_BUCKET_NAME"]

@@ -2,7 +2,8 @@
 
 Runs with the Arrow layer (pyarrow from PyPI) and the Wrangler layer (awswrangler, which registers
 the tables and partitions in Glue and runs the Athena engine; docs/dependencies.md); hands a unit
-too large for one Lambda to Athena; the result is recorded where Report reads it.
+too large for one Lambda to Athena; the result is recorded where Report reads it, and the counters of
+the hours the unit touched are recounted from the ledger (compaction/recount.py).
 """
 
 from __future__ import annotations
@@ -16,22 +17,26 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from event_collector.aws.athena import AthenaQueryRunner
 from event_collector.aws.clients import client, session
 from event_collector.aws.compaction_state import CompactionStateTable
+from event_collector.aws.counters_table import CountersTable
 from event_collector.aws.glue import GlueCatalog
 from event_collector.aws.s3 import S3ObjectStore
 from event_collector.compaction.athena import AthenaEngine
 from event_collector.compaction.compact import Compaction, S3ResultLog, compact_tenant, result_summary
 from event_collector.compaction.contracts import CompactRequest
+from event_collector.compaction.recount import Recount
 from event_collector.config import CompactSettings, load
+from event_collector.counts.record import CountingLimits
 
 logger = Logger()
 settings = load(CompactSettings)
+dynamodb = client("dynamodb")
 store = S3ObjectStore(client("s3"))
 wrangler_session = session()  # awswrangler makes its Glue, Athena and S3 clients from it
 catalog = GlueCatalog(wrangler_session, settings.glue_database_name)
 compaction = Compaction(
     lake_bucket=settings.lake_bucket_name,
     store=store,
-    state=CompactionStateTable(client("dynamodb"), settings.compaction_state_table_name),
+    state=CompactionStateTable(dynamodb, settings.compaction_state_table_name),
     catalog=catalog,
     dedup_window_days=settings.dedup_window_days,
     large_unit_bytes=settings.athena_threshold_bytes,
@@ -44,6 +49,10 @@ compaction = Compaction(
         settings.dedup_window_days,
     ),
     results=S3ResultLog(store, settings.lake_bucket_name),
+    recount=Recount(
+        CountersTable(dynamodb, settings.counters_table_name),
+        CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days),
+    ),
 )
 
 

@@ -46,8 +46,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="LinesIn", unit=MetricUnit.Count, value=report.lines_in)
         metrics.add_metric(name="LinesOut", unit=MetricUnit.Count, value=report.lines_out)
         metrics.add_metric(name="LinesQuarantined", unit=MetricUnit.Count, value=report.lines_quarantined)
-        if report.counter_error:
-            # The events are safe in the lake; only the counts of this object are short. Alarmed.
-            logger.error("Counting failed after the lake writes", error=report.counter_error, key=report.source.key)
-            metrics.add_metric(name="CounterUpdateFailures", unit=MetricUnit.Count, value=1)
     return {"objects": [report.as_dict() for report in reports]}

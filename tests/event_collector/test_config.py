@@ -46,6 +46,7 @@ def test_given_missing_variables_when_loaded_then_the_error_names_each_of_them()
 def test_given_an_out_of_range_or_mangled_value_when_loaded_then_refused(name, value):
     environment = dict.fromkeys(environment_names(CompactSettings).values(), "x")
     environment |= {"DEDUP_WINDOW_DAYS": "1", "ATHENA_THRESHOLD_BYTES": "1", name: value}
+    environment |= {"COUNTER_RETENTION_DAYS": "1", "COUNTER_KEYS_PER_HOUR": "1"}
 
     with pytest.raises(ConfigurationError, match="dedup_window_days"):
         load(CompactSettings, environment)

@@ -1,6 +1,6 @@
 """The counters table's ports (``CounterStore`` for the writers, ``CounterReader`` for the API), in memory,
-with the table's layout: one item per key and UTC day holding ``hHH`` attributes and the day's total ``n``,
-and on a type's total item the hour's key admissions ``aHH``."""
+with the table's layout: one item per key and UTC day holding ``hHH`` attributes, and on a type's total item
+the hour's key admissions ``aHH``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from collections.abc import Sequence
 
 from event_collector.counts.layout import (
     DAY_PREFIX,
-    DAY_TOTAL,
     CounterIncrement,
     HourGroup,
     counter_pk,
     day_sort_key,
     hour_attribute,
+    is_hour_attribute,
 )
 
 
@@ -23,11 +23,11 @@ class MemoryCounters:
         self.applied: set[str] = set()
         self.writes = 0
 
-    def first_application(self, source_id: str, expires_at: int) -> bool:
-        if source_id in self.applied:
-            return False
+    def counted(self, source_id: str) -> bool:
+        return source_id in self.applied
+
+    def mark_counted(self, source_id: str, expires_at: int) -> None:
         self.applied.add(source_id)
-        return True
 
     def known_keys(self, group: HourGroup, encoded: Sequence[str], deadline: float | None = None) -> set[str]:
         prefix = counter_pk(group.tenant, group.event_type, "")
@@ -44,14 +44,22 @@ class MemoryCounters:
             item = self.items.setdefault((increment.pk, increment.sk), {})
             for attribute, amount in {**increment.hours, **increment.admitting}.items():
                 item[attribute] = item.get(attribute, 0) + amount
-            item[DAY_TOTAL] = item.get(DAY_TOTAL, 0) + increment.amount
             item["expires_at"] = increment.expires_at
+
+    def set_hours(self, settings: Sequence[CounterIncrement]) -> None:
+        for setting in settings:
+            self.writes += 1
+            item = self.items.setdefault((setting.pk, setting.sk), {})
+            item.update(setting.hours)
+            item["expires_at"] = setting.expires_at
 
     def total(self, pk: str) -> int:
         return sum(
-            item.get(DAY_TOTAL, 0)
+            value
             for (found, sk), item in self.items.items()
             if found == pk and sk.startswith(DAY_PREFIX)
+            for attribute, value in item.items()
+            if is_hour_attribute(attribute)
         )
 
     def hourly(self, pk: str, first_hour: str, last_hour: str) -> dict[str, int]:

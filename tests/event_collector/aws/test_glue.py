@@ -129,7 +129,7 @@ def test_given_a_ledger_day_when_registered_then_the_partition_is_snappy_parquet
     storage = partition["StorageDescriptor"]
     assert storage["Location"] == f"s3://{LAKE_BUCKET}/ledger/tenant=acme/year=2026/month=11/day=20/"
     assert storage["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
-    assert [c["Name"] for c in storage["Columns"]] == ["event_id", "event_type", "received_at"]
+    assert [c["Name"] for c in storage["Columns"]] == ["event_id", "event_type", "received_at", "counter_key"]
 
 
 def test_given_an_existing_column_of_another_type_when_ensured_then_it_keeps_its_type_and_new_ones_come(glue):

@@ -181,3 +181,17 @@ def test_given_statements_over_the_text_limit_when_split_then_groups_of_whole_da
     assert all(max(len(s.encode()) for s in group.statements()) <= longest // 3 for group in groups)
     days = [day for group in groups for day in group.days]
     assert days == sorted(days) == unit_sql.days  # each day in exactly one group, in order
+
+
+def test_given_a_unit_when_the_ledger_is_reconciled_then_each_row_carries_its_types_counter_key():
+    page_view, track = unit().reconcile_ledger()
+
+    # The ledger's columns in order (event_id, event_type, received_at, counter_key): the recount reads keys there.
+    assert 'SELECT c.event_id, c.event_type, c.received_at, c."url",' in page_view
+    assert 'SELECT c.event_id, c.event_type, c.received_at, c."name",' in track
+
+
+def test_given_a_type_without_a_counter_field_when_its_ledger_rows_are_added_then_their_key_is_null():
+    sql = UnitSql("events_db", "acme", {"identify": [hour("identify", "20", "10")]}, 1).reconcile_ledger()[0]
+
+    assert "c.received_at, CAST(NULL AS varchar)," in sql

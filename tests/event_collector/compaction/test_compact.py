@@ -10,11 +10,15 @@ import pytest
 
 from event_collector.compaction.compact import Compaction, combined, compact_tenant
 from event_collector.compaction.contracts import CompactRequest, CompactResult, RawPartitionRef
+from event_collector.compaction.recount import Recount
+from event_collector.counts.layout import CounterIncrement
+from event_collector.counts.record import CountingLimits
 from event_collector.errors import StorageError
 from event_collector.lake.layout import run_item_key
 from event_collector.lake.queue import Inflight
 from tests.event_collector.compaction.helpers import LAKE, Lake, at, event
 from tests.fakes.catalog import MemoryCatalog
+from tests.fakes.counters import MemoryCounters
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -153,7 +157,8 @@ def test_given_ids_athena_put_in_the_ledger_when_a_lambda_unit_runs_then_resends
     lake = Lake()
     # Athena's INSERT INTO names its files itself (query id, UUID, no .parquet): every reader must see them.
     name = "20261120_101500_00042_abcde_3b4e8f0a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
-    table = pa.table({"event_id": ["seen"], "event_type": ["track"], "received_at": [at(20, 9)]}, schema=LEDGER_SCHEMA)
+    columns = {"event_id": ["seen"], "event_type": ["track"], "received_at": [at(20, 9)], "counter_key": ["n"]}
+    table = pa.table(columns, schema=LEDGER_SCHEMA)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     lake.store.objects[(LAKE, f"ledger/tenant=acme/year=2026/month=11/day=20/{name}")] = sink.getvalue().to_pybytes()
@@ -295,3 +300,90 @@ def test_given_two_units_compacted_in_one_run_when_combined_then_no_total_is_los
     assert (both.files_out, both.bytes_in, both.bytes_out) == (2, 340, 120)
     assert [p.event_type for p in both.raw_partitions] == ["track", "page_view"]
     assert both.event_types == ["page_view", "track"]
+
+
+class FailingOnce(MemoryCounters):
+    """The counters table refusing the first recount (throttled past the SDK's retries)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 1
+
+    def set_hours(self, settings: Any) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise StorageError("1 of 2 recounts failed: ProvisionedThroughputExceededException")
+        super().set_hours(settings)
+
+
+def counted(counters: MemoryCounters, key: str = "k:n", hour: int = 10) -> int:
+    label = f"2026-11-20T{hour:02d}"
+    return counters.hourly(f"acme#track#{key}", label, label).get(label, 0)
+
+
+def test_given_a_unit_when_compacted_then_the_hours_it_touched_are_recounted_from_the_ledger():
+    counters = MemoryCounters()
+    counters.add([CounterIncrement("acme#track#k:n", "day#2026-11-20", {"h10": 5, "h11": 7}, 2_000_000_000)])
+    lake = Lake()
+    # A resend after a lost answer: "b" delivered twice; the real-time counters counted it twice (5 for 2).
+    lake.land(event("a", at(20, 10, 1)), event("b", at(20, 10, 2)))
+    lake.land(event("b", at(20, 10, 2)))
+
+    result = compact_tenant(request(), compaction(lake, recount=Recount(counters, CountingLimits())), NOW)
+
+    assert (result.status, result.rows_out) == ("ok", 2)
+    assert (counted(counters), counted(counters, "*")) == (2, 2)
+    assert counted(counters, hour=11) == 7  # an hour the unit did not touch is left alone
+
+
+def test_given_a_recount_that_fails_when_retried_then_the_objects_were_kept_and_the_counts_are_set():
+    counters = FailingOnce()
+    lake = Lake()
+    lake.land(event("a", at(20, 10)), event("b", at(20, 10)))
+    work = compaction(lake, recount=Recount(counters, CountingLimits()))
+
+    with pytest.raises(StorageError, match="recounts failed"):
+        compact_tenant(request(), work, NOW)
+    pending = len(lake.state.pending("acme"))
+    retried = compact_tenant(request(), work, NOW)
+
+    assert pending == 1  # left pending: the retry compacts (nothing twice) and recounts
+    assert retried.status == "ok"
+    assert compacted_ids(lake) == ["a", "b"]
+    assert counted(counters) == 2
+    assert lake.state.pending("acme") == []
+
+
+def test_given_a_later_run_that_takes_the_failed_unit_again_then_rows_stay_single_and_counts_exact():
+    counters = FailingOnce()
+    lake = Lake()
+    lake.land(event("a", at(20, 10)), event("b", at(20, 10)))
+
+    with pytest.raises(StorageError):
+        compact_tenant(request("run-1"), compaction(lake, recount=Recount(counters, CountingLimits())), NOW)
+    lake.land(event("c", at(20, 10)))  # the next run's unit holds the failed one's objects and a new one
+    compact_tenant(request("run-2"), compaction(lake, recount=Recount(counters, CountingLimits())), NOW)
+
+    assert compacted_ids(lake) == ["a", "b", "c"]
+    assert counted(counters) == 3
+
+
+def test_given_events_of_several_types_when_compacted_then_the_ledger_holds_each_ones_counter_key():
+    import io
+
+    lake = Lake()
+    lake.land(
+        event("t", at(20, 10), name="Signed Up"),
+        event("p", at(20, 10), event_type="page_view", url="https://a.example/", session_id="s"),
+        event("i", at(20, 10), event_type="identify"),
+    )
+
+    compact_tenant(request(), compaction(lake), NOW)
+
+    (body,) = [body for (bucket, key), body in lake.store.objects.items() if key.startswith("ledger/")]
+    ledger = pq.read_table(io.BytesIO(body)).to_pydict()
+    assert sorted(zip(ledger["event_id"], ledger["counter_key"], strict=True)) == [
+        ("i", None),
+        ("p", "https://a.example/"),
+        ("t", "Signed Up"),
+    ]

@@ -313,3 +313,26 @@ def test_given_the_definition_when_read_then_it_is_a_distributed_map_with_item_r
     assert compact["ResultWriter"]["Resource"] == "arn:aws:states:::s3:putObject"
     assert compact["MaxConcurrencyPath"] == "$.plan.max_concurrency"
     assert compact["ToleratedFailurePercentagePath"] == "$.plan.tolerated_failure_percentage"
+
+
+def test_given_real_time_counts_off_by_a_resend_when_compacted_then_the_counters_equal_the_distinct_events(
+    workflow,
+):
+    from event_collector.aws.counters_table import CountersTable
+
+    counters = CountersTable(workflow.aws.dynamodb, os.environ["COUNTERS_TABLE_NAME"])
+    # What the collector counted in real time: "Signed Up" three times, one of them a resend of t2.
+    workflow.aws.dynamodb.update_item(
+        TableName=os.environ["COUNTERS_TABLE_NAME"],
+        Key={"pk": {"S": "acme#track#k:Signed Up"}, "sk": {"S": "day#2026-11-20"}},
+        UpdateExpression="ADD h10 :three",
+        ExpressionAttributeValues={":three": {"N": "3"}},
+    )
+    workflow.put_raw("raw/2026/11/20/10/a", [track("acme", "t1", at(20, 10, 1)), track("acme", "t2", at(20, 10, 2))])
+    workflow.put_raw("raw/2026/11/20/10/b", [track("acme", "t2", at(20, 10, 2))])  # the resend, delivered too
+
+    result = workflow.run(FUTURE)
+
+    assert result["status"] == "SUCCEEDED", result
+    assert counters.total("acme#track#k:Signed Up") == 2
+    assert counters.total("acme#track#*") == 2

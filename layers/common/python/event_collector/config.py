@@ -67,6 +67,9 @@ class CompactSettings(_Settings):
     lake_bucket_name: str
     glue_database_name: str
     compaction_state_table_name: str
+    counters_table_name: str  # the hours a unit touched are recounted from the ledger (compaction/recount.py)
+    counter_retention_days: int = Field(ge=1, le=3650)
+    counter_keys_per_hour: int = Field(ge=1, le=100_000)
     dedup_window_days: int = Field(ge=1, le=7)  # template.yaml: DedupWindowDays MinValue 1
     athena_work_group: str
     athena_threshold_bytes: int = Field(ge=1, le=1_073_741_824)

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from event_collector.aws.errors import aws_errors, error_code
 from event_collector.counts.layout import (
     DAY_PREFIX,
-    DAY_TOTAL,
     CounterIncrement,
     HourGroup,
     counter_pk,
     day_sort_key,
     hour_attribute,
+    is_hour_attribute,
 )
 from event_collector.errors import StorageError
 
@@ -40,22 +40,20 @@ class CountersTable:
         self._pool: ThreadPoolExecutor | None = None
 
     # -- writes -------------------------------------------------------------
-    def first_application(self, source_id: str, expires_at: int) -> bool:
+    def counted(self, source_id: str) -> bool:
+        key = {"pk": {"S": APPLIED_PREFIX + source_id}, "sk": {"S": "object"}}
         try:
-            self._client.put_item(
-                TableName=self._table_name,
-                Item={
-                    "pk": {"S": APPLIED_PREFIX + source_id},
-                    "sk": {"S": "object"},
-                    "expires_at": {"N": str(expires_at)},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+            found = self._client.get_item(TableName=self._table_name, Key=key, ConsistentRead=True).get("Item")
         except aws_errors() as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise StorageError(f"marking counts applied failed: {error_code(error)}") from error
-        return True
+            raise StorageError(f"reading an object's counting marker failed: {error_code(error)}") from error
+        return found is not None
+
+    def mark_counted(self, source_id: str, expires_at: int) -> None:
+        item = {"pk": {"S": APPLIED_PREFIX + source_id}, "sk": {"S": "object"}, "expires_at": {"N": str(expires_at)}}
+        try:
+            self._client.put_item(TableName=self._table_name, Item=item)
+        except aws_errors() as error:
+            raise StorageError(f"marking an object counted failed: {error_code(error)}") from error
 
     def known_keys(self, group: HourGroup, encoded: Sequence[str], deadline: float | None = None) -> set[str]:
         """The keys whose day item already counts this hour (its ``hHH`` attribute exists)."""
@@ -153,10 +151,10 @@ class CountersTable:
         return None
 
     def _update(self, increment: CounterIncrement) -> dict[str, Any]:
-        """One ``UpdateItem``: every hour of the increment (and its admissions) and the day's total, atomically."""
-        names = {"#total": DAY_TOTAL, "#expires": "expires_at"}
-        values = {":total": {"N": str(increment.amount)}, ":expires": {"N": str(increment.expires_at)}}
-        additions = ["#total :total"]
+        """One ``UpdateItem``: every hour of the increment (and its admissions), atomically."""
+        names = {"#expires": "expires_at"}
+        values = {":expires": {"N": str(increment.expires_at)}}
+        additions = []
         for index, (attribute, amount) in enumerate(sorted({**increment.hours, **increment.admitting}.items())):
             names[f"#h{index}"] = attribute
             values[f":h{index}"] = {"N": str(amount)}
@@ -169,17 +167,42 @@ class CountersTable:
             "ExpressionAttributeValues": values,
         }
 
+    def set_hours(self, settings: Sequence[CounterIncrement]) -> None:
+        """Recounts (counts/recount.py): each item's hours SET to the given values, one ``UpdateItem`` per item,
+        side by side; raises StorageError if any failed."""
+        failures = [failure for failure in self._run(self._set_one, settings, None) if failure]
+        if failures:
+            raise StorageError(f"{len(failures)} of {len(settings)} recounts failed: {failures[0]}")
+
+    def _set_one(self, setting: CounterIncrement) -> str | None:
+        names = {"#expires": "expires_at"}
+        values = {":expires": {"N": str(setting.expires_at)}}
+        assignments = ["#expires = :expires"]
+        for index, (attribute, value) in enumerate(sorted(setting.hours.items())):
+            names[f"#h{index}"] = attribute
+            values[f":h{index}"] = {"N": str(value)}
+            assignments.append(f"#h{index} = :h{index}")
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key={"pk": {"S": setting.pk}, "sk": {"S": setting.sk}},
+                UpdateExpression=f"SET {', '.join(assignments)}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except aws_errors() as error:
+            return error_code(error)
+        return None
+
     # -- reads (the API) --------------------------------------------------------------------
     def total(self, pk: str) -> int:
-        """The key's events over the days still kept: the sum of its day items' totals."""
+        """The key's events over the days still kept: the sum of its day items' hours."""
         query = {
             "ConsistentRead": True,  # real-time: a count read right after a 200 includes it
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :day)",
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":day": {"S": DAY_PREFIX}},
-            "ProjectionExpression": "#total",
-            "ExpressionAttributeNames": {"#total": DAY_TOTAL},
         }
-        return sum(int(item[DAY_TOTAL]["N"]) for item in self._query(query) if DAY_TOTAL in item)
+        return sum(value for item in self._query(query) for value in _hours(item).values())
 
     def hourly(self, pk: str, first_hour: str, last_hour: str) -> dict[str, int]:
         """Counts per hour label (``YYYY-MM-DDTHH``) between the two labels, inclusive."""
@@ -195,11 +218,10 @@ class CountersTable:
         counts: dict[str, int] = {}
         for item in self._query(query):
             day = item["sk"]["S"].removeprefix(DAY_PREFIX)
-            for name, value in item.items():
-                if len(name) == 3 and name.startswith("h") and name[1:].isdigit():
-                    label = f"{day}T{name[1:]}"
-                    if first_hour <= label <= last_hour:
-                        counts[label] = int(value["N"])
+            for attribute, value in _hours(item).items():
+                label = f"{day}T{attribute[1:]}"
+                if first_hour <= label <= last_hour:
+                    counts[label] = value
         return counts
 
     def _query(self, query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -214,6 +236,11 @@ class CountersTable:
                 request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
         except aws_errors() as error:
             raise StorageError(f"reading counters failed: {error_code(error)}") from error
+
+
+def _hours(item: dict[str, Any]) -> dict[str, int]:
+    """A day item's hour attributes (``h00`` ... ``h23``), as numbers."""
+    return {name: int(value["N"]) for name, value in item.items() if is_hour_attribute(name)}
 
 
 def _before(deadline: float | None) -> bool:

@@ -39,7 +39,7 @@ from typing import Any, Protocol
 
 from event_collector.compaction.contracts import CompactResult
 from event_collector.errors import StorageError
-from event_collector.event_types import DECLARED_FIELDS
+from event_collector.event_types import COUNTER_FIELDS, DECLARED_FIELDS
 from event_collector.identifiers import is_event_type, is_tenant_id
 from event_collector.lake.catalog import LEDGER_TABLE, TableSpec, raw_table
 from event_collector.lake.layout import Day, EventObject, HourPartition, athena_queries_key, compacted_prefix
@@ -103,6 +103,13 @@ def _literal(value: str) -> str:
     return f"'{value}'"
 
 
+def _counter_key(alias: str, event_type: str) -> str:
+    """The ledger's ``counter_key`` of a row of ``event_type``: its counter field's value (a compacted column
+    of that type's table), or null for a type without one (counts/recount.py)."""
+    field_name = COUNTER_FIELDS.get(event_type)
+    return f"{alias}.{_ident(field_name)}" if field_name else "CAST(NULL AS varchar)"
+
+
 def _days_predicate(alias: str, days: Iterable[Day]) -> str:
     terms = [
         f"({alias}.year = {_literal(d.year)} AND {alias}.month = {_literal(d.month)}"
@@ -151,7 +158,8 @@ class UnitSql:
         for event_type in sorted(self.hours):
             statements.append(
                 f"INSERT INTO {self.table(LEDGER_TABLE)}\n"
-                f"SELECT c.event_id, c.event_type, c.received_at, c.tenant, c.year, c.month, c.day\n"
+                f"SELECT c.event_id, c.event_type, c.received_at, {_counter_key('c', event_type)},\n"
+                f"  c.tenant, c.year, c.month, c.day\n"
                 f"FROM {self.table(event_type)} c\n"
                 f"WHERE c.tenant = {_literal(self.tenant)} AND {_days_predicate('c', self.days)}\n"
                 f"  AND NOT EXISTS (SELECT 1 FROM {self.table(LEDGER_TABLE)} l\n"

@@ -12,8 +12,9 @@ The steps, and why in this order (docs/compaction.md):
 4. run an engine: the Lambda engine (:mod:`.engine`), or Athena for a unit
    too large for one Lambda (:mod:`.athena`);
 5. upload, register tables and partitions in Glue;
-6. commit (clear the in-flight record), record the result, then mark the
-   objects done.
+6. commit (clear the in-flight record), record the result, recount the
+   counters of the hours the unit touched from the ledger (:mod:`.recount`),
+   then mark the objects done.
 
 A unit holds at most ``MAX_UNIT_DAYS`` days of objects (a backlog is worked
 off oldest first, a unit per run): that bounds the open Parquet writers and
@@ -38,6 +39,7 @@ import pyarrow.parquet as pq
 
 from event_collector.compaction.contracts import CompactRequest, CompactResult, RawPartitionRef
 from event_collector.compaction.engine import LEDGER_BATCH_ROWS, Outputs, compact_streams
+from event_collector.compaction.recount import Recount, recount_partitions
 from event_collector.lake.catalog import TableSpec, compacted_table, ledger_table
 from event_collector.lake.layout import (
     Day,
@@ -121,6 +123,7 @@ class Compaction:
     large_units: LargeUnitEngine | None = None
     work_dir: str | None = None
     results: ResultLog | None = None
+    recount: Recount | None = None  # the counters of the hours a unit touched, set from the ledger
 
 
 def unit_id(objects: Iterable[PendingObject]) -> str:
@@ -150,7 +153,8 @@ def compact_tenant(request: CompactRequest, compaction: Compaction, now: datetim
         pending, objects = _unit(closed, tenant)
         unit = unit_id(pending)
         if previous is not None and previous.status == "ok" and previous.unit == unit:
-            # This run compacted the unit already; only marking its objects done was lost.
+            # This run compacted the unit already; only its recount or marking its objects done was lost.
+            _recount(compaction, tenant, previous)
             state.done(tenant, [item.key for item in pending])
             return previous
         _remove_uncommitted(compaction, tenant, unit)
@@ -162,15 +166,24 @@ def compact_tenant(request: CompactRequest, compaction: Compaction, now: datetim
             state.clear_inflight(tenant)
         else:
             result = _compact_with_lambda(compaction, tenant, unit, pending, objects)
-        result = result.model_copy(update={"files_in": len(pending), "bytes_in": bytes_in})
+        # Whichever engine ran: the hours it consumed (Refresh registers them, the recount recounts them).
+        update = {"files_in": len(pending), "bytes_in": bytes_in, "raw_partitions": _raw_partitions(objects)}
+        result = result.model_copy(update=update)
         if previous is not None and previous.status == "ok" and result.status == "ok":
             # An earlier attempt of this run compacted another unit (late objects arrived since): keep both.
             result = combined(previous, result)
         result = _record(compaction, request, result)
+        if result.status == "ok":
+            _recount(compaction, tenant, result)  # a failure here leaves the objects pending: retried
         state.done(tenant, [item.key for item in pending])
         return result
     finally:
         state.release_lease(tenant, owner)
+
+
+def _recount(compaction: Compaction, tenant: str, result: CompactResult) -> None:
+    if compaction.recount is not None:
+        recount_partitions(result.raw_partitions, tenant, compaction.recount, compaction.store, compaction.lake_bucket)
 
 
 _SUMMED = (

@@ -42,6 +42,7 @@ from event_collector.compaction.rows import (
     read_chunk,
     text_columns,
 )
+from event_collector.event_types import COUNTER_FIELDS
 from event_collector.lake.layout import Day
 
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -52,7 +53,16 @@ MAX_BUCKETS = 256
 ROW_GROUP_ROWS = 256 * 1024
 LEDGER_BATCH_ROWS = 256 * 1024  # ledger ids hashed at a time: about 20 MiB with their hash table
 PARQUET_COMPRESSION = "snappy"  # every Arrow build has it (docs/dependencies.md)
-LEDGER_SCHEMA = pa.schema([("event_id", pa.string()), ("event_type", pa.string()), ("received_at", pa.int64())])
+# Each compacted event, per tenant and day: what later runs deduplicate against, and what the counters are
+# recounted from (its counter key: the value of the type's counter field; counts/recount.py).
+LEDGER_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("event_type", pa.string()),
+        ("received_at", pa.int64()),
+        ("counter_key", pa.string()),
+    ]
+)
 MILLIS_PER_DAY = 86_400_000
 
 
@@ -228,6 +238,19 @@ def first_copies(table: pa.Table) -> pa.Table:
     return table.take(pc.filter(order, keep))
 
 
+CORE_LEDGER = ["event_id", "event_type", "received_at"]
+
+
+def counter_keys(table: pa.Table) -> pa.Array:
+    """Each row's counter key: the value of its type's counter field (COUNTER_FIELDS), else null."""
+    types = table["event_type"]
+    keys = pa.nulls(table.num_rows, pa.string())
+    for event_type, field_name in COUNTER_FIELDS.items():
+        if field_name in table.column_names:
+            keys = pc.if_else(pc.equal(types, event_type), table[field_name], keys)
+    return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+
+
 def day_labels(received_at: pa.ChunkedArray) -> pa.Array:
     """Each row's UTC day (``YYYY-MM-DD``) from epoch milliseconds."""
     days = pc.divide(received_at, pa.scalar(MILLIS_PER_DAY, pa.int64()))
@@ -253,7 +276,7 @@ class _Writers:
         for label in days:
             day = Day(*label.split("-"))
             of_day = table if len(days) == 1 else table.filter(pc.equal(labels, label))  # no copy when one day
-            ledger = of_day.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA)
+            ledger = of_day.select(CORE_LEDGER).append_column("counter_key", counter_keys(of_day)).cast(LEDGER_SCHEMA)
             self._ledger_writer(day).write_table(ledger, row_group_size=LEDGER_BATCH_ROWS)
             types = of_day["event_type"].combine_chunks()
             kinds = pc.unique(types).to_pylist()

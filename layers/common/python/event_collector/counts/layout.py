@@ -8,8 +8,10 @@ event. Layout (one table, ``pk``/``sk`` strings):
 
 - ``pk = <tenant>#<event_type>#<encoded key>``; ``sk = day#YYYY-MM-DD`` (the UTC
   day of ``received_at``): one item per key and day holds that day's hours
-  (``h00`` ... ``h23``) and its total (``n``), so one ``UpdateItem`` adds an
-  object's events to both; a key's total is the sum of its days still kept;
+  (``h00`` ... ``h23``), so one ``UpdateItem`` adds a request's events; a key's
+  total is the sum of the hours of its days still kept (items written before
+  issue 21 also hold a day total ``n``, no longer written or read: recounts
+  set hours, which a stored sum would contradict);
 - encoded keys are injective: ``k:<key>`` for a key of at most 1,000 UTF-8
   bytes, ``h:<sha256 hex>`` for a longer one, ``*`` for every key of the type
   and ``o:`` for the keys over the cardinality limit (the overflow counter).
@@ -32,7 +34,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 DAY_PREFIX = "day#"
-DAY_TOTAL = "n"
 ALL_KEYS = "*"
 OVERFLOW = "o:"
 MAX_RAW_KEY_BYTES = 1000
@@ -65,6 +66,11 @@ def day_sort_key(hour_label: str) -> str:
 def hour_attribute(hour_label: str) -> str:
     """``hHH``: the attribute of a day item that holds the hour of ``YYYY-MM-DDTHH``."""
     return "h" + hour_label[11:13]
+
+
+def is_hour_attribute(name: str) -> bool:
+    """``h00`` ... ``h23``: an hour's count on a day item (``aHH`` admissions, ``expires_at`` are not)."""
+    return len(name) == 3 and name[0] == "h" and name[1:].isdigit()
 
 
 def admission_attribute(hour_label: str) -> str:

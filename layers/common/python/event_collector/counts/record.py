@@ -49,8 +49,12 @@ class CounterStore(Protocol):
 
 
 class ObjectCounterStore(CounterStore, Protocol):
-    def first_application(self, source_id: str, expires_at: int) -> bool:
-        """Record that this object's counts are being applied; False if that was recorded before."""
+    def counted(self, source_id: str) -> bool:
+        """Whether this object's counts were all applied (its marker exists)."""
+        ...
+
+    def mark_counted(self, source_id: str, expires_at: int) -> None:
+        """Record that every count of this object was applied."""
         ...
 
 
@@ -116,14 +120,20 @@ class _GroupPlan:
 def record_counts(
     tally: CounterTally, store: ObjectCounterStore, *, source_id: str, now: datetime, limits: CountingLimits
 ) -> CountingOutcome:
-    """The fan-out's counting of one delivered object. The marker is written first, so a retried or
-    duplicated delivery never counts twice; a failure after it leaves the object undercounted (reported
-    by the caller), never overcounted."""
+    """The fan-out's counting of one delivered object (``CountingMode=delivered``): all or retried.
+
+    The marker is written last, once every count of the object was applied: a redelivered or duplicated
+    S3 event finds it and counts nothing; a failure before it raises StorageError, so the invocation fails
+    and Lambda retries the object (then its dead-letter queue, and a redrive). A retry may count again
+    what the failed attempt had written (at-least-once, like real-time counts); once the object's hours are
+    compacted, the recount sets them to their exact values (counts/recount.py)."""
     if not tally.groups:
         return CountingOutcome(applied=True, events=0, writes=0, overflowed=0)
-    if not store.first_application(source_id, int(now.timestamp()) + APPLIED_MARKER_SECONDS):
+    if store.counted(source_id):
         return CountingOutcome(applied=False, events=tally.events, writes=0, overflowed=0)
-    return apply_counts(tally, store, limits)
+    outcome = apply_counts(tally, store, limits)
+    store.mark_counted(source_id, int(now.timestamp()) + APPLIED_MARKER_SECONDS)
+    return outcome
 
 
 def apply_counts(

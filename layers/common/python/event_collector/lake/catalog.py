@@ -49,6 +49,7 @@ LEDGER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("event_id", "string"),
     ("event_type", "string"),
     ("received_at", "bigint"),
+    ("counter_key", "string"),  # the type's counter field's value: what the counters are recounted from
 )
 
 

@@ -30,7 +30,6 @@ from urllib.parse import unquote_plus
 
 from event_collector.counts.layout import CounterTally
 from event_collector.counts.record import CountingLimits, ObjectCounterStore, record_counts
-from event_collector.errors import StorageError
 from event_collector.event_types import COUNTER_FIELDS, EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
 from event_collector.identifiers import CLIENT_ID_PATTERN, is_event_type, is_tenant_id
 from event_collector.lake.layout import HourPartition, event_object_key, quarantine_object_key, source_id
@@ -69,7 +68,6 @@ class FanOutReport:
     written: list[str] = field(default_factory=list)
     counter_writes: int = 0
     counted_before: bool = False  # a redelivery: its counts were applied by an earlier run
-    counter_error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,7 +79,6 @@ class FanOutReport:
             "objects_written": len(self.written),
             "counter_writes": self.counter_writes,
             "counted_before": self.counted_before,
-            "counter_error": self.counter_error,
         }
 
 
@@ -271,17 +268,11 @@ class FanOut:
         return report
 
     def _count(self, tally: CounterTally, identity: str, report: FanOutReport) -> None:
-        """After the lake writes, so a retried object counts at most once (the marker) and only once stored.
-        A failure here does not fail the object: its events are safe in the lake; the caller reports it."""
+        """After the lake writes, so only what is stored is counted. All or retried: a failure raises
+        (StorageError), failing the object, which Lambda retries (counts/record.py)."""
         assert self._counting is not None
         now = self._counting.clock() if self._counting.clock else datetime.now(UTC)
-        try:
-            outcome = record_counts(
-                tally, self._counting.store, source_id=identity, now=now, limits=self._counting.limits
-            )
-        except StorageError as error:
-            report.counter_error = str(error)
-            return
+        outcome = record_counts(tally, self._counting.store, source_id=identity, now=now, limits=self._counting.limits)
         report.counter_writes = outcome.writes
         report.counted_before = not outcome.applied
 
