@@ -201,6 +201,7 @@ def ledger_dataset(ids: int) -> tuple[Path, list[PendingObject]]:
                 "event_id": names,
                 "event_type": ["track"] * len(names),
                 "received_at": pa.array([DAY_MS + number * HOUR_MS] * len(names), pa.int64()),
+                "counter_key": [f"Step {n % 100}" for n in range(len(names))],
             },
             schema=LEDGER_SCHEMA,
         )
