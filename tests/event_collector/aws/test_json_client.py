@@ -32,7 +32,6 @@ from event_collector.aws.json_client import (
     Credentials,
     DynamoDBClient,
     FirehoseClient,
-    endpoint_for,
     sign,
 )
 from tools.harness import free_port
@@ -82,27 +81,6 @@ def test_given_any_request_when_signed_then_the_signature_is_botocores(service, 
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
     assert ours["Authorization"].endswith(f"Signature={expected}")
     assert f"SignedHeaders={signer.signed_headers(signer.headers_to_sign(request))}," in ours["Authorization"]
-
-
-@pytest.mark.parametrize(
-    ("environment", "expected"),
-    [
-        ({}, "https://dynamodb.eu-west-1.amazonaws.com"),
-        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:3001"}, "http://127.0.0.1:3001"),
-        ({"AWS_ENDPOINT_URL": "http://a", "AWS_ENDPOINT_URL_DYNAMODB": "http://b"}, "http://b"),
-    ],
-)
-def test_given_endpoint_settings_when_resolved_then_the_sdks_precedence_holds(monkeypatch, environment, expected):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-
-    assert endpoint_for(DYNAMODB, "eu-west-1") == expected
-
-
-def test_given_a_china_region_when_resolved_then_the_partition_suffix_is_used(monkeypatch):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    assert endpoint_for(FIREHOSE, "cn-north-1") == "https://firehose.cn-north-1.amazonaws.com.cn"
 
 
 @pytest.fixture(scope="module")

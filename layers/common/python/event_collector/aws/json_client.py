@@ -11,7 +11,9 @@ Those functions make a handful of calls (DynamoDB ``GetItem``, ``Query``,
 - Signature Version 4 (tests check it against botocore's signer);
 - credentials, region and endpoint from the environment Lambda sets
   (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``,
-  ``AWS_REGION``), ``AWS_ENDPOINT_URL[_<SERVICE>]`` honoured as the SDKs do;
+  ``AWS_REGION``); the endpoint as botocore resolves it in every partition,
+  FIPS and dual-stack included, ``AWS_ENDPOINT_URL[_<SERVICE>]`` first
+  (:mod:`event_collector.aws.endpoints`);
 - kept-alive HTTPS connections, one per call in flight (calls from several
   threads run side by side, as the counters' writes do), connect and read timeouts;
 - the SDKs' "standard" retry rules for throttling, 5xx and broken connections,
@@ -40,6 +42,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from event_collector.aws.endpoints import endpoint_for
 from event_collector.aws.errors import AwsCallError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -168,16 +171,6 @@ def sign(
     return added
 
 
-def endpoint_for(service: Service, region: str) -> str:
-    """``AWS_ENDPOINT_URL_<SERVICE>``, then ``AWS_ENDPOINT_URL``, then the service's regional endpoint."""
-    specific = os.environ.get(f"AWS_ENDPOINT_URL_{service.signing_name.upper()}")
-    shared = os.environ.get("AWS_ENDPOINT_URL")
-    if specific or shared:
-        return str(specific or shared)
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://{service.signing_name}.{region}.{suffix}"
-
-
 def _encode(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(value).decode("ascii")  # the JSON protocol's blobs
@@ -198,7 +191,8 @@ class JsonServiceClient:
     ) -> None:
         self.service = service
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        parts = urlsplit(endpoint_url or endpoint_for(service, self.region))
+        self.endpoint_url = endpoint_url or endpoint_for(service.signing_name, self.region)
+        parts = urlsplit(self.endpoint_url)
         self._https = parts.scheme == "https"
         self._host = parts.netloc
         self._credentials = credentials
