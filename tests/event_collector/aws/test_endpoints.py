@@ -16,8 +16,9 @@ from botocore.endpoint_provider import EndpointProvider
 from botocore.exceptions import EndpointVariantError
 from botocore.loaders import create_loader
 
+from event_collector.aws.credentials import Credentials
 from event_collector.aws.endpoints import PARTITIONS, endpoint_for, partition_of
-from event_collector.aws.json_client import Credentials, DynamoDBClient, FirehoseClient
+from event_collector.aws.json_client import DynamoDBClient, FirehoseClient
 
 SERVICES = {"dynamodb": ("2012-08-10", DynamoDBClient), "firehose": ("2015-08-04", FirehoseClient)}
 SETTINGS = list(itertools.product([False, True], repeat=2))  # (FIPS, dual-stack)

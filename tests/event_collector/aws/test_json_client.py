@@ -25,11 +25,11 @@ from botocore.credentials import Credentials as BotoCredentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from event_collector.aws.credentials import Credentials
 from event_collector.aws.errors import AwsCallError, aws_errors, error_code
 from event_collector.aws.json_client import (
     DYNAMODB,
     FIREHOSE,
-    Credentials,
     DynamoDBClient,
     FirehoseClient,
     sign,
@@ -394,3 +394,37 @@ def test_given_a_reused_connection_that_times_out_then_it_is_not_sent_again_for_
         client.get_item(TableName="t")
 
     assert raised.value.code == "TimeoutError"
+
+
+def test_given_only_the_container_credential_variables_when_called_then_it_signs_with_the_containers_credentials(
+    moto_endpoint, table, monkeypatch
+):
+    # What Lambda gives a SnapStart function: no keys in the environment, a local endpoint and its token.
+    import time
+
+    from event_collector.aws import json_client
+    from tests.fakes.container_credentials import ContainerCredentialsServer
+
+    container = ContainerCredentialsServer([time.time()])  # the client's own clock: the wall clock
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", container.full_uri)
+    monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "lambda-token")
+    signed_with: list[Credentials] = []
+    real_sign = json_client.sign
+
+    def recording_sign(**arguments: Any) -> dict[str, str]:
+        signed_with.append(arguments["credentials"])
+        return real_sign(**arguments)
+
+    monkeypatch.setattr(json_client, "sign", recording_sign)
+    client = DynamoDBClient(endpoint_url=moto_endpoint, region="us-east-1")  # no credentials given: as deployed
+
+    try:
+        answers = [client.get_item(TableName=table, Key={"pk": {"S": "p"}, "sk": {"S": "h#01"}}) for _ in range(3)]
+    finally:
+        container.stop()
+
+    assert [answer["Item"]["count"] for answer in answers] == [{"N": "7"}] * 3
+    assert {(c.access_key, c.token) for c in signed_with} == {("ASIA000000000001", "token-1-never-logged")}
+    assert container.requests == [(container.requests[0][0], "lambda-token")]  # fetched once, then kept
