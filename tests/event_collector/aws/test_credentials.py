@@ -209,27 +209,39 @@ class BotocoreTwin:
             return "error"
 
 
-def test_given_time_passing_and_failures_when_asked_then_refreshes_happen_exactly_when_botocores_do(endpoint, clock):
+@pytest.fixture
+def twin(clock) -> Iterator[BotocoreTwin]:
+    made = BotocoreTwin(clock)
+    yield made
+    made.endpoint.stop()
+
+
+def key(number: int) -> str:
+    return f"ASIA{number:012d}"
+
+
+def test_given_time_passing_and_failures_when_asked_then_refreshes_happen_exactly_when_botocores_do(
+    endpoint, clock, twin
+):
     ours = chain(container_environment(endpoint), clock)
-    twin = BotocoreTwin(clock)
-    ours()  # both hold their first credentials (ASIA…1), valid for 60 minutes
-    # (minutes from the start, what the endpoint answers, what lifetime it gives new credentials)
+    ours()  # both hold their first credentials (key 1), valid for 60 minutes
+    # (minutes from the start, what the endpoint answers, the lifetime it gives new credentials, what both use)
     steps = [
-        (30, 200, 60),  # 30 minutes left: kept
-        (44, 200, 60),  # 16 left: kept
-        (46, 200, 60),  # 14 left, the advisory window: refreshed (the next expire at 106)
-        (80, 200, 60),
-        (92, 500, 60),  # 14 left, the refresh fails: the current ones are kept
-        (95, 503, 60),  # 11 left: still kept
-        (97, 500, 60),  # 9 left, the mandatory window: an error
-        (98, 200, 60),  # refreshed (to 158)
-        (200, 200, 60),  # expired long ago: refreshed
-        (300, 200, -1),  # expired, and the endpoint answers expired credentials: an error
-        (301, 200, 60),  # refreshed
+        (30, 200, 60, key(1)),  # 30 minutes left: kept
+        (44, 200, 60, key(1)),  # 16 left: kept
+        (46, 200, 60, key(2)),  # 14 left, the advisory window: refreshed (the next expire at 106)
+        (80, 200, 60, key(2)),
+        (92, 500, 60, key(2)),  # 14 left, the refresh fails: the current ones are kept
+        (95, 503, 60, key(2)),  # 11 left: still kept
+        (97, 500, 60, "error"),  # 9 left, the mandatory window: an error
+        (98, 200, 60, key(3)),  # refreshed (to 158)
+        (200, 200, 60, key(4)),  # expired long ago: refreshed
+        (300, 200, -1, "error"),  # expired, and the endpoint answers expired credentials (key 5)
+        (301, 200, 60, key(6)),  # refreshed
     ]
     outcomes = []
 
-    for minutes, status, lifetime in steps:
+    for minutes, status, lifetime, _ in steps:
         clock[0] = START + minutes * MINUTE
         for server in (endpoint, twin.endpoint):
             server.status, server.lifetime = status, lifetime * MINUTE
@@ -239,9 +251,8 @@ def test_given_time_passing_and_failures_when_asked_then_refreshes_happen_exactl
             mine = "error"
         outcomes.append((minutes, mine, twin.key()))
 
-    twin.endpoint.stop()
     assert [(minutes, mine) for minutes, mine, _ in outcomes] == [(minutes, theirs) for minutes, _, theirs in outcomes]
-    assert [key[-1:] for _, key, _ in outcomes] == ["1", "1", "2", "2", "2", "2", "r", "3", "4", "r", "6"]
+    assert [mine for _, mine, _ in outcomes] == [expected for *_, expected in steps]
 
 
 def test_given_many_calls_in_the_advisory_window_then_one_fetches_and_the_others_go_on_without_waiting(endpoint, clock):
