@@ -5,7 +5,8 @@ authorizer with its TTL cache, answers CORS preflights and renders the
 template's gateway responses for the answers API Gateway gives itself (401,
 403, 413, 5xx, unknown routes). HTTP/1.1 plumbing is werkzeug's; this module
 adds what API Gateway does at that level: JSON errors for malformed requests,
-a 10 MB body limit, no chunked bodies, a read timeout for half-sent requests.
+a 10 MB body limit, no chunked bodies, no ambiguous body length (RFC 9112
+§6.3), a read timeout for half-sent requests.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email.message import Message
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
@@ -227,13 +229,44 @@ def _form_decoded(part: bytes) -> str:
         raise InvalidQuery(f"The query string is not UTF-8 once percent-decoded: {shown!r}") from None
 
 
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def framing_problem(headers: Message) -> tuple[str, str | None]:
+    """Why the body's length is ambiguous (RFC 9112 §6.3), or ``("", length)``: the one ``Content-Length``
+    (None when there is none). Each is answered 400 and the connection closed, as the RFC requires, rather
+    than read one way here and maybe another way by a proxy in front (request smuggling):
+
+    - ``Content-Length`` values that differ (repeated headers or a list: identical ones are one value,
+      RFC 9110 §8.6), or one that is not digits;
+    - ``Transfer-Encoding`` together with ``Content-Length``; ``Transfer-Encoding`` not ending in ``chunked``.
+    """
+    lengths = _list_values(headers, "Content-Length")
+    codings = [coding.lower() for coding in _list_values(headers, "Transfer-Encoding")]
+    if codings and lengths:
+        return "Content-Length and Transfer-Encoding together make the body's length ambiguous; send one", None
+    if codings and codings[-1] != "chunked":
+        return "Transfer-Encoding must end in chunked, or the body's length cannot be known", None
+    if any(not _DIGITS.fullmatch(length) for length in lengths):
+        return "Content-Length must be a non-negative integer in digits", None
+    if len(set(lengths)) > 1:
+        return f"Content-Length is given {len(lengths)} times with different values; give it once", None
+    return "", lengths[0] if lengths else None
+
+
+def _list_values(headers: Message, name: str) -> list[str]:
+    """Every value of a list header, repeated headers and comma-separated values alike (RFC 9110 §5.3)."""
+    return [part.strip() for value in headers.get_all(name) or [] for part in value.split(",")]
+
+
 def _read_body(environ: dict[str, Any], model: ApiModel) -> bytes | Answer:
-    """The body, or the answer to give instead (always a 4xx JSON error)."""
+    """The body, or the answer to give instead (always a 4xx JSON error). Ambiguous framing never gets
+    here: :meth:`_RequestHandler.parse_request` refused it."""
     if "chunked" in (environ.get("HTTP_TRANSFER_ENCODING") or "").lower():
         return json_error(411, "length_required", "Send Content-Length; chunked bodies are not supported locally")
     declared = (environ.get("CONTENT_LENGTH") or "0").strip()
-    if not declared.isdigit():
-        return json_error(400, "bad_request", "Content-Length must be a non-negative integer")
+    if not _DIGITS.fullmatch(declared):
+        return json_error(400, "bad_request", "Content-Length must be a non-negative integer in digits")
     length = int(declared)
     if length > MAX_PAYLOAD_BYTES:
         return model.gateway_answer("REQUEST_TOO_LARGE")  # werkzeug drains the rest after answering
@@ -260,9 +293,22 @@ def proxy_response(response: Any) -> tuple[int, list[tuple[str, str]], bytes]:
 
 
 class _RequestHandler(WSGIRequestHandler):
-    """werkzeug's handler, plus: JSON for http.server's own errors, a read timeout, the raw header list."""
+    """werkzeug's handler, plus: framing checks, JSON for http.server's own errors, a read timeout, the raw
+    header list."""
 
     timeout = READ_TIMEOUT_SECONDS  # a client that stops sending mid-request is answered, not waited for
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        problem, length = framing_problem(self.headers)
+        if problem:
+            self.send_error(400, problem)  # and close: what follows on this connection cannot be framed
+            return False
+        if length is not None:  # one value, however it was repeated: werkzeug reads the body by it
+            del self.headers["Content-Length"]
+            self.headers["Content-Length"] = length
+        return True
 
     def make_environ(self) -> Any:
         environ = super().make_environ()

@@ -241,3 +241,51 @@ def test_given_the_deployed_function_when_its_timeout_is_read_then_it_covers_fou
 
     assert timeout >= 4 * ATTEMPT_SECONDS + ANSWER_MARGIN_SECONDS
     assert timeout < 29  # API Gateway REST integrations time out at 29 s
+
+
+@pytest.fixture
+def firehose_server(aws) -> Any:
+    """A moto server in this process, sharing the ``aws`` fixture's moto backend: the lean client calls it over HTTP
+    and what it delivers lands in the same raw bucket."""
+    from moto.server import ThreadedMotoServer
+
+    from tools.harness import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def test_given_container_credentials_when_their_endpoint_fails_then_503_and_once_it_answers_then_stored(
+    collector, aws, lambda_context, monkeypatch, firehose_server
+):
+    # SnapStart: Lambda sets no keys, only the container endpoint. The lean Firehose client must use it.
+    import time
+
+    from event_collector.aws.json_client import FirehoseClient
+    from tests.fakes.container_credentials import ContainerCredentialsServer
+
+    container = ContainerCredentialsServer([time.time()])
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", container.full_uri)
+    monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "lambda-token")
+    with_firehose(collector, monkeypatch, FirehoseClient(endpoint_url=firehose_server, max_attempts=1))
+    event = {"events": [{"event_type": "track", "name": "snapstart", "event_id": "s-1"}]}
+    container.status = 500
+
+    try:
+        refused = call(collector, api_request("POST", "/v1/events", body=event), lambda_context)
+        aws.assert_nothing_stored_or_counted()
+        container.status = 200
+        accepted = call(collector, api_request("POST", "/v1/events", body=event), lambda_context)
+    finally:
+        container.stop()
+
+    status, headers, body = refused
+    assert (status, body["error"]) == (503, "delivery_failed")
+    assert "Retry-After" in headers
+    assert (accepted[0], accepted[2]["accepted"]) == (200, 1)
+    assert [line["event_id"] for line in aws.raw_lines()] == ["s-1"]

@@ -25,14 +25,13 @@ from botocore.credentials import Credentials as BotoCredentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from event_collector.aws.credentials import Credentials
 from event_collector.aws.errors import AwsCallError, aws_errors, error_code
 from event_collector.aws.json_client import (
     DYNAMODB,
     FIREHOSE,
-    Credentials,
     DynamoDBClient,
     FirehoseClient,
-    endpoint_for,
     sign,
 )
 from tools.harness import free_port
@@ -82,27 +81,6 @@ def test_given_any_request_when_signed_then_the_signature_is_botocores(service, 
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
     assert ours["Authorization"].endswith(f"Signature={expected}")
     assert f"SignedHeaders={signer.signed_headers(signer.headers_to_sign(request))}," in ours["Authorization"]
-
-
-@pytest.mark.parametrize(
-    ("environment", "expected"),
-    [
-        ({}, "https://dynamodb.eu-west-1.amazonaws.com"),
-        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:3001"}, "http://127.0.0.1:3001"),
-        ({"AWS_ENDPOINT_URL": "http://a", "AWS_ENDPOINT_URL_DYNAMODB": "http://b"}, "http://b"),
-    ],
-)
-def test_given_endpoint_settings_when_resolved_then_the_sdks_precedence_holds(monkeypatch, environment, expected):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-
-    assert endpoint_for(DYNAMODB, "eu-west-1") == expected
-
-
-def test_given_a_china_region_when_resolved_then_the_partition_suffix_is_used(monkeypatch):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    assert endpoint_for(FIREHOSE, "cn-north-1") == "https://firehose.cn-north-1.amazonaws.com.cn"
 
 
 @pytest.fixture(scope="module")
@@ -416,3 +394,37 @@ def test_given_a_reused_connection_that_times_out_then_it_is_not_sent_again_for_
         client.get_item(TableName="t")
 
     assert raised.value.code == "TimeoutError"
+
+
+def test_given_only_the_container_credential_variables_when_called_then_it_signs_with_the_containers_credentials(
+    moto_endpoint, table, monkeypatch
+):
+    # What Lambda gives a SnapStart function: no keys in the environment, a local endpoint and its token.
+    import time
+
+    from event_collector.aws import json_client
+    from tests.fakes.container_credentials import ContainerCredentialsServer
+
+    container = ContainerCredentialsServer([time.time()])  # the client's own clock: the wall clock
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", container.full_uri)
+    monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "lambda-token")
+    signed_with: list[Credentials] = []
+    real_sign = json_client.sign
+
+    def recording_sign(**arguments: Any) -> dict[str, str]:
+        signed_with.append(arguments["credentials"])
+        return real_sign(**arguments)
+
+    monkeypatch.setattr(json_client, "sign", recording_sign)
+    client = DynamoDBClient(endpoint_url=moto_endpoint, region="us-east-1")  # no credentials given: as deployed
+
+    try:
+        answers = [client.get_item(TableName=table, Key={"pk": {"S": "p"}, "sk": {"S": "h#01"}}) for _ in range(3)]
+    finally:
+        container.stop()
+
+    assert [answer["Item"]["count"] for answer in answers] == [{"N": "7"}] * 3
+    assert {(c.access_key, c.token) for c in signed_with} == {("ASIA000000000001", "token-1-never-logged")}
+    assert container.requests == [(container.requests[0][0], "lambda-token")]  # fetched once, then kept

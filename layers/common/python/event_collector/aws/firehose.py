@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from event_collector.aws.credentials import CONTAINER_TIMEOUT_SECONDS
 from event_collector.aws.errors import aws_errors, error_code
 from event_collector.errors import DeliveryError
 
@@ -62,8 +63,9 @@ def split_into_calls(
 DEFAULT_ATTEMPTS = 4
 DEFAULT_BASE_DELAY_SECONDS = 0.05
 # One PutRecordBatch HTTP attempt at worst: the request clients' connect + read timeouts
-# (aws/clients.py). No attempt starts unless this much time is left.
-ATTEMPT_SECONDS = 3.0
+# (aws/clients.py), plus a fetch of container credentials when they are due for a refresh
+# (aws/credentials.py). No attempt starts unless this much time is left.
+ATTEMPT_SECONDS = 1.0 + 2.0 + CONTAINER_TIMEOUT_SECONDS
 
 
 def unlimited() -> float:

@@ -9,9 +9,11 @@ Those functions make a handful of calls (DynamoDB ``GetItem``, ``Query``,
 ``X-Amz-Target`` and a JSON body. This module does exactly that and nothing else:
 
 - Signature Version 4 (tests check it against botocore's signer);
-- credentials, region and endpoint from the environment Lambda sets
-  (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``,
-  ``AWS_REGION``), ``AWS_ENDPOINT_URL[_<SERVICE>]`` honoured as the SDKs do;
+- credentials from the environment Lambda sets (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+  ``AWS_SESSION_TOKEN``), or else from its container credential endpoint (SnapStart), kept and
+  refreshed ahead of expiry (:mod:`event_collector.aws.credentials`);
+- the region from ``AWS_REGION``, the endpoint as botocore resolves it in every partition, FIPS and
+  dual-stack included, ``AWS_ENDPOINT_URL[_<SERVICE>]`` first (:mod:`event_collector.aws.endpoints`);
 - kept-alive HTTPS connections, one per call in flight (calls from several
   threads run side by side, as the counters' writes do), connect and read timeouts;
 - the SDKs' "standard" retry rules for throttling, 5xx and broken connections,
@@ -35,11 +37,14 @@ import select
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from event_collector.aws.credentials import DEFAULT_CHAIN, Credentials
+from event_collector.aws.endpoints import endpoint_for
 from event_collector.aws.errors import AwsCallError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -105,20 +110,6 @@ DYNAMODB = Service("dynamodb", "DynamoDB_20120810", "1.0", check_crc32=True)
 FIREHOSE = Service("firehose", "Firehose_20150804", "1.1")
 
 
-@dataclass(frozen=True)
-class Credentials:
-    access_key: str
-    secret_key: str
-    token: str | None = None
-
-    @classmethod
-    def from_environment(cls) -> Credentials:
-        access_key, secret_key = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
-        if not access_key or not secret_key:
-            raise AwsCallError("MissingCredentials", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
-        return cls(access_key, secret_key, os.environ.get("AWS_SESSION_TOKEN") or None)
-
-
 def _hmac(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
 
@@ -168,16 +159,6 @@ def sign(
     return added
 
 
-def endpoint_for(service: Service, region: str) -> str:
-    """``AWS_ENDPOINT_URL_<SERVICE>``, then ``AWS_ENDPOINT_URL``, then the service's regional endpoint."""
-    specific = os.environ.get(f"AWS_ENDPOINT_URL_{service.signing_name.upper()}")
-    shared = os.environ.get("AWS_ENDPOINT_URL")
-    if specific or shared:
-        return str(specific or shared)
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://{service.signing_name}.{region}.{suffix}"
-
-
 def _encode(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(value).decode("ascii")  # the JSON protocol's blobs
@@ -191,17 +172,24 @@ class JsonServiceClient:
         *,
         region: str | None = None,
         endpoint_url: str | None = None,
-        credentials: Credentials | None = None,
+        credentials: Credentials | Callable[[], Credentials] | None = None,
         connect_timeout: float = 1.0,
         read_timeout: float = 2.0,
         max_attempts: int = 2,
     ) -> None:
         self.service = service
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        parts = urlsplit(endpoint_url or endpoint_for(service, self.region))
+        self.endpoint_url = endpoint_url or endpoint_for(service.signing_name, self.region)
+        parts = urlsplit(self.endpoint_url)
         self._https = parts.scheme == "https"
         self._host = parts.netloc
-        self._credentials = credentials
+        # Fixed credentials, or where to find them on each call (the environment, else the container endpoint).
+        self._credentials: Callable[[], Credentials] = DEFAULT_CHAIN
+        if isinstance(credentials, Credentials):
+            fixed = credentials
+            self._credentials = lambda: fixed
+        elif credentials is not None:
+            self._credentials = credentials
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._max_attempts = max_attempts
@@ -226,7 +214,7 @@ class JsonServiceClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(self, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-        credentials = self._credentials or Credentials.from_environment()
+        credentials = self._credentials()
         signed = sign(
             method="POST",
             host=self._host,

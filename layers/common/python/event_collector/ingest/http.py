@@ -74,29 +74,56 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
-def _gunzip(data: bytes, limit: int) -> bytes:
-    """A gzip body (``Content-Encoding: gzip``), decompressed; never more than ``limit`` + 1 bytes are
-    produced, so a small body cannot expand into a large one."""
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """A gzip body (``Content-Encoding: gzip``), decompressed: every member, in order (RFC 1952: members
+    written one after another are one gzip stream; ``gzip.decompress`` reads them all too). Never more than
+    ``limit`` + 1 bytes are produced, counting every member, so a small body cannot expand into a large one.
+    Anything after the last member that is not a whole member (a stray byte, zero padding, a truncated one)
+    is refused: part of the body would otherwise be dropped without a word."""
     import zlib
 
-    decompressor = zlib.decompressobj(wbits=31)
-    try:
-        out = decompressor.decompress(data, limit + 1)
-    except zlib.error:
-        raise ClientInputError(400, "invalid_encoding", "Request body is not valid gzip") from None
-    if len(out) <= limit and not decompressor.eof:
-        raise ClientInputError(400, "invalid_encoding", "Request body is truncated gzip")
-    return out
+    parts: list[bytes] = []
+    produced = 0
+    rest = data
+    while True:
+        where = f" (gzip member {len(parts) + 1})" if parts else ""
+        decompressor = zlib.decompressobj(wbits=31)
+        try:
+            part = decompressor.decompress(rest, limit + 1 - produced)
+        except zlib.error:
+            raise ClientInputError(400, "invalid_encoding", f"Request body is not valid gzip{where}") from None
+        parts.append(part)
+        produced += len(part)
+        if produced > limit:
+            break  # the caller's size check refuses it (413)
+        if not decompressor.eof:
+            raise ClientInputError(400, "invalid_encoding", f"Request body is truncated gzip{where}")
+        rest = decompressor.unused_data
+        if not rest:
+            break
+        if rest[:2] != GZIP_MAGIC:
+            raise ClientInputError(
+                400,
+                "invalid_encoding",
+                f"Request body has {len(rest)} byte(s) after its last gzip member that are not a gzip member",
+            )
+    return b"".join(parts)
 
 
 def json_body(event: Mapping[str, Any], *, limit: int = MAX_BODY_BYTES, beacon: bool = False) -> Any:
     """The request's JSON body; refused, in this order, when oversized, not JSON by its Content-Type (or
     ``text/plain`` where beacons are accepted), empty, not UTF-8 or not valid JSON. A gzip body
-    (``Content-Encoding: gzip``) is decompressed first, and ``limit`` applies to what it holds."""
+    (``Content-Encoding: gzip``) is decompressed first (:func:`gunzip`), and ``limit`` applies both to what
+    was sent and to what all its members hold."""
     data = raw_body(event)
     encoding = (header(event, "content-encoding") or "identity").strip().lower()
     if encoding == "gzip":
-        data = _gunzip(data, limit)
+        if len(data) > limit:  # sent: also bounds the members (and the work) an unpacked body may take
+            raise ClientInputError(413, "payload_too_large", f"Request body is {len(data)} bytes; the limit is {limit}")
+        data = gunzip(data, limit)
     elif encoding != "identity":
         raise ClientInputError(415, "unsupported_media_type", f"Content-Encoding must be gzip, not {encoding}")
     if len(data) > limit:

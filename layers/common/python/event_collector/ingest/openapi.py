@@ -117,8 +117,9 @@ def _request_body(route: Route, schema: dict[str, Any]) -> dict[str, Any]:
             "preflight)"
         )
     description += (
-        ". A gzip-compressed body (`Content-Encoding: gzip`) is accepted too; the size limit applies to the "
-        "unpacked body."
+        ". A gzip-compressed body (`Content-Encoding: gzip`, of one member or several, read in order) is "
+        "accepted too; the size limit applies to what was sent and to the unpacked body, and bytes after the "
+        "last member are refused (400)."
     )
     return {"required": True, "description": description, "content": content}
 
