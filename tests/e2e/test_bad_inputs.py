@@ -59,7 +59,8 @@ def raw_http(stack: RunningStack, request: bytes) -> tuple[int, dict[str, str], 
 def request(
     stack: RunningStack, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], bytes]:
-    all_headers = {"Host": "127.0.0.1", "Content-Length": str(len(body)), "Connection": "close", **(headers or {})}
+    framing = {} if "Transfer-Encoding" in (headers or {}) else {"Content-Length": str(len(body))}
+    all_headers = {"Host": "127.0.0.1", **framing, "Connection": "close", **(headers or {})}
     head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in all_headers.items()) + "\r\n"
     return raw_http(stack, head.encode("latin-1") + body)
 
@@ -441,6 +442,15 @@ CASES: list[Case] = [
         {**JSON, "Transfer-Encoding": "chunked"},
         True,
         {411},
+    ),
+    (
+        "chunked and a Content-Length (an ambiguous length: RFC 9112)",
+        "POST",
+        "/v1/events",
+        b"5\r\nhello\r\n0\r\n\r\n",
+        {**JSON, "Transfer-Encoding": "chunked", "Content-Length": "14"},
+        True,
+        {400},
     ),
     ("header line of 70 KB", "GET", "/v1/health", b"", {"X-Big": "a" * 70_000}, True, {431, 400}),
     ("200 headers", "GET", "/v1/counts?event_type=track", b"", {f"X-H{i}": "v" for i in range(200)}, True, {431}),
