@@ -112,6 +112,7 @@ build: venv $(SAM_VENV)/bin/sam
 parity: venv build
 	PARITY_PYTHON="$(PY313_PREFIX)/bin/python3.13" $(BIN)/python -m tools.parity
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/python -m tools.sam_local_check
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/python -m tools.guided_prompts --check docs/deploy.md
 
 # Needs Docker and a running `make local` (its .local/sam-env.json); docs/local-mode.md.
 sam-local: venv build

@@ -11,6 +11,7 @@
 # 3. and strips the shared objects' symbol tables. llvm-strip reads any architecture; GNU strip on an
 #    x86_64 machine does not read aarch64.
 # Every function's code and layers must stay under Lambda's 250 MB unzipped: `make build` prints them.
+# find and rm with POSIX/BSD options only, so macOS builds too (tests/layers/test_recipes_portable.py).
 PYTHON313 ?= python3.13
 # llvm-strip on PATH, else Debian's versioned one, else Homebrew's (keg-only: not on PATH by default).
 HOMEBREW_STRIP := $(wildcard /opt/homebrew/opt/llvm/bin/llvm-strip /usr/local/opt/llvm/bin/llvm-strip)

@@ -1,5 +1,6 @@
 """Resolve CloudFormation intrinsics (Ref, GetAtt, Sub, Join, Select, Split, If, conditions) against a stack of a
-given name: each resource's physical name and ARN, each parameter's value. Works on the SAM-transformed template
+given name (in the commercial partition unless told another): each resource's physical name and ARN, each
+parameter's value. Works on the SAM-transformed template
 (tools/sam.py). The local mode provisions from it; tools/sam.py uses it for functions' environments. It imports
 nothing of the project, so tools/ never needs local/."""
 
@@ -45,10 +46,14 @@ class Resolver:
         stack_name: str,
         region: str,
         parameter_overrides: Mapping[str, str] | None = None,
+        partition: str = "aws",
+        url_suffix: str = "amazonaws.com",
     ) -> None:
         self.template = template
         self.stack_name = stack_name
         self.region = region
+        self.partition = partition
+        self.url_suffix = url_suffix
         self._parameters = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
         self._parameters.update(parameter_overrides or {})
         self._conditions: Mapping[str, Any] = template.get("Conditions", {})
@@ -99,17 +104,18 @@ class Resolver:
 
     def arn(self, logical_id: str) -> str:
         name = self.physical_name(logical_id)
+        regional = f"arn:{self.partition}:{{}}:{self.region}:{ACCOUNT_ID}:"
         prefix = {
-            "AWS::S3::Bucket": "arn:aws:s3:::",
-            "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/",
-            "AWS::KinesisFirehose::DeliveryStream": f"arn:aws:firehose:{self.region}:{ACCOUNT_ID}:deliverystream/",
-            "AWS::Lambda::Function": f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:",
-            "AWS::StepFunctions::StateMachine": f"arn:aws:states:{self.region}:{ACCOUNT_ID}:stateMachine:",
-            "AWS::SQS::Queue": f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:",
-            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT_ID}:role/",
-            "AWS::Logs::LogGroup": f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:",
-            "AWS::Glue::Database": f"arn:aws:glue:{self.region}:{ACCOUNT_ID}:database/",
-            "AWS::SNS::Topic": f"arn:aws:sns:{self.region}:{ACCOUNT_ID}:",
+            "AWS::S3::Bucket": f"arn:{self.partition}:s3:::",
+            "AWS::DynamoDB::Table": regional.format("dynamodb") + "table/",
+            "AWS::KinesisFirehose::DeliveryStream": regional.format("firehose") + "deliverystream/",
+            "AWS::Lambda::Function": regional.format("lambda") + "function:",
+            "AWS::StepFunctions::StateMachine": regional.format("states") + "stateMachine:",
+            "AWS::SQS::Queue": regional.format("sqs"),
+            "AWS::IAM::Role": f"arn:{self.partition}:iam::{ACCOUNT_ID}:role/",
+            "AWS::Logs::LogGroup": regional.format("logs") + "log-group:",
+            "AWS::Glue::Database": regional.format("glue") + "database/",
+            "AWS::SNS::Topic": regional.format("sns"),
         }.get(self.resource_type(logical_id))
         if prefix is None:
             raise UnsupportedIntrinsic(f"no ARN for {logical_id} ({self.resource_type(logical_id)})")
@@ -120,8 +126,8 @@ class Resolver:
         pseudo = {
             "AWS::Region": self.region,
             "AWS::AccountId": ACCOUNT_ID,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::Partition": self.partition,
+            "AWS::URLSuffix": self.url_suffix,
             "AWS::StackName": self.stack_name,
             "AWS::StackId": self.stack_id,
         }
@@ -142,10 +148,10 @@ class Resolver:
     @property
     def stack_id(self) -> str:
         stable = uuid.uuid5(uuid.NAMESPACE_URL, f"local-stack/{self.stack_name}")
-        return f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack_name}/{stable}"
+        return f"arn:{self.partition}:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack_name}/{stable}"
 
     def queue_url(self, logical_id: str) -> str:
-        return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{self.physical_name(logical_id)}"
+        return f"https://sqs.{self.region}.{self.url_suffix}/{ACCOUNT_ID}/{self.physical_name(logical_id)}"
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         if attribute == "Arn":

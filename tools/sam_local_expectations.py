@@ -87,7 +87,9 @@ def deployed_api(api_type: str, transformed: Mapping[str, Any] | None = None) ->
         return str(functions[found.group(1)])
 
     authorizers = {}
-    for name, scheme in body.get("components", {}).get("securitySchemes", {}).items():
+    # Swagger 2.0 names them securityDefinitions (the REST API's body), OpenAPI 3 securitySchemes (the HTTP API's).
+    security = body.get("securityDefinitions") or body.get("components", {}).get("securitySchemes", {})
+    for name, scheme in security.items():
         spec = scheme.get("x-amazon-apigateway-authorizer")
         if spec is None:
             continue

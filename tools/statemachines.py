@@ -32,10 +32,12 @@ def substitute(definition: str, values: Mapping[str, str]) -> str:
 
 
 def placeholder_values(definition: str) -> dict[str, str]:
-    """Plausible stand-ins for lint: ARNs for names ending in Arn, plain names otherwise."""
+    """Plausible stand-ins for lint: ARNs for names ending in Arn, the commercial partition, plain names otherwise."""
     values = {}
     for name in set(_PLACEHOLDER.findall(definition)):
-        if name.endswith("Arn"):
+        if name == "Partition":
+            values[name] = "aws"
+        elif name.endswith("Arn"):
             values[name] = f"arn:aws:lambda:us-east-1:123456789012:function:{name.removesuffix('Arn')}"
         else:
             values[name] = name.lower()

@@ -96,7 +96,7 @@ class LocalGatewayApp:
         if method == "OPTIONS":
             preflight = self.model.preflight(resource, lowered)
             if preflight is not None:
-                return (204 if self.model.http_api else 200), {**preflight, "Content-Type": "application/json"}, b"{}"
+                return preflight
         if route is None:
             return self.model.gateway_answer("MISSING_AUTHENTICATION_TOKEN")
         context: dict[str, Any] | None = None

@@ -30,6 +30,8 @@ GATEWAY_ANSWERS = {
     "REQUEST_TOO_LARGE": (413, "Request Too Long"),
     "AUTHORIZER_FAILURE": (500, "Internal server error"),
     "AUTHORIZER_CONFIGURATION_ERROR": (500, "Internal server error"),
+    # A mapping API Gateway cannot apply, such as a mock's text template to a binary body.
+    "API_CONFIGURATION_ERROR": (500, "Internal server error"),
     "BAD_GATEWAY": (502, "Internal server error"),
 }
 Answer = tuple[int, dict[str, str], bytes]
@@ -124,7 +126,9 @@ class ApiModel:
         body: dict[str, Any] = resolver.resolve(api["Properties"]["Body"])
         self.stage = self._stage(resolver, api_id)
         self.authorizers: dict[str, Authorizer] = {}
-        for name, scheme in body.get("components", {}).get("securitySchemes", {}).items():
+        # Swagger 2.0 names them securityDefinitions (the REST API's body), OpenAPI 3 securitySchemes (the HTTP API's).
+        security = body.get("securityDefinitions") or body.get("components", {}).get("securitySchemes", {})
+        for name, scheme in security.items():
             spec = scheme.get("x-amazon-apigateway-authorizer")
             if not spec or spec.get("type") != "request":
                 continue
@@ -138,15 +142,21 @@ class ApiModel:
             )
         self.routes: list[Route] = []
         self.cors: dict[str, dict[str, str]] = {}
+        self.preflight_status: dict[str, int] = {}
+        self.binary_preflights: set[str] = set()  # paths whose mock can take a binary body (CONVERT_TO_TEXT)
+        self.binary_media_types: list[str] = body.get("x-amazon-apigateway-binary-media-types", [])
         for path, methods in body.get("paths", {}).items():
             for method, operation in methods.items():
                 integration = operation.get("x-amazon-apigateway-integration", {})
                 if integration.get("type") == "mock" and method == "options":
-                    parameters = integration.get("responses", {}).get("default", {}).get("responseParameters", {})
+                    response = integration.get("responses", {}).get("default", {})
                     self.cors[path] = {
                         name.removeprefix("method.response.header."): _unquote(str(value))
-                        for name, value in parameters.items()
+                        for name, value in response.get("responseParameters", {}).items()
                     }
+                    self.preflight_status[path] = int(response.get("statusCode", 200))
+                    if integration.get("contentHandling") == "CONVERT_TO_TEXT":
+                        self.binary_preflights.add(path)
                     continue
                 schemes = [name for entry in operation.get("security", []) for name in entry if name != "NONE"]
                 self.routes.append(
@@ -191,18 +201,32 @@ class ApiModel:
                 return route, found.groupdict(), resource
         return None, {}, resource
 
-    def preflight(self, resource: str | None, headers: dict[str, str]) -> dict[str, str] | None:
-        """The headers of API Gateway's own answer to a CORS preflight, if it gives one."""
+    def preflight(self, resource: str | None, headers: dict[str, str]) -> Answer | None:
+        """API Gateway's own answer to a CORS preflight, if it gives one."""
         if not self.http_api:
-            return self.cors.get(resource or "")
+            path = resource or ""
+            if path not in self.cors:
+                return None
+            if self.binary_body(headers) and path not in self.binary_preflights:
+                # "Execution failed due to configuration error: Unable to transform request": a mock's
+                # mapping template is text, and without CONVERT_TO_TEXT a binary body never becomes text.
+                return self.gateway_answer("API_CONFIGURATION_ERROR")
+            return self.preflight_status[path], {**self.cors[path], "Content-Type": "application/json"}, b"{}"
         if not self.http_cors or "origin" not in headers or "access-control-request-method" not in headers:
             return None
-        return {
+        cors = {
             **self.cors_headers(headers),
             "Access-Control-Allow-Methods": ",".join(self.http_cors.get("allowMethods", [])),
             "Access-Control-Allow-Headers": ",".join(self.http_cors.get("allowHeaders", [])),
             "Access-Control-Max-Age": str(self.http_cors.get("maxAge", 0)),
         }
+        return 204, {**cors, "Content-Type": "application/json"}, b"{}"
+
+    def binary_body(self, headers: dict[str, str]) -> bool:
+        """Whether a REST API takes this request's body as binary: its Content-Type (``application/json``, API
+        Gateway's default, when it sends none, as a preflight does) matches one of the binary media types."""
+        content_type = (headers.get("content-type") or "application/json").split(";", 1)[0].strip().lower()
+        return any(fnmatch.fnmatchcase(content_type, pattern.lower()) for pattern in self.binary_media_types)
 
     def cors_headers(self, headers: dict[str, str]) -> dict[str, str]:
         """An HTTP API's CORS answer headers for this request's ``Origin`` (replacing the function's own)."""

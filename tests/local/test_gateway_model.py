@@ -3,6 +3,7 @@ the REST API's OpenAPI body, policies, the authorizer cache and the gateway's ow
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ from local.lambdas import LocalFunctions
 from local.provision import static_prefix
 from tools.intrinsics import Resolver, UnsupportedIntrinsic
 from tools.sam import transformed_template
+from tools.template import template
 
 STACK = "t-stack"
 
@@ -133,6 +135,36 @@ def test_given_cors_in_the_template_when_modelled_then_preflight_headers_come_fr
     headers = api.cors["/v1/events"]
     assert headers["Access-Control-Allow-Origin"] == "*"
     assert "Authorization" in headers["Access-Control-Allow-Headers"]
+
+
+PREFLIGHT = {"origin": "https://shop.example", "access-control-request-method": "POST"}
+
+
+def test_given_sam_s_own_cors_mocks_under_binary_media_types_when_preflighted_then_500_as_api_gateway_answers():
+    # What the template deployed before its own preflight mocks: SAM's Cors mocks, whose text mapping template
+    # API Gateway cannot apply to the binary (*/*) body ("Unable to transform request").
+    document = copy.deepcopy(template())
+    for name in ("DefinitionBody", "MergeDefinitions"):
+        document["Resources"]["Api"]["Properties"].pop(name, None)
+    resolver = Resolver(transformed_template(document), STACK, "eu-west-1")
+    sam_mocks = ApiModel(resolver, LocalFunctions(resolver), authorizer_ttl=None)
+
+    answer = sam_mocks.preflight("/v1/events", PREFLIGHT)
+
+    assert answer is not None
+    status, headers, body = answer
+
+    assert (status, json.loads(body)["error"]) == (500, "server_error")
+    assert headers["x-amzn-ErrorType"] == "API_CONFIGURATION_ERROR"
+
+
+def test_given_the_template_s_mocks_when_preflighted_then_every_route_answers_200_with_cors(api):
+    for path in api.cors:
+        status, headers, _ = api.preflight(path, PREFLIGHT)
+
+        assert status == 200, path
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        assert set(headers["Access-Control-Allow-Headers"].split(",")) >= {"Authorization", "Content-Type"}
 
 
 def test_given_a_gateway_answer_when_rendered_then_it_uses_the_template_response_with_cors(api):

@@ -28,8 +28,15 @@ from tools.template import load_template, template
 OTHER = {"REST": "HTTP", "HTTP": "REST"}
 # Each API type's own resources in template.yaml, and the other's.
 OWN = {
-    "REST": {"Api", "CollectorFunction", "CollectorFunctionLogs"},
-    "HTTP": {"HttpApi", "HttpCollectorFunction", "HttpCollectorFunctionLogs"},
+    "REST": {
+        "Api",
+        "CollectorFunction",
+        "CollectorFunctionLogs",
+        "ApiServerErrorsAlarm",
+        "ApiGatewayCloudWatchRole",
+        "ApiGatewayAccount",
+    },
+    "HTTP": {"HttpApi", "HttpCollectorFunction", "HttpCollectorFunctionLogs", "HttpApiServerErrorsAlarm"},
 }
 
 

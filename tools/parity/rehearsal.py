@@ -22,6 +22,7 @@ from tools.template import ROOT
 
 from .build import BUILD_DIR, WORK_DIR, BuiltFunction, Layer, ParityFailure, built_functions, check_fit, host_layer
 from .runtime import invoke, python_path, runtime_standins
+from .wheels import check_wheels
 
 EVENTS = ROOT / "events"
 ORIGIN = "https://app.example"  # the samples' Origin, the publishable key's allowed origin
@@ -329,6 +330,7 @@ def rehearse(python: str, build_dir: Path = BUILD_DIR) -> Rehearsal:
     functions = built_functions(build_dir)
     check_fit(functions.values())
     layers = {layer.logical_id: layer for function in functions.values() for layer in function.layers}
+    check_wheels(layers.values())  # what deploys, before the rehearsal swaps in this machine's builds
     host_layers = {name: host_layer(layer, WORK_DIR / "layers" / name, python) for name, layer in layers.items()}
     runtime_dir = runtime_standins(WORK_DIR / "runtime")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

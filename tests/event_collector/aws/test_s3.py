@@ -41,3 +41,23 @@ def test_given_an_upload_when_put_then_the_etag_returned_is_the_one_listed(store
 def test_given_a_missing_object_when_opened_then_a_storage_error_names_it(store):
     with pytest.raises(StorageError, match="s3://test-lake/nope"):
         store.open(LAKE_BUCKET, "nope")
+
+
+def test_given_more_versions_than_one_batch_when_emptied_until_told_to_stop_then_it_stops_between_batches(aws, store):
+    for index in range(1_205):
+        aws.s3.put_object(Bucket=LAKE_BUCKET, Key=f"r/{index:05d}", Body=b"x")
+    answers = iter([True, False])  # one batch, then no time left
+
+    emptied = store.empty(LAKE_BUCKET, keep_going=lambda: next(answers))
+
+    assert (emptied.deleted, emptied.complete) == (1_000, False)
+    assert store.versions_left(LAKE_BUCKET) == (205, False)
+
+
+def test_given_a_bucket_emptied_or_gone_when_asked_then_nothing_is_left(store):
+    emptied = store.empty(LAKE_BUCKET)
+
+    assert emptied.complete
+    assert store.versions_left(LAKE_BUCKET) == (0, False)
+    assert store.versions_left("no-such-bucket") == (0, False)
+    assert store.empty("no-such-bucket").complete

@@ -97,7 +97,7 @@ def workflow(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[W
             create_table(dynamodb, os.environ[table], table)
         iam, lambda_client, sfn = boto3.client("iam"), boto3.client("lambda"), boto3.client("stepfunctions")
         role = iam.create_role(RoleName="workflow", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        substitutions = {"LakeBucketName": LAKE_BUCKET}
+        substitutions = {"LakeBucketName": LAKE_BUCKET, "Partition": "aws"}
         substitutions.update(
             {
                 name: str(value)

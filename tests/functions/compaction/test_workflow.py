@@ -309,8 +309,8 @@ def test_given_the_definition_when_read_then_it_is_a_distributed_map_with_item_r
     compact = definition["States"]["CompactTenants"]
 
     assert compact["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
-    assert compact["ItemReader"]["Resource"] == "arn:aws:states:::s3:listObjectsV2"
-    assert compact["ResultWriter"]["Resource"] == "arn:aws:states:::s3:putObject"
+    assert compact["ItemReader"]["Resource"] == "arn:${Partition}:states:::s3:listObjectsV2"
+    assert compact["ResultWriter"]["Resource"] == "arn:${Partition}:states:::s3:putObject"
     assert compact["MaxConcurrencyPath"] == "$.plan.max_concurrency"
     assert compact["ToleratedFailurePercentagePath"] == "$.plan.tolerated_failure_percentage"
 

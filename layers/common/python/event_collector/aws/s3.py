@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
 from event_collector.aws.errors import aws_errors, error_code
 from event_collector.errors import StorageError
+
+
+@dataclass(frozen=True)
+class Emptied:
+    """What :meth:`S3ObjectStore.empty` did: the versions it deleted, and whether none is left."""
+
+    deleted: int
+    complete: bool
 
 
 class S3ObjectStore:
@@ -68,24 +77,39 @@ class S3ObjectStore:
             if response.get("Errors"):
                 raise StorageError(f"deleting from s3://{bucket} failed: {response['Errors'][0].get('Code')}")
 
-    def empty(self, bucket: str) -> int:
-        """Delete every object and object version in the bucket; returns how many were deleted."""
+    def empty(self, bucket: str, keep_going: Callable[[], bool] = lambda: True) -> Emptied:
+        """Delete every object and object version in the bucket, 1,000 at a time while ``keep_going()`` (asked
+        before each batch); a bucket already gone counts as empty. Each batch is the first page of what is
+        left, so no listing marker ever points at a version already deleted."""
         deleted = 0
         try:
-            for page in self._client.get_paginator("list_object_versions").paginate(Bucket=bucket):
-                entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            while True:
+                page = self._client.list_object_versions(Bucket=bucket, MaxKeys=1000)
+                entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])][:1000]
+                if not entries:
+                    return Emptied(deleted, complete=True)
+                if not keep_going():
+                    return Emptied(deleted, complete=False)
                 objects = [{"Key": entry["Key"], "VersionId": entry["VersionId"]} for entry in entries]
-                for start in range(0, len(objects), 1000):
-                    chunk = objects[start : start + 1000]
-                    response = self._client.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
-                    if response.get("Errors"):
-                        raise StorageError(f"emptying s3://{bucket} failed: {response['Errors'][0].get('Code')}")
-                    deleted += len(chunk)
+                response = self._client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+                if response.get("Errors"):
+                    raise StorageError(f"emptying s3://{bucket} failed: {response['Errors'][0].get('Code')}")
+                deleted += len(objects)
         except aws_errors() as error:
             if error_code(error) == "NoSuchBucket":
-                return deleted
+                return Emptied(deleted, complete=True)
             raise StorageError(f"emptying s3://{bucket} failed: {error_code(error)}") from error
-        return deleted
+
+    def versions_left(self, bucket: str) -> tuple[int, bool]:
+        """Object versions and delete markers in the bucket: how many on the first page (up to 1,000), and
+        whether there are more."""
+        try:
+            page = self._client.list_object_versions(Bucket=bucket, MaxKeys=1000)
+        except aws_errors() as error:
+            if error_code(error) == "NoSuchBucket":
+                return 0, False
+            raise StorageError(f"listing s3://{bucket} failed: {error_code(error)}") from error
+        return len(page.get("Versions", [])) + len(page.get("DeleteMarkers", [])), bool(page.get("IsTruncated"))
 
     def keys(self, bucket: str, prefix: str) -> Iterator[str]:
         for key, _, _ in self.listing(bucket, prefix):

@@ -1,0 +1,101 @@
+"""The API's stage on the SAM-transformed template, for either API type: access logs into a log group kept as
+long as the functions' logs, never a key in them, and throttling from the template's parameters."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.template.policies import resolver
+from tools.intrinsics import Resolver
+
+STAGE_TYPES = {"REST": "AWS::ApiGateway::Stage", "HTTP": "AWS::ApiGatewayV2::Stage"}
+
+
+def stage(resolved: Resolver, api_type: str) -> dict[str, Any]:
+    (found,) = [
+        resource["Properties"]
+        for name, resource in resolved.template["Resources"].items()
+        if resource["Type"] == STAGE_TYPES[api_type] and resolved.is_active(name)
+    ]
+    return found
+
+
+def log_format(resolved: Resolver, api_type: str) -> tuple[str, dict[str, Any]]:
+    """A stage's access log format, and its settings."""
+    logging = stage(resolved, api_type)["AccessLogSetting" if api_type == "REST" else "AccessLogSettings"]
+    return str(resolved.resolve(logging["Format"])), logging
+
+
+def logged_line(text: str) -> dict[str, Any]:
+    """The line API Gateway writes with this format, each variable filled in (messageString comes quoted)."""
+    quoted = text.replace("$context.error.messageString", '"Internal server error"')
+    line: dict[str, Any] = json.loads(re.sub(r"\$context\.[A-Za-z.]+", "value", quoted))
+    return line
+
+
+@pytest.mark.parametrize("api_type", ["REST", "HTTP"])
+def test_given_each_api_type_when_deployed_then_its_stage_logs_every_request_into_a_group_with_the_retention(
+    api_type,
+):
+    resolved = resolver(ApiType=api_type, LogRetentionDays="90")
+    text, logging = log_format(resolved, api_type)
+    (group, attribute) = logging["DestinationArn"]["Fn::GetAtt"]
+    log_group = resolved.template["Resources"][group]
+
+    line = logged_line(text)  # one JSON object per request
+
+    assert (log_group["Type"], attribute) == ("AWS::Logs::LogGroup", "Arn")
+    assert resolved.resolve(log_group["Properties"]["RetentionInDays"]) == "90"
+    assert {"requestId", "status", "error", "path"} <= set(line)
+    assert line["error"] == "Internal server error"
+
+
+@pytest.mark.parametrize("api_type", ["REST", "HTTP"])
+def test_given_the_access_log_format_when_read_then_it_records_no_header_query_string_or_body(api_type):
+    text, _ = log_format(resolver(ApiType=api_type), api_type)
+
+    variables = re.findall(r"\$[A-Za-z][A-Za-z.]*", text)
+
+    # A key travels in the Authorization header, a beacon's query string or a Segment body.
+    assert variables
+    assert all(variable.startswith("$context.") for variable in variables)
+    assert not [v for v in variables if any(part in v.lower() for part in ("header", "querystring", "body"))]
+    # What a client sends (its User-Agent, say) is not quoted by API Gateway: a quote in it would break the line.
+    assert "$context.identity.userAgent" not in variables
+
+
+@pytest.mark.parametrize("api_type", ["REST", "HTTP"])
+def test_given_throttling_parameters_when_deployed_then_the_stage_throttles_every_route_at_them(api_type):
+    resolved = resolver(ApiType=api_type, ApiThrottlingRateLimit="50", ApiThrottlingBurstLimit="100")
+    properties = resolved.resolve(stage(resolved, api_type))
+
+    if api_type == "REST":
+        (every_route,) = [
+            s for s in properties["MethodSettings"] if (s["ResourcePath"], s["HttpMethod"]) == ("/*", "*")
+        ]
+    else:
+        every_route = properties["DefaultRouteSettings"]
+
+    assert (float(every_route["ThrottlingRateLimit"]), int(every_route["ThrottlingBurstLimit"])) == (50.0, 100)
+
+
+def test_given_the_rest_api_when_its_stage_logs_then_the_account_has_api_gateway_s_logging_role_first():
+    resolved = resolver(ApiType="REST")
+    resources = resolved.template["Resources"]
+    (account,) = [name for name, r in resources.items() if r["Type"] == "AWS::ApiGateway::Account"]
+    role = resources[account]["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    trusted = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+
+    assert resolved.is_active(account)
+    depends_on = resources["Api"].get("DependsOn", [])
+    assert account in ([depends_on] if isinstance(depends_on, str) else depends_on)  # the API (so its stage) after it
+    assert [s["Principal"]["Service"] for s in trusted] == ["apigateway.amazonaws.com"]
+    assert resolved.resolve(resources[role]["Properties"]["ManagedPolicyArns"]) == [
+        "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+    ]
+    # An account-wide setting: another stack may point at this role after this one is gone.
+    assert resources[role]["DeletionPolicy"] == "Retain"
