@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from event_collector.counts.layout import (
     DAY_PREFIX,
+    OVERFLOW,
     CounterIncrement,
     HourGroup,
     counter_pk,
@@ -45,6 +46,17 @@ class MemoryCounters:
             for attribute, amount in {**increment.hours, **increment.admitting}.items():
                 item[attribute] = item.get(attribute, 0) + amount
             item["expires_at"] = increment.expires_at
+
+    def day_keys(self, tenant: str, event_type: str, day: str, hours: Sequence[str]) -> dict[str, set[str]]:
+        """As the by_day index and a read of the hours: every key item of the day, and the overflow's."""
+        prefix = counter_pk(tenant, event_type, "")
+        return {
+            pk.removeprefix(prefix): {hour for hour in hours if hour in item}
+            for (pk, sk), item in self.items.items()
+            if sk == DAY_PREFIX + day
+            and pk.startswith(prefix)
+            and pk.removeprefix(prefix).startswith(("k:", "h:", OVERFLOW))
+        }
 
     def set_hours(self, settings: Sequence[CounterIncrement]) -> None:
         for setting in settings:

@@ -42,3 +42,22 @@ def test_given_a_deadline_already_passed_when_adding_then_it_fails_and_no_write_
 def test_given_a_deadline_already_passed_when_looking_up_keys_then_it_fails_without_a_read(aws, counters):
     with pytest.raises(StorageError, match="deadline"):
         counters.known_keys(GROUP, ["k:a"], deadline=time.monotonic() - 1)
+
+
+def test_given_counter_writes_when_a_day_is_read_for_a_recount_then_its_keys_and_their_hours_are_listed(counters):
+    next_hour = HourGroup("acme", "page_view", HOUR + 3_600_000)
+    counters.add(key_increments(GROUP, {"k:/a": 2, "k:/b": 1}, 1, retention_days=1))  # /a, /b and the overflow
+    counters.add(key_increments(next_hour, {"k:/c": 1}, 0, retention_days=1))
+    counters.admit([total_increment(GROUP, 4, 2, retention_days=1)])  # the type's total: not a key
+
+    found = counters.day_keys("acme", "page_view", "2026-05-28", ["h20", "h21"])
+
+    assert found == {"k:/a": {"h20"}, "k:/b": {"h20"}, "k:/c": {"h21"}, "o:": {"h20"}}
+
+
+def test_given_more_than_a_hundred_keys_on_a_day_when_read_then_every_one_is_listed(counters):
+    counters.add(key_increments(GROUP, {f"k:{n}": 1 for n in range(150)}, 0, retention_days=1))
+
+    found = counters.day_keys("acme", "page_view", "2026-05-28", ["h20"])
+
+    assert set(found) == {f"k:{n}" for n in range(150)}

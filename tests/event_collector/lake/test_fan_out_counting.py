@@ -64,12 +64,19 @@ def test_given_a_duplicated_s3_event_when_fanned_out_twice_then_counts_do_not_do
     assert again.counted_before is True
 
 
-@pytest.mark.parametrize("operation", ["UpdateItem", "PutItem"])
+@pytest.mark.parametrize(
+    ("operation", "counted"),
+    [
+        ("UpdateItem", 1),  # the first counter write fails: nothing applied, the retry counts once
+        ("PutItem", 2),  # the marker fails after every count was applied: the retry counts again
+    ],
+)
 def test_given_dynamodb_failing_when_an_object_is_counted_then_it_fails_and_its_retry_counts_it(
-    aws, counters, operation
+    aws, counters, operation, counted
 ):
     # All or retried: the object fails (Lambda retries it, then dead-letters it); its "counted" marker is
     # written only once every count was applied, so the retry counts it (issue 21: no count lost for good).
+    # A retry may count twice what the failed attempt had written: the recount sets the hour right.
     failing = fail_calls(aws.dynamodb, operation, "InternalServerError", times=1)
     key = put_raw(aws, lines(event("acme", "page_view", HOUR_12, url="/a")))
     fan_out = counting_fan_out(aws, counters)
@@ -82,8 +89,8 @@ def test_given_dynamodb_failing_when_an_object_is_counted_then_it_fails_and_its_
     assert failing == [1]
     assert (retried.lines_out, retried.counted_before) == (1, False)
     assert again.counted_before is True  # counted once complete: a redelivery counts nothing
-    assert counters.total("acme#page_view#*") >= 1
-    assert counters.total("acme#page_view#k:/a") >= 1
+    assert counters.total("acme#page_view#*") == counted
+    assert counters.total("acme#page_view#k:/a") == counted
 
 
 def test_given_more_keys_than_the_limit_across_objects_when_counted_then_the_limit_holds(aws, counters):

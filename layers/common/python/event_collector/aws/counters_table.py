@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from event_collector.aws.errors import aws_errors, error_code
 from event_collector.counts.layout import (
+    DAY_INDEX,
     DAY_PREFIX,
+    OVERFLOW,
     CounterIncrement,
     HourGroup,
     counter_pk,
+    day_index,
     day_sort_key,
     hour_attribute,
     is_hour_attribute,
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 MAX_PARALLEL_UPDATES = 8
 BATCH_GET = 100  # BatchGetItem takes at most 100 keys
 UNPROCESSED_ATTEMPTS = 5
+DAY_INDEX_NAME = "by_day"  # template.yaml: the counters table's index of a day's keys
 UNPROCESSED_DELAY_SECONDS = 0.025
 APPLIED_PREFIX = "applied#"
 T = TypeVar("T")
@@ -152,8 +156,7 @@ class CountersTable:
 
     def _update(self, increment: CounterIncrement) -> dict[str, Any]:
         """One ``UpdateItem``: every hour of the increment (and its admissions), atomically."""
-        names = {"#expires": "expires_at"}
-        values = {":expires": {"N": str(increment.expires_at)}}
+        names, values, assignments = _common_sets(increment)
         additions = []
         for index, (attribute, amount) in enumerate(sorted({**increment.hours, **increment.admitting}.items())):
             names[f"#h{index}"] = attribute
@@ -162,7 +165,7 @@ class CountersTable:
         return {
             "TableName": self._table_name,
             "Key": {"pk": {"S": increment.pk}, "sk": {"S": increment.sk}},
-            "UpdateExpression": f"ADD {', '.join(additions)} SET #expires = :expires",
+            "UpdateExpression": f"ADD {', '.join(additions)} SET {', '.join(assignments)}",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -175,9 +178,7 @@ class CountersTable:
             raise StorageError(f"{len(failures)} of {len(settings)} recounts failed: {failures[0]}")
 
     def _set_one(self, setting: CounterIncrement) -> str | None:
-        names = {"#expires": "expires_at"}
-        values = {":expires": {"N": str(setting.expires_at)}}
-        assignments = ["#expires = :expires"]
+        names, values, assignments = _common_sets(setting)
         for index, (attribute, value) in enumerate(sorted(setting.hours.items())):
             names[f"#h{index}"] = attribute
             values[f":h{index}"] = {"N": str(value)}
@@ -193,6 +194,47 @@ class CountersTable:
         except aws_errors() as error:
             return error_code(error)
         return None
+
+    def day_keys(self, tenant: str, event_type: str, day: str, hours: Sequence[str]) -> dict[str, set[str]]:
+        """The recount's view of a day (``YYYY-MM-DD``): every key with a counter item that day (the
+        ``by_day`` index) and the overflow counter, each with which of ``hours`` (``hHH``) it holds."""
+        prefix = counter_pk(tenant, event_type, "")
+        sort_key = DAY_PREFIX + day
+        query: dict[str, Any] = {
+            "IndexName": DAY_INDEX_NAME,
+            "KeyConditionExpression": "#day = :day",
+            "ExpressionAttributeNames": {"#day": DAY_INDEX},
+            "ExpressionAttributeValues": {":day": {"S": f"{prefix}{sort_key}"}},
+        }
+        encoded = [OVERFLOW, *(item["pk"]["S"].removeprefix(prefix) for item in self._query(query))]
+        found: dict[str, set[str]] = {}
+        names = {f"#h{index}": attribute for index, attribute in enumerate(hours)}
+        for start in range(0, len(encoded), BATCH_GET):
+            chunk = encoded[start : start + BATCH_GET]
+            request: dict[str, Any] = {
+                self._table_name: {
+                    "Keys": [{"pk": {"S": prefix + key}, "sk": {"S": sort_key}} for key in chunk],
+                    "ProjectionExpression": ", ".join(["pk", *names]),
+                    "ExpressionAttributeNames": names,
+                }
+            }
+            for attempt in range(UNPROCESSED_ATTEMPTS):
+                if attempt:
+                    time.sleep(random.uniform(0, UNPROCESSED_DELAY_SECONDS * 2**attempt))  # noqa: S311 - jitter
+                try:
+                    response = self._client.batch_get_item(RequestItems=request)
+                except aws_errors() as error:
+                    raise StorageError(f"reading counters failed: {error_code(error)}") from error
+                for item in response["Responses"].get(self._table_name, []):
+                    found[item["pk"]["S"].removeprefix(prefix)] = {
+                        attribute for name, attribute in names.items() if attribute in item
+                    }
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise StorageError("reading counters failed: keys left unprocessed")
+        return found
 
     # -- reads (the API) --------------------------------------------------------------------
     def total(self, pk: str) -> int:
@@ -236,6 +278,19 @@ class CountersTable:
                 request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
         except aws_errors() as error:
             raise StorageError(f"reading counters failed: {error_code(error)}") from error
+
+
+def _common_sets(increment: CounterIncrement) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+    """What every write of a counter item sets: its expiry, and a key item's day index (once)."""
+    names = {"#expires": "expires_at"}
+    values: dict[str, Any] = {":expires": {"N": str(increment.expires_at)}}
+    assignments = ["#expires = :expires"]
+    index = day_index(increment.pk, increment.sk)
+    if index is not None:
+        names["#day"] = DAY_INDEX
+        values[":day"] = {"S": index}
+        assignments.append("#day = if_not_exists(#day, :day)")
+    return names, values, assignments
 
 
 def _hours(item: dict[str, Any]) -> dict[str, int]:

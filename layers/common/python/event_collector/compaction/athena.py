@@ -41,7 +41,7 @@ from event_collector.compaction.contracts import CompactResult
 from event_collector.errors import StorageError
 from event_collector.event_types import COUNTER_FIELDS, DECLARED_FIELDS
 from event_collector.identifiers import is_event_type, is_tenant_id
-from event_collector.lake.catalog import LEDGER_TABLE, TableSpec, raw_table
+from event_collector.lake.catalog import LEDGER_TABLE, TableSpec, ledger_table, raw_table
 from event_collector.lake.layout import Day, EventObject, HourPartition, athena_queries_key, compacted_prefix
 
 MAX_QUERY_BYTES = 262_144  # Athena's limit on a query's text
@@ -258,6 +258,9 @@ class AthenaEngine:
 
     def compact(self, tenant: str, unit: str, objects: Sequence[EventObject]) -> CompactResult:
         self._settle(tenant)
+        # The ledger table as the statements below write it (its counter_key column included), before any
+        # of them runs: a stack upgraded since the table was made would otherwise refuse the insert.
+        self.catalog.ensure_table(ledger_table(self.lake_bucket))
         hours: dict[str, list[HourPartition]] = defaultdict(list)
         for item in objects:
             hours[item.partition.event_type].append(item.partition)

@@ -154,7 +154,7 @@ def compact_tenant(request: CompactRequest, compaction: Compaction, now: datetim
         unit = unit_id(pending)
         if previous is not None and previous.status == "ok" and previous.unit == unit:
             # This run compacted the unit already; only its recount or marking its objects done was lost.
-            _recount(compaction, tenant, previous)
+            _recount(compaction, tenant, previous, now)
             state.done(tenant, [item.key for item in pending])
             return previous
         _remove_uncommitted(compaction, tenant, unit)
@@ -174,16 +174,18 @@ def compact_tenant(request: CompactRequest, compaction: Compaction, now: datetim
             result = combined(previous, result)
         result = _record(compaction, request, result)
         if result.status == "ok":
-            _recount(compaction, tenant, result)  # a failure here leaves the objects pending: retried
+            _recount(compaction, tenant, result, now)  # a failure here leaves the objects pending: retried
         state.done(tenant, [item.key for item in pending])
         return result
     finally:
         state.release_lease(tenant, owner)
 
 
-def _recount(compaction: Compaction, tenant: str, result: CompactResult) -> None:
+def _recount(compaction: Compaction, tenant: str, result: CompactResult, now: datetime) -> None:
     if compaction.recount is not None:
-        recount_partitions(result.raw_partitions, tenant, compaction.recount, compaction.store, compaction.lake_bucket)
+        recount_partitions(
+            result.raw_partitions, tenant, compaction.recount, compaction.store, compaction.lake_bucket, now=now
+        )
 
 
 _SUMMED = (

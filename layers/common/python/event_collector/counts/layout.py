@@ -43,6 +43,16 @@ DEFAULT_RETENTION_DAYS = 400
 HOUR_MS = 3_600_000
 
 
+DAY_INDEX = "tday"  # a key item's <tenant>#<event_type>#day#YYYY-MM-DD: the table's by_day index
+
+
+def day_index(pk: str, sk: str) -> str | None:
+    """The ``by_day`` index value of a counter item: set on the items of keys (``k:``/``h:``) only, never
+    on a type's total or its overflow counter, so the index lists exactly a day's keys with a counter."""
+    prefix, _, encoded = pk.rpartition("#")
+    return f"{prefix}#{sk}" if encoded.startswith(("k:", "h:")) else None
+
+
 def encode_key(key: str) -> str:
     raw = key.encode("utf-8", errors="surrogatepass")
     if len(raw) > MAX_RAW_KEY_BYTES:

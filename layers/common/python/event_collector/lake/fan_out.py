@@ -259,12 +259,14 @@ class FanOut:
                 quarantine_file.seek(0)
                 self._store.put(self._lake_bucket, target, quarantine_file)
                 report.written.append(target)
-        if self._queue:
-            # Registered only once written; a failure here fails the object so Lambda retries it.
-            for tenant, objects in sorted(written.items()):
-                self._queue.enqueue(tenant, objects)
         if self._counting:
             self._count(tally, identity, report)
+        if self._queue:
+            # Registered only once written, and once counted: a compaction that recounts the hour must see
+            # this object's counts already applied, or they would land after its recount and stay (issue 21).
+            # A failure here fails the object so Lambda retries it (its counts are marked: not applied twice).
+            for tenant, objects in sorted(written.items()):
+                self._queue.enqueue(tenant, objects)
         return report
 
     def _count(self, tally: CounterTally, identity: str, report: FanOutReport) -> None:
