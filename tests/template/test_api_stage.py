@@ -109,21 +109,3 @@ def test_given_throttling_parameters_when_deployed_then_the_stage_throttles_ever
         every_route = properties["DefaultRouteSettings"]
 
     assert (float(every_route["ThrottlingRateLimit"]), int(every_route["ThrottlingBurstLimit"])) == (50.0, 100)
-
-
-def test_given_the_rest_api_when_its_stage_logs_then_the_account_has_api_gateway_s_logging_role_first():
-    resolved = resolver(ApiType="REST")
-    resources = resolved.template["Resources"]
-    (account,) = [name for name, r in resources.items() if r["Type"] == "AWS::ApiGateway::Account"]
-    role = resources[account]["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
-    trusted = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-
-    assert resolved.is_active(account)
-    depends_on = resources["Api"].get("DependsOn", [])
-    assert account in ([depends_on] if isinstance(depends_on, str) else depends_on)  # the API (so its stage) after it
-    assert [s["Principal"]["Service"] for s in trusted] == ["apigateway.amazonaws.com"]
-    assert resolved.resolve(resources[role]["Properties"]["ManagedPolicyArns"]) == [
-        "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-    ]
-    # An account-wide setting: another stack may point at this role after this one is gone.
-    assert resources[role]["DeletionPolicy"] == "Retain"
