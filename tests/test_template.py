@@ -100,7 +100,7 @@ def test_given_an_installed_package_when_trimmed_then_only_what_runs_stays_and_s
     subprocess.run([sys.executable, "-I", "-S", "-c", probe], check=True)  # still loads, stripped
 
 
-LEAN = ("collector", "authorizer", "fan_out", "compaction_plan", "compaction_report")
+LEAN = ("collector", "authorizer", "fan_out", "compaction_plan", "compaction_report", "api_gateway_logging_role")
 WRANGLED = ("compaction_compact", "compaction_refresh")  # Glue and Athena through awswrangler
 
 

@@ -78,6 +78,26 @@ def dependency_cycles(document: dict[str, Any]) -> list[tuple[str, str]]:
     return [(str(edge[0]), str(edge[1])) for edge in found.graph.get_cycles(found)]
 
 
+def depends_on(document: Mapping[str, Any], source: str, target: str) -> bool:
+    """True when CloudFormation creates ``target`` before ``source``: a chain of DependsOn, Ref and GetAtt
+    leads from one to the other in a (transformed) template, by cfn-lint's own graph."""
+    from cfnlint.template import Template
+
+    found = Template("template.yaml", document, [os.environ.get("AWS_DEFAULT_REGION", "us-east-1")])
+    if found.graph is None:
+        return False
+    edges: Any = found.graph.graph  # resource -> what it names or depends on
+    seen, reached = {source}, [source]
+    while reached:
+        for after in edges.successors(reached.pop()):
+            if after == target:
+                return True
+            if after not in seen:
+                seen.add(after)
+                reached.append(after)
+    return False
+
+
 def function_environment(logical_id: str, stack_name: str = "stack", region: str = "us-east-1") -> dict[str, str]:
     """A function's own environment variables as CloudFormation would set them (Globals merged by the
     transform), with names resolved for a stack called ``stack_name``."""

@@ -12,63 +12,23 @@ then fails (BucketNotEmpty) until those versions are deleted (docs/deploy.md).
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.request
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from event_collector.aws.clients import client
+from event_collector.aws.cloudformation import CustomResourceAnswer
 from event_collector.aws.s3 import S3ObjectStore
 from event_collector.errors import StorageError
 
 # Emptying stops, and the watchdog answers, this long before the timeout: the answer's PUTs fit in it.
 ANSWER_MARGIN_SECONDS = 20
-ANSWER_TIMEOUT_SECONDS = 5
-ANSWER_ATTEMPTS = 3
 
 logger = Logger()
 store = S3ObjectStore(client("s3"))
 Timer = threading.Timer  # the watchdog's clock (tests hand in their own)
-
-
-class Answer:
-    """CloudFormation's one answer to this event, sent by the handler or by the watchdog, whichever is first."""
-
-    def __init__(self, event: dict[str, Any]) -> None:
-        self._event = event
-        self._lock = threading.Lock()
-        self._sent = False
-
-    def send(self, status: str, reason: str, data: dict[str, Any] | None = None) -> None:
-        with self._lock:
-            if self._sent:
-                return
-            self._sent = True
-        event = self._event
-        body = json.dumps(
-            {
-                "Status": status,
-                "Reason": reason[:500] or "see the function's log",
-                "PhysicalResourceId": event.get("PhysicalResourceId")
-                or f"empty-{event['ResourceProperties']['BucketName']}",
-                "StackId": event["StackId"],
-                "RequestId": event["RequestId"],
-                "LogicalResourceId": event["LogicalResourceId"],
-                "Data": data or {},
-            }
-        ).encode()
-        # CloudFormation's pre-signed https URL, from the event CloudFormation sent.
-        request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": ""})  # noqa: S310
-        for attempt in range(ANSWER_ATTEMPTS):
-            try:
-                with urllib.request.urlopen(request, timeout=ANSWER_TIMEOUT_SECONDS) as response:  # noqa: S310
-                    response.read()
-                return
-            except OSError:
-                logger.exception("Answering CloudFormation failed", attempt=attempt + 1, of=ANSWER_ATTEMPTS)
 
 
 def seconds_left(context: LambdaContext) -> float:
@@ -107,8 +67,8 @@ def empty(bucket: str, context: LambdaContext) -> tuple[str, dict[str, Any]]:
 
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
-    answer = Answer(event)
     bucket = str(event.get("ResourceProperties", {}).get("BucketName", ""))
+    answer = CustomResourceAnswer(event, f"empty-{bucket}")
 
     def out_of_time() -> None:
         logger.error("Out of time emptying the bucket; answering before the timeout", bucket=bucket)

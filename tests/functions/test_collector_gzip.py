@@ -5,12 +5,14 @@ the size limit holds for what all the members hold together."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import zlib
 from typing import Any
 
 import pytest
 
+from event_collector.ingest.http import MAX_GZIP_MEMBERS
 from event_collector.ingest.validation import MAX_BODY_BYTES
 from tests.conftest import api_request, call
 
@@ -130,3 +132,43 @@ def test_given_two_members_on_a_seed_route_when_sent_then_the_whole_body_is_read
 
     assert (status, answer) == (200, {"message": "Received"})
     assert [line["button_id"] for line in aws.raw_lines()] == ["buy"]
+
+
+def count_decompressors(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many gzip members the handler started to read: one ``zlib.decompressobj`` each."""
+    made = [0]
+    original = zlib.decompressobj
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        made[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(zlib, "decompressobj", counting)
+    return made
+
+
+def test_given_tens_of_thousands_of_empty_members_when_sent_then_400_after_reading_only_the_allowed_number(
+    collector, aws, lambda_context, monkeypatch
+):
+    # Under 1 MiB sent; each further member once cost a copy of the whole rest of the body (quadratic work).
+    raw = gzip.compress(b"") * (MAX_BODY_BYTES // 20)
+    assert len(raw) <= MAX_BODY_BYTES
+    made = count_decompressors(monkeypatch)
+
+    status, answer = post_gzip(collector, lambda_context, raw)
+
+    assert (status, answer["error"]) == (400, "invalid_encoding")
+    assert f"more than {MAX_GZIP_MEMBERS} gzip members" in answer["message"]
+    assert made[0] == MAX_GZIP_MEMBERS  # no member past the limit is even started
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_exactly_the_allowed_number_of_members_when_sent_then_all_are_read(collector, aws, lambda_context):
+    text = batch_text("many")
+    cuts = [len(text) * index // MAX_GZIP_MEMBERS for index in range(MAX_GZIP_MEMBERS + 1)]
+    raw = b"".join(gzip.compress(text[start:end]) for start, end in itertools.pairwise(cuts))
+
+    status, answer = post_gzip(collector, lambda_context, raw)
+
+    assert (status, answer["accepted"]) == (200, 1)
+    assert [line["name"] for line in aws.raw_lines()] == ["many"]

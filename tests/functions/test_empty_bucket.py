@@ -4,6 +4,7 @@ SUCCESS (a FAILED Delete blocks `sam delete`), before the function's timeout, an
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -71,7 +72,7 @@ def empty_bucket(aws, monkeypatch):
         answers.append({"url": request.full_url, "method": request.get_method(), **json.loads(request.data)})
         return Response()
 
-    monkeypatch.setattr(module.urllib.request, "urlopen", capture)
+    monkeypatch.setattr(urllib.request, "urlopen", capture)
     return SimpleNamespace(lambda_handler=module.lambda_handler, answers=answers, module=module)
 
 
@@ -185,7 +186,7 @@ def test_given_an_s3_call_that_hangs_when_the_watchdog_fires_then_cloudformation
 
 
 def test_given_the_answer_s_put_fails_once_when_answering_then_it_is_sent_again(empty_bucket, monkeypatch):
-    delivered = empty_bucket.module.urllib.request.urlopen
+    delivered = urllib.request.urlopen
     failures = [OSError("connection reset")]
 
     def flaky(request, timeout):
@@ -193,7 +194,7 @@ def test_given_the_answer_s_put_fails_once_when_answering_then_it_is_sent_again(
             raise failures.pop()
         return delivered(request, timeout)
 
-    monkeypatch.setattr(empty_bucket.module.urllib.request, "urlopen", flaky)
+    monkeypatch.setattr(urllib.request, "urlopen", flaky)
 
     empty_bucket.lambda_handler(event("Delete", "no-such-bucket"), context(TIMEOUT_MS))
 

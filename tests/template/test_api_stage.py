@@ -30,10 +30,24 @@ def log_format(resolved: Resolver, api_type: str) -> tuple[str, dict[str, Any]]:
     return str(resolved.resolve(logging["Format"])), logging
 
 
-def logged_line(text: str) -> dict[str, Any]:
-    """The line API Gateway writes with this format, each variable filled in (messageString comes quoted)."""
-    quoted = text.replace("$context.error.messageString", '"Internal server error"')
-    line: dict[str, Any] = json.loads(re.sub(r"\$context\.[A-Za-z.]+", "value", quoted))
+# How API Gateway fills in a variable that has no value in an access log line: "-" (the lines AWS's users publish
+# show it for every absent value), or nothing at all. What $context.error.messageString writes when there was no
+# error is not documented (AWS: "the quoted value of $context.error.message"): any of these, quoted or not.
+NO_VALUE = ["-", ""]
+MESSAGE_STRING_WITHOUT_ERROR = ['"-"', '""', "-", ""]
+FAILED_REQUEST = {
+    "$context.status": "502",
+    "$context.error.message": "Internal server error",
+    "$context.error.messageString": '"Internal server error"',
+    "$context.error.responseType": "DEFAULT_5XX",
+}
+
+
+def logged_line(text: str, values: dict[str, str], otherwise: str = "value") -> dict[str, Any]:
+    """The line API Gateway writes with this format: ``values``' variables as given, every other one ``otherwise``.
+    It must be one JSON object, whatever the request."""
+    filled = re.sub(r"\$context\.[A-Za-z.]+", lambda found: values.get(found.group(0), otherwise), text)
+    line: dict[str, Any] = json.loads(filled)
     return line
 
 
@@ -46,12 +60,26 @@ def test_given_each_api_type_when_deployed_then_its_stage_logs_every_request_int
     (group, attribute) = logging["DestinationArn"]["Fn::GetAtt"]
     log_group = resolved.template["Resources"][group]
 
-    line = logged_line(text)  # one JSON object per request
+    line = logged_line(text, FAILED_REQUEST)  # one JSON object per request
 
     assert (log_group["Type"], attribute) == ("AWS::Logs::LogGroup", "Arn")
     assert resolved.resolve(log_group["Properties"]["RetentionInDays"]) == "90"
-    assert {"requestId", "status", "error", "path"} <= set(line)
-    assert line["error"] == "Internal server error"
+    assert {"requestId", "status", "errorType", "path"} <= set(line)
+    assert (line["status"], line["errorType"]) == ("502", "DEFAULT_5XX")
+
+
+@pytest.mark.parametrize("api_type", ["REST", "HTTP"])
+@pytest.mark.parametrize("no_value", NO_VALUE)
+@pytest.mark.parametrize("message_string", MESSAGE_STRING_WITHOUT_ERROR)
+def test_given_a_request_without_an_error_when_logged_then_its_line_is_still_one_json_object(
+    api_type, no_value, message_string
+):
+    text, _ = log_format(resolver(ApiType=api_type), api_type)
+    absent = {variable: no_value for variable in FAILED_REQUEST if variable != "$context.status"}
+
+    line = logged_line(text, {**absent, "$context.error.messageString": message_string, "$context.status": "200"})
+
+    assert (line["status"], line["errorType"]) == ("200", no_value)
 
 
 @pytest.mark.parametrize("api_type", ["REST", "HTTP"])
@@ -81,21 +109,3 @@ def test_given_throttling_parameters_when_deployed_then_the_stage_throttles_ever
         every_route = properties["DefaultRouteSettings"]
 
     assert (float(every_route["ThrottlingRateLimit"]), int(every_route["ThrottlingBurstLimit"])) == (50.0, 100)
-
-
-def test_given_the_rest_api_when_its_stage_logs_then_the_account_has_api_gateway_s_logging_role_first():
-    resolved = resolver(ApiType="REST")
-    resources = resolved.template["Resources"]
-    (account,) = [name for name, r in resources.items() if r["Type"] == "AWS::ApiGateway::Account"]
-    role = resources[account]["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
-    trusted = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-
-    assert resolved.is_active(account)
-    depends_on = resources["Api"].get("DependsOn", [])
-    assert account in ([depends_on] if isinstance(depends_on, str) else depends_on)  # the API (so its stage) after it
-    assert [s["Principal"]["Service"] for s in trusted] == ["apigateway.amazonaws.com"]
-    assert resolved.resolve(resources[role]["Properties"]["ManagedPolicyArns"]) == [
-        "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-    ]
-    # An account-wide setting: another stack may point at this role after this one is gone.
-    assert resources[role]["DeletionPolicy"] == "Retain"

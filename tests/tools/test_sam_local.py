@@ -34,7 +34,9 @@ OWN = {
         "CollectorFunctionLogs",
         "ApiServerErrorsAlarm",
         "ApiGatewayCloudWatchRole",
-        "ApiGatewayAccount",
+        "ApiGatewayLoggingRole",
+        "ApiGatewayLoggingRoleFunction",
+        "ApiGatewayLoggingRoleFunctionLogs",
     },
     "HTTP": {"HttpApi", "HttpCollectorFunction", "HttpCollectorFunctionLogs", "HttpApiServerErrorsAlarm"},
 }

@@ -260,6 +260,15 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
     def with_plan(event: Any, outputs: dict[str, Any]) -> Any:
         return {**event, "plan": outputs["plan"]}
 
+    def answered_here(event: Any, _: dict[str, Any]) -> Any:
+        return {**event, "ResponseURL": catcher_url}
+
+    def role_set(response: Any, _: dict[str, Any]) -> str | None:
+        # moto's account starts without a CloudWatch Logs role: the stack's role is set, and CloudFormation told.
+        answer = _ResponseCatcher.bodies[-1] if _ResponseCatcher.bodies else {}
+        found = (answer.get("Status"), answer.get("Data", {}).get("Outcome"))
+        return None if found == ("SUCCESS", "set") else f"CloudFormation was answered {answer or 'nothing'}"
+
     def deletion(event: Any, _: dict[str, Any]) -> Any:
         event = copy.deepcopy(event)
         event["ResponseURL"] = catcher_url
@@ -311,6 +320,7 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
         Step(
             "CompactionReportFunction", "compaction-report.json", with_plan, lambda r: None if r["ok"] == 1 else str(r)
         ),
+        Step("ApiGatewayLoggingRoleFunction", "api-gateway-logging-role-create.json", answered_here, verify=role_set),
         Step("EmptyBucketFunction", "empty-bucket-delete.json", deletion),
     ]
 

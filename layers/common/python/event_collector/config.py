@@ -59,7 +59,7 @@ class FanOutSettings(_Settings):
 class PlanSettings(_Settings):
     lake_bucket_name: str
     compaction_state_table_name: str
-    compaction_grace_minutes: int = Field(ge=0, le=1440)
+    compaction_grace_minutes: int = Field(ge=1, le=1440)  # template.yaml: CompactionGraceMinutes MinValue 1
     compact_max_concurrency: int = Field(ge=1, le=1000)
 
 

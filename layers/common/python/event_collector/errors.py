@@ -58,3 +58,7 @@ class UnknownKeyError(CollectorError):
 
 class KeysUnavailable(StorageError):
     """The keys table could not be read to authenticate a request; answer 503 (fail closed)."""
+
+
+class AccountSettingError(CollectorError):
+    """An account-wide setting (API Gateway's CloudWatch Logs role) could not be read or written."""

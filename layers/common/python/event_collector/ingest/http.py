@@ -75,20 +75,31 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+# A client sends one member (Segment's libraries, browsers' CompressionStream), or a few when it compresses in
+# chunks. Each further member costs a copy of the rest of the body (zlib hands it back as ``unused_data``), so
+# without a bound a 1 MiB body of ~50,000 empty members took seconds of copying (docs/api.md).
+MAX_GZIP_MEMBERS = 64
 
 
 def gunzip(data: bytes, limit: int) -> bytes:
     """A gzip body (``Content-Encoding: gzip``), decompressed: every member, in order (RFC 1952: members
-    written one after another are one gzip stream; ``gzip.decompress`` reads them all too). Never more than
-    ``limit`` + 1 bytes are produced, counting every member, so a small body cannot expand into a large one.
-    Anything after the last member that is not a whole member (a stray byte, zero padding, a truncated one)
-    is refused: part of the body would otherwise be dropped without a word."""
+    written one after another are one gzip stream; ``gzip.decompress`` reads them all too), at most
+    :data:`MAX_GZIP_MEMBERS` of them. Never more than ``limit`` + 1 bytes are produced, counting every member,
+    so a small body cannot expand into a large one. Anything after the last member that is not a whole member
+    (a stray byte, zero padding, a truncated one) is refused: part of the body would otherwise be dropped
+    without a word."""
     import zlib
 
     parts: list[bytes] = []
     produced = 0
     rest = data
     while True:
+        if len(parts) == MAX_GZIP_MEMBERS:
+            raise ClientInputError(
+                400,
+                "invalid_encoding",
+                f"Request body has more than {MAX_GZIP_MEMBERS} gzip members; send it as one (or a few)",
+            )
         where = f" (gzip member {len(parts) + 1})" if parts else ""
         decompressor = zlib.decompressobj(wbits=31)
         try:
