@@ -292,16 +292,20 @@ class Pipeline:
                 "Prefix": RAW_PREFIX,
             },
         )
-        for name in ("COUNTERS_TABLE_NAME", "TENANT_KEYS_TABLE_NAME", "COMPACTION_STATE_TABLE_NAME"):
-            dynamodb.create_table(
-                TableName=ENVIRONMENT[name],
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            )
+        from tools.template import template
+
+        resources = template()["Resources"]
+        tables = {
+            "COUNTERS_TABLE_NAME": "CountersTable",
+            "TENANT_KEYS_TABLE_NAME": "TenantKeysTable",
+            "COMPACTION_STATE_TABLE_NAME": "CompactionStateTable",
+        }
+        for name, logical_id in tables.items():  # keys and indexes as template.yaml declares them
+            declared = resources[logical_id]["Properties"]
+            shape = {
+                k: declared[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if k in declared
+            }
+            dynamodb.create_table(TableName=ENVIRONMENT[name], BillingMode="PAY_PER_REQUEST", **shape)
         self.boto3.client("glue").create_database(DatabaseInput={"Name": ENVIRONMENT["GLUE_DATABASE_NAME"]})
 
     def _wire(self) -> None:
