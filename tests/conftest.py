@@ -29,6 +29,7 @@ TEST_ENVIRONMENT = {
     "DELIVERY_STREAM_NAME": "test-delivery",
     "COUNTERS_TABLE_NAME": "test-counters",
     "TENANT_KEYS_TABLE_NAME": "test-tenant-keys",
+    "REGULATIONS_TABLE_NAME": "test-regulations",
     "LAKE_BUCKET_NAME": "test-lake",
     "GLUE_DATABASE_NAME": "test_db",
     "COMPACTION_STATE_TABLE_NAME": "test-compaction-state",
@@ -66,6 +67,7 @@ TABLE_RESOURCES = {
     "COUNTERS_TABLE_NAME": "CountersTable",
     "TENANT_KEYS_TABLE_NAME": "TenantKeysTable",
     "COMPACTION_STATE_TABLE_NAME": "CompactionStateTable",
+    "REGULATIONS_TABLE_NAME": "RegulationsTable",
 }
 TABLES = tuple(TABLE_RESOURCES)
 

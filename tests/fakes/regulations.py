@@ -1,11 +1,14 @@
-"""The regulations table's port (``RegulationStore``), in memory, with the adapter's rules."""
+"""The regulations table's port (``RegulationStore``), in memory, with the adapter's rules
+(tests/event_collector/aws/test_regulations_table.py runs the same contract tests on both)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
 
+from event_collector.errors import StorageError
 from event_collector.privacy.regulations import Regulation, Status, Suppression
+from event_collector.privacy.renewal import renewal, suppression_change
 
 
 class MemoryRegulations:
@@ -15,21 +18,20 @@ class MemoryRegulations:
 
     def put_request(self, regulation: Regulation) -> Regulation:
         key = (regulation.tenant, regulation.id)
-        existing = self.stored.get(key)
-        if existing is not None and not (existing.kind == "delete" and existing.status == "applied"):
-            return existing
-        if existing is not None:  # a deletion asked again after it was applied: applied again
-            regulation = dataclasses.replace(existing, status="received", requested_at=regulation.requested_at)
-        self.stored[key] = regulation
         subject = (regulation.tenant, regulation.selector, regulation.subject)
-        if regulation.kind == "suppress":
-            self.suppressed.setdefault(
-                subject,
-                Suppression(
-                    regulation.tenant, regulation.selector, regulation.subject, regulation.requested_at, regulation.id
-                ),
+        existing = self.stored.get(key)
+        if existing is not None:
+            renewed = renewal(existing, regulation, suppressed=subject in self.suppressed)
+            if renewed is None:
+                return existing
+            regulation = renewed
+        self.stored[key] = regulation
+        change = suppression_change(regulation)
+        if change == "begin":
+            self.suppressed[subject] = Suppression(
+                regulation.tenant, regulation.selector, regulation.subject, regulation.requested_at, regulation.id
             )
-        elif regulation.kind == "unsuppress":
+        elif change == "end":
             self.suppressed.pop(subject, None)
         return regulation
 
@@ -48,6 +50,10 @@ class MemoryRegulations:
 
     def mark(self, regulation: Regulation, status: Status, removed: Mapping[str, int], at: int) -> None:
         key = (regulation.tenant, regulation.id)
-        current = self.stored[key]
+        current = self.stored.get(key)
+        if current is None:
+            raise StorageError("marking a request failed: no such request")
+        if current.requested_at != regulation.requested_at:
+            return  # asked anew since it was read: the newer request stays to be applied
         applied_at = at if status == "applied" else current.applied_at
         self.stored[key] = dataclasses.replace(current, status=status, removed=dict(removed), applied_at=applied_at)

@@ -21,11 +21,14 @@ EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 MAX_CLIENT_ID_LENGTH = 256
 CLIENT_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]{1,256}$"
 KEY_ID_PATTERN = r"^k[0-9a-f]{16}$"
+# A privacy request's id (privacy/regulations.py: ``request_id``): a digest, never the user's id.
+REGULATION_ID_PATTERN = r"^reg-[0-9a-f]{24}$"
 
 _TENANT_ID = re.compile(TENANT_ID_PATTERN)
 _EVENT_TYPE = re.compile(EVENT_TYPE_PATTERN)
 _KEY_ID = re.compile(KEY_ID_PATTERN)
 _CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
+_REGULATION_ID = re.compile(REGULATION_ID_PATTERN)
 # Any C0/C1 control character or Unicode line/paragraph separator.
 _CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -40,6 +43,10 @@ def is_event_type(value: object) -> TypeGuard[str]:
 
 def is_key_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _KEY_ID.fullmatch(value) is not None
+
+
+def is_regulation_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and _REGULATION_ID.fullmatch(value) is not None
 
 
 def is_client_id(value: object) -> TypeGuard[str]:

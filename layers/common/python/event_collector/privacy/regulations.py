@@ -93,9 +93,10 @@ class RegulationStore(Protocol):
     """The regulations table (aws/regulations_table.py): requests and active suppressions, per tenant."""
 
     def put_request(self, regulation: Regulation) -> Regulation:
-        """Store a request, idempotently: the stored one if it exists (a delete already applied is set back
-        to ``received`` with the new ``requested_at``: applied again to whatever arrived since). A
-        ``suppress`` also records the Suppression, an ``unsuppress`` removes it, in the same call."""
+        """Store a request, idempotently: the stored one if it exists, unless asking again renews it
+        (privacy/renewal.py: a delete already applied, a suppress after an unsuppress ended it, an unsuppress
+        after a suppress began again), then the renewed one. A ``suppress`` also records the Suppression, an
+        ``unsuppress`` removes it, in the same call."""
         ...
 
     def get(self, tenant: str, regulation_id: str) -> Regulation | None: ...
@@ -113,5 +114,7 @@ class RegulationStore(Protocol):
         ...
 
     def mark(self, regulation: Regulation, status: Status, removed: Mapping[str, int], at: int) -> None:
-        """Record a request's progress: ``applying`` before its first rewrite, ``applied`` with what it removed."""
+        """Record a request's progress: ``applying`` before its first rewrite, ``applied`` with what it removed.
+        Nothing changes if the request was asked anew since ``regulation`` was read (another ``requested_at``):
+        the newer one stays to be applied. An unknown request raises StorageError."""
         ...
