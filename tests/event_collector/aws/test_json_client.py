@@ -178,6 +178,62 @@ def test_given_an_update_when_made_by_both_clients_then_the_answers_are_equal(mo
     assert ours["Attributes"]["n"] == {"N": "1"}
 
 
+def test_given_a_conditional_put_when_made_by_both_clients_then_answers_and_refusals_are_equal(moto_endpoint, table):
+    def put(sk: str) -> dict[str, Any]:
+        return {
+            "TableName": table,
+            "Item": {"pk": {"S": "put"}, "sk": {"S": sk}, "m": {"M": {"raw/": {"N": "2"}}}},
+            "ConditionExpression": "attribute_not_exists(sk)",
+        }
+
+    expected = boto3_client("dynamodb", moto_endpoint).put_item(**put("by-boto3"))
+    ours = lean(DynamoDBClient, moto_endpoint).put_item(**put("by-lean"))
+    with pytest.raises(aws_errors()) as refused:
+        lean(DynamoDBClient, moto_endpoint).put_item(**put("by-boto3"))
+    stored = boto3_client("dynamodb", moto_endpoint).get_item(
+        TableName=table, Key={"pk": {"S": "put"}, "sk": {"S": "by-lean"}}
+    )
+
+    expected.pop("ResponseMetadata")
+    assert ours == expected
+    assert stored["Item"]["m"] == {"M": {"raw/": {"N": "2"}}}
+    assert error_code(refused.value) == "ConditionalCheckFailedException"
+    assert not refused.value.retryable  # type: ignore[attr-defined]
+
+
+def test_given_a_transaction_when_made_by_both_clients_then_both_writes_land_or_neither(moto_endpoint, table):
+    def transaction(sk: str, side: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {"pk": {"S": "tx"}, "sk": {"S": sk}},
+                    "ConditionExpression": "attribute_not_exists(sk)",
+                }
+            },
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "tx-side"}, "sk": {"S": side}}}},
+        ]
+
+    def written(pk: str) -> list[str]:
+        found = boto3_client("dynamodb", moto_endpoint).query(
+            TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}
+        )
+        return sorted(item["sk"]["S"] for item in found["Items"])
+
+    expected = boto3_client("dynamodb", moto_endpoint).transact_write_items(TransactItems=transaction("b", "b-1"))
+    ours = lean(DynamoDBClient, moto_endpoint).transact_write_items(TransactItems=transaction("l", "l-1"))
+    with pytest.raises(aws_errors()) as boto3_refused:
+        boto3_client("dynamodb", moto_endpoint).transact_write_items(TransactItems=transaction("l", "b-2"))
+    with pytest.raises(aws_errors()) as lean_refused:
+        lean(DynamoDBClient, moto_endpoint).transact_write_items(TransactItems=transaction("b", "l-2"))
+
+    expected.pop("ResponseMetadata")
+    assert ours == expected
+    assert (written("tx"), written("tx-side")) == (["b", "l"], ["b-1", "l-1"])  # the refused ones wrote nothing
+    assert error_code(lean_refused.value) == error_code(boto3_refused.value) == "TransactionCanceledException"
+    assert not lean_refused.value.retryable  # type: ignore[attr-defined]
+
+
 def test_given_calls_from_several_threads_when_made_then_each_gets_its_own_answer(moto_endpoint, table):
     from concurrent.futures import ThreadPoolExecutor
 

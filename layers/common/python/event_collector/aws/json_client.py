@@ -4,7 +4,8 @@ Why not boto3 there: importing boto3 and building one client costs about 1.6x
 a bare ``import boto3`` before any of our code runs, on every cold start of
 the two functions a user waits on (docs/decisions.md, bench/cold_import_bench.py).
 Those functions make a handful of calls (DynamoDB ``GetItem``, ``Query``,
-``BatchGetItem`` and ``UpdateItem``: keys, rate limits, counters; Firehose
+``BatchGetItem`` and ``UpdateItem``: keys, rate limits, counters, suppressions;
+``PutItem`` and ``TransactWriteItems``: privacy requests; Firehose
 ``PutRecordBatch``), all of them in the same protocol: a signed ``POST /`` with
 ``X-Amz-Target`` and a JSON body. This module does exactly that and nothing else:
 
@@ -326,6 +327,12 @@ class DynamoDBClient(JsonServiceClient):
 
     def update_item(self, **params: Any) -> dict[str, Any]:
         return self.call("UpdateItem", params)
+
+    def put_item(self, **params: Any) -> dict[str, Any]:
+        return self.call("PutItem", params)
+
+    def transact_write_items(self, **params: Any) -> dict[str, Any]:
+        return self.call("TransactWriteItems", params)
 
 
 class FirehoseClient(JsonServiceClient):
