@@ -1,8 +1,10 @@
 """Admin CLI: ``python -m event_collector_cli.admin --help``.
 
-Works against real AWS (credentials and region from the usual places) and
-against the local mode: ``--local`` reads the running stack's
-``.local/stack.json`` (``$LOCAL_STATE_DIR/stack.json``) for its endpoint, table
+Tenants and keys; and privacy requests (``delete-user``, ``suppress-user``,
+``unsuppress-user``, ``regulations``: regulations.py), which also need the
+regulations table. Works against real AWS (credentials and region from the
+usual places) and against the local mode: ``--local`` reads the running stack's
+``.local/stack.json`` (``$LOCAL_STATE_DIR/stack.json``) for its endpoint, tables
 and region; ``--endpoint-url`` (or ``AWS_ENDPOINT_URL``) on 127.0.0.1 or
 localhost uses the local mode's fake credentials and region unless others are
 set. A missing region, credentials or table ends in one line naming what to
@@ -25,9 +27,12 @@ from typing import Any
 from event_collector.auth.keys import KeyScope
 from event_collector.aws.clients import operator_client, operator_session
 from event_collector.aws.errors import aws_errors, error_code, setup_error
+from event_collector.aws.regulations_table import RegulationsTable
 from event_collector.aws.tenant_keys_table import TenantKeysTable
 from event_collector.errors import ClientInputError, CollectorError
+from event_collector.privacy.requests import RegulationRequests
 from event_collector.tenants.admin import DEFAULT_ROTATION_OVERLAP_SECONDS, TenantAdmin
+from event_collector_cli import regulations
 
 # The local mode's AWS accepts any credentials; these never leave the machine (local/config.py has its region).
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -48,12 +53,14 @@ class SetupError(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """Where the tenant-keys table is, and how to reach it (no credentials: the SDK's usual ones)."""
+    """Where the tenant-keys table (and the regulations table) are, and how to reach them (no credentials: the
+    SDK's usual ones)."""
 
     table: str
     region: str | None = None
     endpoint_url: str | None = None
     credentials: dict[str, str] = field(default_factory=dict)
+    regulations_table: str | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--table",
         default=None,
         help="tenant-keys table name (default: $TENANT_KEYS_TABLE_NAME, the stack output TenantKeysTableName)",
+    )
+    parser.add_argument(
+        "--regulations-table",
+        default=None,
+        help="regulations table name, for the privacy commands (default: $REGULATIONS_TABLE_NAME, the stack output "
+        "RegulationsTableName)",
     )
     parser.add_argument(
         "--region",
@@ -114,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-key", help="revoke a key at once (cached authorizations live up to the TTL)")
     revoke.add_argument("tenant")
     revoke.add_argument("key_id")
+    regulations.add_commands(commands)
     return parser
 
 
@@ -174,21 +188,33 @@ def resolve_target(args: argparse.Namespace) -> Target:
             raise SetupError(
                 f"--region {args.region} does not apply with --local: the local stack runs in {info['region']}"
             )
-        return Target(args.table or info["keys_table"], info["region"], info["aws_endpoint_url"], LOCAL_CREDENTIALS)
+        regulations_table = args.regulations_table or info.get("regulations_table")
+        table = args.table or info["keys_table"]
+        return Target(table, info["region"], info["aws_endpoint_url"], LOCAL_CREDENTIALS, regulations_table)
     table = args.table or os.environ.get("TENANT_KEYS_TABLE_NAME")
     if not table:
         raise SetupError("no table: pass --table or set TENANT_KEYS_TABLE_NAME (the stack output TenantKeysTableName)")
+    regulations_table = args.regulations_table or os.environ.get("REGULATIONS_TABLE_NAME") or None
     # boto3 reads AWS_DEFAULT_REGION only; AWS_REGION is what the other SDKs and Lambda read.
     region = args.region or os.environ.get("AWS_REGION") or None
     endpoint_url = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
     if not endpoint_url or not is_loopback(endpoint_url):
-        return Target(table, region, args.endpoint_url)
+        return Target(table, region, args.endpoint_url, regulations_table=regulations_table)
     # A local endpoint: the SDK's own credentials and region if there are any, else the local mode's.
     session = operator_session(region)
     local = read_local_stack(local_stack_file()) or {}
     region = session.region_name or local.get("region") or LOCAL_REGION
     credentials = {} if session.get_credentials() else LOCAL_CREDENTIALS
-    return Target(table, region, endpoint_url, credentials)
+    return Target(table, region, endpoint_url, credentials, regulations_table)
+
+
+def regulations_table(target: Target) -> str:
+    if not target.regulations_table:
+        raise SetupError(
+            "no regulations table: pass --regulations-table or set REGULATIONS_TABLE_NAME "
+            "(the stack output RegulationsTableName)"
+        )
+    return target.regulations_table
 
 
 def dynamodb_client(target: Target) -> Any:
@@ -223,7 +249,10 @@ def explain(error: Exception) -> str | None:
         if error_code(cause) in CREDENTIAL_ERROR_CODES:
             return f"AWS refused the credentials ({error_code(cause)}): {SET_CREDENTIALS}"
         if error_code(cause) == "ResourceNotFoundException":
-            return "no such table: check --table or TENANT_KEYS_TABLE_NAME, and --region or AWS_REGION"
+            return (
+                "no such table: check --table or TENANT_KEYS_TABLE_NAME (and --regulations-table or "
+                "REGULATIONS_TABLE_NAME), and --region or AWS_REGION"
+            )
     return None
 
 
@@ -231,8 +260,13 @@ def main(argv: Sequence[str] | None = None, client: Any = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         target = resolve_target(args)
-        table = TenantKeysTable(client or dynamodb_client(target), target.table)
-        output = run(TenantAdmin(table, clock=lambda: int(time.time())), args)
+        dynamodb = client or dynamodb_client(target)
+        table = TenantKeysTable(dynamodb, target.table)
+        if regulations.is_privacy_command(args.command):
+            requests = RegulationRequests(RegulationsTable(dynamodb, regulations_table(target)))
+            output = regulations.run(requests, table, args)
+        else:
+            output = run(TenantAdmin(table, clock=lambda: int(time.time())), args)
     except SetupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
