@@ -144,8 +144,8 @@ def test_given_each_documented_route_when_called_empty_then_it_answers_one_of_it
 ):
     status, _, body = call(collector, api_request(route.method, route.path), lambda_context)
 
-    assert status in (200, *route.errors), body
-    assert body.get("error") != "not_found"
+    assert status in (*route.ok, *route.errors), body
+    assert body.get("message") != "No such route"  # the route is served (GET /v1/regulations/{id} may answer 404)
 
 
 def test_given_the_api_when_auth_is_declared_then_the_gateway_checks_exactly_the_routes_that_read():
@@ -392,7 +392,9 @@ def test_given_the_counting_mode_when_transformed_then_the_collector_writes_coun
     statements = [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
     counters = resolver.arn("CountersTable")
     writes = [s for s in statements if s["Resource"] == counters and "dynamodb:UpdateItem" in str(s["Action"])]
-    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    # Privacy requests put and delete items of their own table (tests/template/test_regulations.py).
+    others = [s for s in statements if s["Resource"] != resolver.arn("RegulationsTable")]
+    actions = {a for s in others for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
 
     (update,) = writes
     leading = update.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")

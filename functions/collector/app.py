@@ -1,7 +1,7 @@
-"""Collector Lambda: the API (event_collector.ingest.api) wired to Firehose and the two DynamoDB tables:
+"""Collector Lambda: the API (event_collector.ingest.api) wired to Firehose and three DynamoDB tables:
 the counters (written once Firehose took a request's events, in the default counting mode; read by the
-GET routes; a rate-limited key's minutes) and the tenant keys (the routes that send events authenticate
-here)."""
+GET routes; a rate-limited key's minutes), the tenant keys (the routes that send events authenticate
+here) and the regulations (privacy requests)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from event_collector.aws.clients import client
 from event_collector.aws.counters_table import CountersTable
 from event_collector.aws.firehose import FirehoseRecordSink
 from event_collector.aws.rate_limits import RateLimitTable
+from event_collector.aws.regulations_table import RegulationsTable
 from event_collector.aws.tenant_keys_table import TenantKeysTable
 from event_collector.config import CollectorSettings, load
 from event_collector.counts.realtime import RequestCounter
@@ -26,6 +27,7 @@ from event_collector.counts.record import CountingLimits
 from event_collector.errors import StorageError
 from event_collector.ingest.api import Collector, Services, create_collector
 from event_collector.ingest.delivery import EventIngestor
+from event_collector.privacy.requests import RegulationRequests
 
 logger = Logger()
 metrics = Metrics()
@@ -57,7 +59,8 @@ def build(
     )
     ingestor = EventIngestor(sink, counter, on_counting_failed=counting_failed)
     counters = CountersTable(dynamodb, settings.counters_table_name)
-    services = Services(ingestor, counters, access, rates=rates)
+    regulations = RegulationRequests(RegulationsTable(dynamodb, settings.regulations_table_name))
+    services = Services(ingestor, counters, access, rates=rates, regulations=regulations)
     return create_collector(services, cors_allow_origin=settings.cors_allow_origin)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,17 @@ def authorized_routes(function: str) -> set[tuple[str, str]]:
         if event["Type"] in ("Api", "HttpApi") and properties.get("Auth", {}).get("Authorizer") != "NONE":
             routes.add((properties["Method"].upper(), properties["Path"]))
     return routes
+
+
+def matching_route(routes: set[tuple[str, str]], method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """The template path of ``routes`` that ``path`` matches for ``method`` (``{id}`` is one path segment), and
+    its path parameters, as API Gateway routes a request."""
+    for route_method, template_path in routes:
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template_path))
+        found = re.fullmatch(pattern, path)
+        if route_method == method.upper() and found:
+            return template_path, found.groupdict()
+    return None
 
 
 @dataclass
@@ -87,7 +99,7 @@ class DeployedStack:
             self.modules[tag] = load_function(
                 code.rstrip("/").rsplit("/", 1)[-1],
                 self.environment(logical_id, parameters),
-                module_name=f"deployed_{tag}",
+                module_name=f"deployed_{self.stack_name}_{tag}",
             )
         return self.modules[tag]
 
@@ -110,9 +122,11 @@ class DeployedStack:
         return [item["Key"] for item in listed]
 
 
-def start_deployed_stack() -> DeployedStack:
+def start_deployed_stack(stack_name: str = "wiring") -> DeployedStack:
+    """The template's resources on a moto server. Moto's state outlives a server in the process, so each test
+    module starts a stack of its own name: its own resource names, and its own imports of the functions."""
     faults = Faults()
-    resolver = Resolver(transformed_template(), "wiring", REGION)
+    resolver = Resolver(transformed_template(), stack_name, REGION)
     server = MotoServer("127.0.0.1", 0, faults.middleware(resolver.physical_name("LakeBucket")))
     server.start()
     endpoint = f"http://127.0.0.1:{server.port}"
@@ -120,7 +134,7 @@ def start_deployed_stack() -> DeployedStack:
     made = {name: session.client(name, endpoint_url=endpoint) for name in SERVICES}
     clients = Clients(**{("lambda_" if name == "lambda" else name): client for name, client in made.items()})
     provision_data_resources(resolver, clients)
-    return DeployedStack(server, faults, clients)
+    return DeployedStack(server, faults, clients, stack_name)
 
 
 def context(function_name: str = "collector", seconds: float = 15.0) -> SimpleNamespace:
@@ -175,11 +189,15 @@ class Api:
             raw_body = gzip.compress(raw_body)
             all_headers.append(("Content-Encoding", "gzip"))
         authorizer_context = None
-        if (method.upper(), path) in self.authorized:
+        route = matching_route(self.authorized, method, path)
+        resource, path_parameters = route if route else (None, {})
+        if route is not None:
             if auth is None:
                 return Answer(401, {}, {"error": "unauthorized"})
             decision = self.authorizer.lambda_handler(
-                authorizer_event(method=method, path=path, headers=all_headers, http_api=self.http_api),
+                authorizer_event(
+                    method=method, path=path, resource=resource, headers=all_headers, http_api=self.http_api
+                ),
                 context("authorizer"),
             )
             if decision["policyDocument"]["Statement"][0]["Effect"] != "Allow":
@@ -188,6 +206,8 @@ class Api:
         event = proxy_event(
             method=method,
             path=path,
+            resource=resource,
+            path_parameters=path_parameters,
             headers=all_headers,
             query=query,
             body=raw_body,

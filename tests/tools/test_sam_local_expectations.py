@@ -9,23 +9,30 @@ import pytest
 from tools.sam_local import LocalTemplateError
 from tools.sam_local_expectations import ApiSurface, deployed_api, environment_problems, route_problems
 
-COUNT_ROUTES = ["GET /button/click/count", "GET /v1/counts", "GET /web/page_view/count"]
+# Reading counts and privacy requests: a secret key, checked by the authorizer.
+GATEWAY_ROUTES = [
+    "GET /button/click/count",
+    "GET /v1/counts",
+    "GET /v1/regulations/{id}",
+    "GET /web/page_view/count",
+    "POST /v1/regulations",
+]
 
 
-def test_given_the_rest_type_then_every_route_reaches_the_rest_collector_and_only_counts_are_authorized():
+def test_given_the_rest_type_then_every_route_reaches_the_rest_collector_and_only_secret_routes_are_authorized():
     api = deployed_api("REST")
 
     assert ("/v1/events", "POST") in api.routes
     assert ("/v1/batch", "POST") in api.routes
     assert {route.function for route in api.routes.values()} == {"CollectorFunction"}
-    assert api.authorized == COUNT_ROUTES
+    assert api.authorized == GATEWAY_ROUTES
     assert api.cors_allow_origin == "*"
 
 
-def test_given_the_http_type_then_a_catch_all_without_authorizer_and_the_count_routes_with_it():
+def test_given_the_http_type_then_a_catch_all_without_authorizer_and_the_secret_routes_with_it():
     api = deployed_api("HTTP")
 
-    assert set(api.routes) == {("/{proxy+}", "ANY"), *(tuple(route.split(" ")[::-1]) for route in COUNT_ROUTES)}
+    assert set(api.routes) == {("/{proxy+}", "ANY"), *(tuple(route.split(" ")[::-1]) for route in GATEWAY_ROUTES)}
     assert api.routes[("/{proxy+}", "ANY")].authorizer is None
     assert {route.payload_version for route in api.routes.values()} == {"1.0"}
     authorizer = api.routes[("/v1/counts", "GET")].authorizer

@@ -60,5 +60,10 @@ class KeysUnavailable(StorageError):
     """The keys table could not be read to authenticate a request; answer 503 (fail closed)."""
 
 
+class RegulationsUnavailable(StorageError):
+    """The regulations table could not be read or written for a privacy request; answer 503 (the client retries:
+    asking again is idempotent)."""
+
+
 class AccountSettingError(CollectorError):
     """An account-wide setting (API Gateway's CloudWatch Logs role) could not be read or written."""

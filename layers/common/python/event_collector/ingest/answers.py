@@ -14,7 +14,14 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 
-from event_collector.errors import ClientInputError, DeliveryError, KeysUnavailable, RateLimited, StorageError
+from event_collector.errors import (
+    ClientInputError,
+    DeliveryError,
+    KeysUnavailable,
+    RateLimited,
+    RegulationsUnavailable,
+    StorageError,
+)
 from event_collector.ingest.http import DELIVERY_RETRY_AFTER_SECONDS, client_error_response, error_response
 from event_collector.ingest.routes import SEED_PATHS
 
@@ -89,6 +96,16 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def handle_keys_unavailable(error: KeysUnavailable) -> Response[str]:
         logger.error("Key lookup failed; answering 503", error=str(error))
         return error_response(503, "keys_unavailable", "Keys cannot be checked right now", headers={"Retry-After": "1"})
+
+    @app.exception_handler(RegulationsUnavailable)  # type: ignore[untyped-decorator]
+    def handle_regulations_unavailable(error: RegulationsUnavailable) -> Response[str]:
+        logger.error("Regulations table failed; answering 503", error=str(error))
+        return error_response(
+            503,
+            "regulations_unavailable",
+            "Privacy requests cannot be stored or read right now; asking again is safe",
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(StorageError)  # type: ignore[untyped-decorator]
     def handle_storage_failure(error: StorageError) -> Response[str]:

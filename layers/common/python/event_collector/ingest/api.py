@@ -51,9 +51,11 @@ from event_collector.ingest.models import (
     SegmentBatch,
     SegmentResult,
 )
+from event_collector.ingest.regulations import RegulationRoutes
 from event_collector.ingest.routes import DOCS_PATH, QUERY_PARAMETERS, SEED_PATHS, SEGMENT_ROUTES
 from event_collector.ingest.validation import ValidatedBatch
 from event_collector.ingest.volume import EventVolume
+from event_collector.privacy.requests import RegulationRequests
 
 # Time kept back for answering after delivery (docs/ingestion.md).
 ANSWER_MARGIN_SECONDS = 0.5
@@ -68,6 +70,7 @@ class Services:
     access: SendAccess
     clock: Callable[[], float] = time.time
     rates: RateLimiter | None = None  # keys issued with a rate limit (auth/rates.py); None: no limits
+    regulations: RegulationRequests | None = None  # privacy requests (ingest/regulations.py); None: no such routes
 
 
 @dataclass
@@ -263,6 +266,8 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
     def get_docs() -> Response[str]:
         return docs_answer(event())
 
+    if services.regulations is not None:
+        RegulationRoutes(app, services.regulations).register()
     register_error_handlers(app)
     return collector
 

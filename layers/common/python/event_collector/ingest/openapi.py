@@ -9,6 +9,7 @@ schema), and the server URL is where the document was served from.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -37,7 +38,8 @@ DESCRIPTION = (
 ERROR_DESCRIPTIONS = {
     400: "Invalid request: the body or query is malformed or names invalid fields (see `error` and `details`)",
     401: "Missing, malformed or repeated credentials",
-    403: "Wrong, revoked or expired key",
+    403: "Wrong, revoked or expired key (or a publishable key on a route that takes a secret key)",
+    404: "No such resource for this tenant",
     413: "Body or batch over a limit",
     415: (
         "`Content-Type` present and neither `application/json` nor `text/plain`, or a `Content-Encoding` "
@@ -47,6 +49,10 @@ ERROR_DESCRIPTIONS = {
     429: "The key's rate limit is used up for this minute; retry after `Retry-After` seconds",
     500: "The collector failed unexpectedly; nothing was acknowledged",
     503: "Storage is unavailable; retry after `Retry-After` seconds (with the same event ids)",
+}
+OK_DESCRIPTIONS = {
+    200: "OK",
+    202: "Accepted: recorded now, applied later",
 }
 REF = "#/components/schemas/{model}"
 
@@ -67,8 +73,10 @@ def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _operation(route: Route, references: dict[Any, Any]) -> dict[str, Any]:
+    answer_schema = references[(route.answer, "serialization")]
     responses: dict[str, Any] = {
-        "200": {"description": "OK", "content": _json_content(references[(route.answer, "serialization")])}
+        str(status): {"description": OK_DESCRIPTIONS[status], "content": _json_content(answer_schema)}
+        for status in route.ok
     }
     error_schema = references[(ErrorBody, "serialization")]
     for status in route.errors:
@@ -79,24 +87,23 @@ def _operation(route: Route, references: dict[Any, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "tags": [route.tag],
         "summary": route.summary,
-        "operationId": f"{route.method.lower()}_{route.path.strip('/').replace('/', '_')}",
+        "operationId": f"{route.method.lower()}_{re.sub(r'[^a-z0-9_]', '', route.path.strip('/').replace('/', '_'))}",
         "responses": responses,
     }
     if route.auth == "gateway":
         operation["security"] = [{"tenantKey": []}]
     elif route.auth == "collector":
         operation["security"] = [{"tenantKey": []}, {"writeKey": []}]
-    if route.query:
-        operation["parameters"] = [
-            {
-                "name": parameter.name,
-                "in": "query",
-                "required": parameter.required,
-                "description": parameter.description,
-                "schema": {"type": "string"},
-            }
-            for parameter in route.query
-        ]
+    parameters = [
+        {"name": parameter.name, "in": "path", "required": True, "description": parameter.description}
+        for parameter in route.path_parameters
+    ]
+    parameters += [
+        {"name": parameter.name, "in": "query", "required": parameter.required, "description": parameter.description}
+        for parameter in route.query
+    ]
+    if parameters:
+        operation["parameters"] = [{**parameter, "schema": {"type": "string"}} for parameter in parameters]
     if route.body is not None:
         schema = references[(route.body, "validation")]
         if route.segment_type is not None:

@@ -20,7 +20,9 @@ from event_collector.ingest.models import (
     SegmentBatch,
     SegmentResult,
 )
+from event_collector.ingest.regulations import REGULATION_PATH, REGULATIONS_PATH
 from event_collector.ingest.segment import SegmentMessage
+from event_collector.privacy.requests import RegulationBody, RegulationView
 
 # gateway: API Gateway's authorizer (a secret key in the Authorization header);
 # collector: the collector itself (a key in the header, or a writeKey where a beacon can carry it);
@@ -36,6 +38,12 @@ class QueryParameter:
 
 
 @dataclass(frozen=True)
+class PathParameter:
+    name: str  # the path's ``{name}``
+    description: str
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     path: str
@@ -47,6 +55,8 @@ class Route:
     query: tuple[QueryParameter, ...] = field(default_factory=tuple)
     auth: Auth = "gateway"
     segment_type: str | None = None  # a Segment single-message route: the message type it implies
+    path_parameters: tuple[PathParameter, ...] = field(default_factory=tuple)
+    ok: tuple[int, ...] = (200,)  # the statuses that answer ``answer``
 
 
 # What each kind of route can answer besides 200 (docs/api.md has every code):
@@ -57,6 +67,9 @@ SEND = (400, 401, 403, 413, 415, 429, 500, 503)
 SEED_SEND = (401, 403, 413, 422, 429, 500, 503)
 READ = (400, 401, 403, 500, 503)
 SEED_READ = (401, 403, 422, 500, 503)
+# Privacy requests: a secret key at the gateway, a small JSON body (no beacons), the regulations table.
+ASK = (400, 401, 403, 413, 415, 500, 503)
+LOOK_UP = (401, 403, 404, 500, 503)
 
 SEGMENT_ROUTES: tuple[Route, ...] = tuple(
     Route("POST", f"/v1/{kind}", f"Segment {kind} (HTTP Tracking API)", "segment", SegmentResult, SEND,
@@ -92,6 +105,10 @@ ROUTES: tuple[Route, ...] = (
           query=(QueryParameter("button_id", "The button", required=True),)),
     Route("GET", "/web/page_view/count", "Total views of one URL (original API)", "seed", CountResult, SEED_READ,
           query=(QueryParameter("url", "The page's URL", required=True),)),
+    Route("POST", REGULATIONS_PATH, "Ask to delete, suppress or unsuppress a user (202 recorded, 200 as stored)",
+          "privacy", RegulationView, ASK, body=RegulationBody, ok=(202, 200)),
+    Route("GET", REGULATION_PATH, "One privacy request, as stored", "privacy", RegulationView, LOOK_UP,
+          path_parameters=(PathParameter("id", "The request's id, as POST /v1/regulations answered it"),)),
     Route("GET", "/v1/health", "Liveness (no authentication)", "health", Health, (500,), auth="none"),
 )  # fmt: skip
 SEED_PATHS = frozenset(route.path for route in ROUTES if route.tag == "seed")

@@ -1,0 +1,177 @@
+"""Privacy requests through the wiring that deploys (tests/functions/deployed.py): ``POST /v1/regulations``
+and ``GET /v1/regulations/{id}`` behind the authorizer on both API types, the collector's lean client
+writing the regulations table on a moto server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from event_collector.errors import StorageError
+from event_collector.privacy.regulations import subject_digest
+from tests.functions.deployed import Api, DeployedStack, basic, start_deployed_stack
+
+USER = "jane@example.com"
+ORIGIN = "https://shop.example"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[DeployedStack]:
+    started = start_deployed_stack("privacy")
+    yield started
+    started.server.stop()
+
+
+@pytest.fixture(scope="module", params=["REST", "HTTP"])
+def api(request: pytest.FixtureRequest, stack: DeployedStack) -> Api:
+    return Api(stack, request.param)
+
+
+@pytest.fixture
+def tenant(stack: DeployedStack, request: pytest.FixtureRequest) -> str:
+    name = "p-" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
+    stack.admin().create_tenant(name)
+    return name
+
+
+def secret(stack: DeployedStack, tenant: str) -> str:
+    return basic(tenant, stack.admin().issue_key(tenant).api_key)
+
+
+def regulation_items(stack: DeployedStack, tenant: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = stack.clients.dynamodb.query(
+        TableName=stack.name("RegulationsTable"),
+        KeyConditionExpression="pk = :t",
+        ExpressionAttributeValues={":t": {"S": tenant}},
+    )["Items"]
+    return found
+
+
+def test_given_a_secret_key_when_a_deletion_is_asked_twice_then_202_then_200_as_stored_and_readable_by_id(
+    api, stack, tenant
+):
+    auth = secret(stack, tenant)
+
+    first = api.request("POST", "/v1/regulations", auth=auth, body={"type": "delete", "user_id": USER})
+    again = api.request("POST", "/v1/regulations", auth=auth, body={"type": "delete", "user_id": USER})
+    read = api.request("GET", f"/v1/regulations/{first.body['id']}", auth=auth)
+
+    assert first.status == 202
+    assert (first.body["type"], first.body["selector"], first.body["status"]) == ("delete", "user_id", "received")
+    assert first.body["subject"] == subject_digest(tenant, "user_id", USER)
+    assert first.body["source"] == "api"
+    assert (again.status, again.body) == (200, first.body)
+    assert (read.status, read.body) == (200, first.body)
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+    assert USER not in json.dumps([first.body, read.body, regulation_items(stack, tenant)])
+
+
+def test_given_a_suppression_when_asked_then_it_is_recorded_with_the_request(api, stack, tenant):
+    auth = secret(stack, tenant)
+
+    answer = api.request("POST", "/v1/regulations", auth=auth, body={"type": "suppress", "anonymous_id": "dev-9"})
+
+    assert answer.status == 202
+    assert {item["sk"]["S"] for item in regulation_items(stack, tenant)} == {
+        f"request#{answer.body['id']}",
+        f"suppressed#anonymous_id#{subject_digest(tenant, 'anonymous_id', 'dev-9')}",
+    }
+
+
+def test_given_a_publishable_key_or_none_then_refused_by_the_gateway_and_nothing_stored(api, stack, tenant):
+    publishable = stack.admin().issue_key(tenant, scope="publishable", origins=(ORIGIN,)).api_key
+    body = {"type": "delete", "user_id": USER}
+    headers = [("Origin", ORIGIN)]
+
+    as_publishable = api.request("POST", "/v1/regulations", auth=basic(tenant, publishable), body=body, headers=headers)
+    as_write_key = api.request("POST", "/v1/regulations", auth=basic(publishable), body=body, headers=headers)
+    anonymous = api.request("POST", "/v1/regulations", body=body)
+    reading = api.request("GET", "/v1/regulations/reg-000000000000000000000000", auth=basic(tenant, publishable))
+
+    assert [as_publishable.status, as_write_key.status, anonymous.status, reading.status] == [403, 403, 401, 403]
+    assert regulation_items(stack, tenant) == []
+
+
+def test_given_another_tenants_or_an_unknown_id_when_read_then_404_json(api, stack, tenant):
+    theirs = "p-other-" + tenant[2:10]
+    stack.admin().create_tenant(theirs)
+    asked = api.request("POST", "/v1/regulations", auth=secret(stack, theirs), body={"type": "delete", "user_id": "x"})
+    auth = secret(stack, tenant)
+
+    answers = [
+        api.request("GET", f"/v1/regulations/{asked.body['id']}", auth=auth),
+        api.request("GET", "/v1/regulations/reg-0123456789abcdef01234567", auth=auth),
+        api.request("GET", "/v1/regulations/not-an-id", auth=auth),
+    ]
+
+    assert asked.status == 202
+    assert [(a.status, a.body["error"]) for a in answers] == [(404, "not_found")] * 3
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "problem"),
+    [
+        ({"type": "delete"}, 400, "exactly one of user_id or anonymous_id (one is required)"),
+        ({"type": "delete", "user_id": "a", "anonymous_id": "b"}, 400, "(not both)"),
+        ({"type": "delete", "user_id": ""}, 400, "user_id: Value should have at least 1 item"),
+        ({"type": "delete", "user_id": 7}, 400, "user_id: Input should be a valid string"),
+        ({"type": "delete", "user_id": ["a"]}, 400, "user_id: Input should be a valid string"),
+        ({"type": "delete", "user_id": "x" * 257}, 400, "user_id: Value should have at most 256 items"),
+        ({"type": "erase", "user_id": "a"}, 400, "type: Input should be 'delete', 'suppress' or 'unsuppress'"),
+        ({"user_id": "a"}, 400, "type: Field required"),
+        (["delete", "a"], 400, "Input should be a valid dictionary or instance of RegulationBody"),
+        ({"type": "delete", "user_id": "a", "why": "gdpr"}, 400, "why: Extra inputs are not permitted"),
+        ({"type": "delete", "user_id": "x" * 20_000}, 413, "the limit is 16384"),
+    ],
+)
+def test_given_a_bad_body_then_a_4xx_json_error_names_the_problem_and_nothing_is_stored(
+    api, stack, tenant, body, status, problem
+):
+    answer = api.request("POST", "/v1/regulations", auth=secret(stack, tenant), body=body)
+
+    assert answer.status == status
+    assert problem in answer.body["message"]
+    assert regulation_items(stack, tenant) == []
+
+
+def test_given_no_body_or_not_json_then_a_4xx_json_error_and_nothing_is_stored(api, stack, tenant):
+    auth = secret(stack, tenant)
+
+    empty = api.request("POST", "/v1/regulations", auth=auth)
+    text = api.request(
+        "POST", "/v1/regulations", auth=auth, raw_body=b"type=delete", headers=[("Content-Type", "text/plain")]
+    )
+    broken = api.request(
+        "POST", "/v1/regulations", auth=auth, raw_body=b"{", headers=[("Content-Type", "application/json")]
+    )
+
+    assert [(a.status, a.body["error"]) for a in (empty, text, broken)] == [
+        (400, "empty_body"),
+        (415, "unsupported_media_type"),
+        (400, "invalid_json"),
+    ]
+    assert regulation_items(stack, tenant) == []
+
+
+class FailingStore:
+    def __getattr__(self, name: str) -> Any:
+        def fail(*_: Any, **__: Any) -> Any:
+            raise StorageError("storing a request failed: InternalServerError")
+
+        return fail
+
+
+def test_given_the_regulations_table_failing_then_503_with_retry_after(api, stack, tenant, monkeypatch):
+    auth = secret(stack, tenant)
+    monkeypatch.setattr(api.collector.collector.services.regulations, "_store", FailingStore())
+
+    asked = api.request("POST", "/v1/regulations", auth=auth, body={"type": "delete", "user_id": USER})
+    read = api.request("GET", "/v1/regulations/reg-0123456789abcdef01234567", auth=auth)
+
+    assert [(a.status, a.body["error"], a.headers["Retry-After"]) for a in (asked, read)] == [
+        (503, "regulations_unavailable", "1")
+    ] * 2
