@@ -1,7 +1,7 @@
 """Collector Lambda: the API (event_collector.ingest.api) wired to Firehose and three DynamoDB tables:
 the counters (written once Firehose took a request's events, in the default counting mode; read by the
 GET routes; a rate-limited key's minutes), the tenant keys (the routes that send events authenticate
-here) and the regulations (privacy requests)."""
+here) and the regulations (privacy requests; the suppressed users whose events it drops, cached)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from event_collector.errors import StorageError
 from event_collector.ingest.api import Collector, Services, create_collector
 from event_collector.ingest.delivery import EventIngestor
 from event_collector.privacy.requests import RegulationRequests
+from event_collector.privacy.suppression import SuppressionCache
 
 logger = Logger()
 metrics = Metrics()
@@ -57,9 +58,13 @@ def build(
     rates = rates or RateLimiter(
         RateLimitTable(dynamodb, settings.counters_table_name), on_unavailable=rate_store_failed
     )
-    ingestor = EventIngestor(sink, counter, on_counting_failed=counting_failed)
+    regulations_table = RegulationsTable(dynamodb, settings.regulations_table_name)
+    suppressions = SuppressionCache(
+        regulations_table, settings.suppression_cache_seconds, on_load_failed=suppressions_not_loaded
+    )
+    ingestor = EventIngestor(sink, counter, on_counting_failed=counting_failed, suppressions=suppressions)
     counters = CountersTable(dynamodb, settings.counters_table_name)
-    regulations = RegulationRequests(RegulationsTable(dynamodb, settings.regulations_table_name))
+    regulations = RegulationRequests(regulations_table)
     services = Services(ingestor, counters, access, rates=rates, regulations=regulations)
     return create_collector(services, cors_allow_origin=settings.cors_allow_origin)
 
@@ -77,6 +82,17 @@ def counting_failed(error: Exception, events: int) -> None:
     else:  # not an AWS answer: a defect, logged with its traceback
         logger.exception(message, error=str(error), events=events)
     metrics.add_metric(name="CounterUpdateFailures", unit=MetricUnit.Count, value=1)
+
+
+def suppressions_not_loaded(tenant: str, error: Exception) -> None:
+    """The request goes on with the suppressions loaded before, or none: its events are delivered rather than
+    lost (docs/privacy.md, "Suppression")."""
+    message = "Suppressions not loaded; the tenant's last known list applies"
+    if isinstance(error, StorageError):
+        logger.error(message, tenant=tenant, error=str(error))
+    else:  # not an AWS answer: a defect, logged with its traceback
+        logger.exception(message, tenant=tenant, error=str(error))
+    metrics.add_metric(name="SuppressionLoadFailures", unit=MetricUnit.Count, value=1)
 
 
 collector = build()

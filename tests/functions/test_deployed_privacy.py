@@ -175,3 +175,153 @@ def test_given_the_regulations_table_failing_then_503_with_retry_after(api, stac
     assert [(a.status, a.body["error"], a.headers["Retry-After"]) for a in (asked, read)] == [
         (503, "regulations_unavailable", "1")
     ] * 2
+
+
+# Suppression: the collector drops a suppressed user's new events on every route that sends them.
+
+DEVICE = "device-7f3a"
+
+
+class Clock:
+    """The suppression cache's clock (monotonic seconds), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def cache_clock(api: Api, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(api.collector.collector.services.ingestor.suppressions, "clock", clock)
+    return clock
+
+
+def tenant_lines(stack: DeployedStack, tenant: str) -> list[dict[str, Any]]:
+    return [line for line in stack.raw_lines() if line["tenant"] == tenant]
+
+
+def track_total(api: Api, auth: str, name: str) -> int:
+    answer = api.request("GET", "/v1/counts", auth=auth, query=[("event_type", "track"), ("key", name)])
+    total: int = answer.body["total"]
+    return total
+
+
+def published(output: str, metric: str) -> list[float]:
+    """The values of ``metric`` in the EMF lines Powertools printed."""
+    values: list[float] = []
+    for line in output.splitlines():
+        if line.startswith("{") and f'"{metric}"' in line:
+            found = json.loads(line)[metric]
+            values += found if isinstance(found, list) else [found]
+    return values
+
+
+def test_given_a_suppressed_user_when_events_arrive_on_every_route_then_only_other_users_are_stored_and_counted(
+    api, stack, tenant, cache_clock, capsys
+):
+    auth = secret(stack, tenant)
+    write_key = basic(stack.admin().issue_key(tenant).api_key)
+    for selector, value in (("user_id", USER), ("anonymous_id", DEVICE)):
+        asked = api.request("POST", "/v1/regulations", auth=auth, body={"type": "suppress", selector: value})
+        assert asked.status == 202
+    volume = api.collector.collector.volume
+    volume.sums, volume.last_published = {}, None
+    ours = {
+        "events": [
+            {"event_type": "track", "name": "buy", "user_id": USER},
+            {"event_type": "track", "name": "buy", "user_id": "someone-else"},
+            {"event_type": "page_view", "url": "https://a.example/", "session_id": "s", "anonymous_id": DEVICE},
+        ]
+    }
+    segment = {
+        "batch": [
+            {"type": "track", "event": "buy", "userId": USER, "messageId": "m-1"},
+            {"type": "page", "name": "Home", "anonymousId": DEVICE, "userId": "known-later", "messageId": "m-2"},
+            {"type": "alias", "previousId": USER, "userId": "renamed", "messageId": "m-3"},
+            {"type": "identify", "userId": "someone-else", "messageId": "m-4"},
+        ]
+    }
+
+    sent = api.request("POST", "/v1/events", auth=auth, body=ours)
+    batched = api.request("POST", "/v1/batch", auth=write_key, body=segment)
+    single = api.request("POST", "/v1/track", auth=write_key, body={"event": "buy", "userId": USER})
+    seed = api.request("POST", "/button/click", auth=auth, body={"session_id": "s", "button_id": "b", "user_id": USER})
+    volume.last_published = None
+    api.request("GET", "/v1/health")  # publishes the volume summed since
+
+    assert (sent.status, sent.body) == (200, {"accepted": 3, "rejected": [], "suppressed": 2})
+    assert (batched.status, batched.body["accepted"], batched.body["suppressed"]) == (200, 4, 3)
+    assert (single.status, single.body["suppressed"]) == (200, 1)
+    assert (seed.status, seed.body) == (200, {"message": "Received"})  # its body names no user: stored as before
+    stored = tenant_lines(stack, tenant)
+    assert sorted((line["event_type"], line.get("user_id")) for line in stored) == [
+        ("button_click", None),
+        ("identify", "someone-else"),
+        ("track", "someone-else"),
+    ]
+    assert USER not in json.dumps(stored)
+    assert DEVICE not in json.dumps(stored)
+    assert track_total(api, auth, "buy") == 1
+    output = capsys.readouterr().out
+    assert sum(published(output, "EventsSuppressed")) == 6
+    assert sum(published(output, "EventsAccepted")) == 3  # stored
+
+
+def test_given_a_suppression_then_it_holds_within_the_cache_age_and_an_unsuppress_ends_it_after_it(
+    api, stack, tenant, cache_clock
+):
+    auth = secret(stack, tenant)
+    event = {"events": [{"event_type": "track", "name": "later", "user_id": USER}]}
+
+    loaded_before = api.request("POST", "/v1/events", auth=auth, body=event)  # the container loads: none yet
+    api.request("POST", "/v1/regulations", auth=auth, body={"type": "suppress", "user_id": USER})
+    cache_clock.now += 59
+    stale = api.request("POST", "/v1/events", auth=auth, body=event)
+    cache_clock.now += 1
+    suppressed = api.request("POST", "/v1/events", auth=auth, body=event)
+    ended = api.request("POST", "/v1/regulations", auth=auth, body={"type": "unsuppress", "user_id": USER})
+    still = api.request("POST", "/v1/events", auth=auth, body=event)
+    cache_clock.now += 60
+    again = api.request("POST", "/v1/events", auth=auth, body=event)
+
+    assert [a.body.get("suppressed", 0) for a in (loaded_before, stale, suppressed, still, again)] == [0, 0, 1, 1, 0]
+    assert (ended.status, ended.body["status"]) == (202, "applied")
+    assert len(tenant_lines(stack, tenant)) == 3  # before, stale (within SUPPRESSION_CACHE_SECONDS), again
+    assert track_total(api, auth, "later") == 3
+
+
+def test_given_every_event_of_a_request_suppressed_then_200_accepted_and_nothing_delivered_or_counted(
+    api, stack, tenant, cache_clock
+):
+    auth = secret(stack, tenant)
+    api.request("POST", "/v1/regulations", auth=auth, body={"type": "suppress", "user_id": USER})
+    raw_before = set(stack.raw_keys())
+
+    sent = api.request(
+        "POST", "/v1/events", auth=auth, body={"events": [{"event_type": "track", "name": "x", "user_id": USER}]}
+    )
+
+    assert (sent.status, sent.body) == (200, {"accepted": 1, "rejected": [], "suppressed": 1})
+    assert set(stack.raw_keys()) == raw_before  # no Firehose call at all
+    assert track_total(api, auth, "x") == 0
+
+
+def test_given_suppressions_that_cannot_be_loaded_then_events_are_delivered_and_the_failure_reported(
+    api, stack, tenant, cache_clock, monkeypatch, capsys, caplog
+):
+    auth = secret(stack, tenant)
+    api.request("POST", "/v1/regulations", auth=auth, body={"type": "suppress", "user_id": USER})
+    monkeypatch.setattr(api.collector.collector.services.ingestor.suppressions, "_source", FailingStore())
+
+    sent = api.request(
+        "POST", "/v1/events", auth=auth, body={"events": [{"event_type": "track", "name": "y", "user_id": USER}]}
+    )
+
+    assert (sent.status, sent.body) == (200, {"accepted": 1, "rejected": []})  # no 5xx: delivered, not lost
+    assert len(tenant_lines(stack, tenant)) == 1
+    assert "Suppressions not loaded" in caplog.text
+    assert USER not in caplog.text
+    assert published(capsys.readouterr().out, "SuppressionLoadFailures") == [1.0]

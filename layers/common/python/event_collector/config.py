@@ -41,6 +41,7 @@ class CollectorSettings(_Settings):
     counters_table_name: str
     tenant_keys_table_name: str
     regulations_table_name: str  # privacy requests and the suppressions the collector caches (docs/privacy.md)
+    suppression_cache_seconds: int = Field(ge=1, le=3600)  # template.yaml: SuppressionCacheSeconds
     key_cache_seconds: int = Field(ge=0, le=3600)
     counting_mode: CountingMode
     counter_retention_days: int = Field(ge=1, le=3650)

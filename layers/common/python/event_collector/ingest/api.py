@@ -154,7 +154,8 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
         result = services.ingestor.ingest(
             batch, time_left=lambda: context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_SECONDS
         )
-        collector.volume.add("EventsAccepted", result.accepted)
+        collector.volume.add("EventsAccepted", result.accepted - result.suppressed)  # stored
+        collector.volume.add("EventsSuppressed", result.suppressed)
         return result
 
     def ingest(tenant: str, events: list[Any], sent_at: int | None = None) -> BatchResult:
@@ -197,8 +198,7 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
         validated_batch = segment.validate_messages(
             messages, tenant=admission.tenant, received_at=received_at(), sent_at=batch.sentAt
         )
-        result = deliver(validated_batch)
-        return answer(SegmentResult(accepted=result.accepted, rejected=result.rejected))
+        return answer(SegmentResult(**dict(deliver(validated_batch))))
 
     def segment_route(message_type: str) -> Callable[[], dict[str, Any]]:
         def post_segment_message() -> dict[str, Any]:
@@ -206,8 +206,7 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
             validated_batch = segment.validate_messages(
                 [body], tenant=admission.tenant, received_at=received_at(), message_type=message_type
             )
-            result = deliver(validated_batch)
-            return answer(SegmentResult(accepted=result.accepted, rejected=result.rejected))
+            return answer(SegmentResult(**dict(deliver(validated_batch))))
 
         return post_segment_message
 

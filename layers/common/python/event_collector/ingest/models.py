@@ -209,9 +209,21 @@ class RejectedEvent(BaseModel):
     errors: list[str]
 
 
+# Events of a suppressed user are answered as accepted (the client must not resend them) and not stored; the
+# answer says how many, only when there are some (docs/privacy.md).
+Suppressed = Annotated[
+    int,
+    Field(
+        exclude_if=lambda count: count == 0,
+        description="Of the accepted events, how many were not stored: their user is suppressed (absent when 0)",
+    ),
+]
+
+
 class BatchResult(BaseModel):
     accepted: int
     rejected: list[RejectedEvent]
+    suppressed: Suppressed = 0
 
 
 class SegmentResult(BaseModel):
@@ -220,6 +232,7 @@ class SegmentResult(BaseModel):
     success: Literal[True] = True
     accepted: int
     rejected: list[RejectedEvent]
+    suppressed: Suppressed = 0
 
 
 class ReceivedMessage(BaseModel):

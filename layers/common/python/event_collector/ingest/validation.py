@@ -8,7 +8,8 @@ names its index and its reasons. The server alone sets ``tenant``,
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -45,6 +46,8 @@ class AcceptedEvent:
     tenant: str
     received_at: int
     counter_key: str | None  # the value of the type's counter field (COUNTER_FIELDS), if it has one
+    # The stored record ``line`` encodes, for what reads its fields (a suppressed user's events: privacy/).
+    record: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ def stored_event(
         tenant=tenant,
         received_at=received_at,
         counter_key=counted if isinstance(counted, str) else None,
+        record=record,
     )
 
 
