@@ -208,6 +208,7 @@ class LocalStack:
             "delivery_stream": name_of("DeliveryStream"),
             "counters_table": name_of("CountersTable"),
             "keys_table": name_of("TenantKeysTable"),
+            "regulations_table": name_of("RegulationsTable"),
             "compaction_state_table": name_of("CompactionStateTable"),
             "fan_out_function": name_of("FanOutFunction"),
             "fan_out_dead_letter_queue_url": (

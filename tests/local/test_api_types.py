@@ -111,3 +111,36 @@ def test_given_a_browser_origin_when_preflighting_and_sending_then_cors_allows_i
     assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
     assert sent.status == 200
     assert sent.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_given_a_tenant_when_it_suppresses_a_user_then_the_request_is_readable_and_the_users_events_not_stored(
+    stack,
+):
+    from event_collector.aws.tenant_keys_table import TenantKeysTable
+    from event_collector.tenants.admin import TenantAdmin
+
+    tenant = f"privacy-{stack.info['api_type'].lower()}"  # a tenant no other request has loaded suppressions for
+    admin = TenantAdmin(TenantKeysTable(stack.aws("dynamodb"), stack.info["keys_table"]), clock=lambda: 0)
+    admin.create_tenant(tenant)
+    auth = (tenant, admin.issue_key(tenant).api_key)
+    publishable = (tenant, admin.issue_key(tenant, scope="publishable", origins=("https://shop.example",)).api_key)
+    ask = {"type": "suppress", "user_id": "local-user"}
+
+    refused = stack.request("POST", "/v1/regulations", body=ask, auth=publishable)
+    asked = stack.request("POST", "/v1/regulations", body=ask, auth=auth)
+    read = stack.request("GET", f"/v1/regulations/{asked.json()['id']}", auth=auth)
+    preflight = stack.request(
+        "OPTIONS",
+        f"/v1/regulations/{asked.json()['id']}",
+        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"},
+    )
+    events = [{"event_type": "track", "name": "local", "user_id": user} for user in ("local-user", "another")]
+    sent = stack.request("POST", "/v1/events", body={"events": events}, auth=auth)
+    stack.drain()
+    counted = stack.request("GET", "/v1/counts?event_type=track&key=local", auth=auth)
+
+    assert refused.status == 403
+    assert (asked.status, read.status, read.json()) == (202, 200, asked.json())
+    assert preflight.status in (200, 204)
+    assert (sent.status, sent.json()) == (200, {"accepted": 2, "rejected": [], "suppressed": 1})
+    assert counted.json()["total"] == 1

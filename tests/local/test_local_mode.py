@@ -26,6 +26,7 @@ def test_given_the_stack_file_when_started_then_it_holds_the_documented_contract
         "delivery_stream",
         "counters_table",
         "keys_table",
+        "regulations_table",
         "glue_database",
         "state_machine_arn",
         "tenant",
@@ -55,6 +56,7 @@ def test_given_a_running_stack_then_sam_env_json_points_sam_local_at_its_emulato
         assert document[collector]["DELIVERY_STREAM_NAME"] == info["delivery_stream"]
         assert document[collector]["COUNTERS_TABLE_NAME"] == info["counters_table"]
         assert document[collector]["TENANT_KEYS_TABLE_NAME"] == info["keys_table"]
+        assert document[collector]["REGULATIONS_TABLE_NAME"] == info["regulations_table"]
     assert document["AuthorizerFunction"]["TENANT_KEYS_TABLE_NAME"] == info["keys_table"]
     assert document["FanOutFunction"]["LAKE_BUCKET_NAME"] == info["lake_bucket"]
     assert info["sam_local"]["env_file"] == str(env_file)
