@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from event_collector.lake.rewrites import StoredObject
+
 
 def _etag(path: Path) -> str:
     status = path.stat()
@@ -34,6 +36,10 @@ class DirectoryStore:
         path = self._path(bucket, key)
         self.bytes_read += path.stat().st_size
         return open(path, "rb"), _etag(path), datetime.now(UTC)
+
+    def read(self, bucket: str, key: str) -> StoredObject:
+        body, etag, modified = self.open(bucket, key)
+        return StoredObject(body, etag, modified, {})
 
     def put(self, bucket: str, key: str, body: IO[bytes]) -> str:
         target = self._path(bucket, key)
