@@ -209,6 +209,7 @@ class LocalStack:
             "counters_table": name_of("CountersTable"),
             "keys_table": name_of("TenantKeysTable"),
             "compaction_state_table": name_of("CompactionStateTable"),
+            "regulations_table": name_of("RegulationsTable"),
             "fan_out_function": name_of("FanOutFunction"),
             "fan_out_dead_letter_queue_url": (
                 self.resolver.queue_url("FanOutDeadLetterQueue") if "FanOutDeadLetterQueue" in resources else None

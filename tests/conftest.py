@@ -42,6 +42,9 @@ TEST_ENVIRONMENT = {
     "ATHENA_THRESHOLD_BYTES": "805306368",
     "CORS_ALLOW_ORIGIN": "*",
     "KEY_CACHE_SECONDS": "0",
+    "REGULATIONS_TABLE_NAME": "test-regulations",
+    "RAW_BUCKET_NAME": "test-raw",
+    "FIREHOSE_BUFFER_INTERVAL_SECONDS": "300",
 }
 os.environ.update(TEST_ENVIRONMENT)
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -66,6 +69,7 @@ TABLE_RESOURCES = {
     "COUNTERS_TABLE_NAME": "CountersTable",
     "TENANT_KEYS_TABLE_NAME": "TenantKeysTable",
     "COMPACTION_STATE_TABLE_NAME": "CompactionStateTable",
+    "REGULATIONS_TABLE_NAME": "RegulationsTable",
 }
 TABLES = tuple(TABLE_RESOURCES)
 
