@@ -44,6 +44,9 @@ TEST_ENVIRONMENT = {
     "CORS_ALLOW_ORIGIN": "*",
     "KEY_CACHE_SECONDS": "0",
     "SUPPRESSION_CACHE_SECONDS": "60",
+    "REGULATIONS_TABLE_NAME": "test-regulations",
+    "RAW_BUCKET_NAME": "test-raw",
+    "FIREHOSE_BUFFER_INTERVAL_SECONDS": "300",
 }
 os.environ.update(TEST_ENVIRONMENT)
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -254,6 +254,8 @@ def test_given_the_transformed_template_when_layers_merge_then_every_layer_is_bu
     wrangled = ["CommonLayer", "DependenciesLayer", "ArrowLayer", "WranglerLayer"]
     assert layers.pop("CompactionCompactFunction") == wrangled
     assert layers.pop("CompactionRefreshFunction") == wrangled
+    # Regulate rewrites Parquet with pyarrow alone: no pandas, no awswrangler (docs/privacy.md).
+    assert layers.pop("CompactionRegulateFunction") == ["CommonLayer", "DependenciesLayer", "ArrowLayer"]
     assert all(order == ["CommonLayer", "DependenciesLayer"] for order in layers.values())
 
 

@@ -67,7 +67,11 @@ def test_given_an_empty_required_variable_when_loaded_then_it_counts_as_missing(
 
 def plan_environment(grace: str) -> dict[str, str]:
     environment = dict.fromkeys(environment_names(PlanSettings).values(), "x")
-    return environment | {"COMPACTION_GRACE_MINUTES": grace, "COMPACT_MAX_CONCURRENCY": "10"}
+    return environment | {
+        "COMPACTION_GRACE_MINUTES": grace,
+        "COMPACT_MAX_CONCURRENCY": "10",
+        "FIREHOSE_BUFFER_INTERVAL_SECONDS": "300",
+    }
 
 
 def test_given_a_grace_of_zero_minutes_when_loaded_then_refused_and_one_minute_is_accepted():

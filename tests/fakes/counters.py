@@ -65,6 +65,12 @@ class MemoryCounters:
             item.update(setting.hours)
             item["expires_at"] = setting.expires_at
 
+    def delete_counter(self, pk: str) -> int:
+        doomed = [key for key in self.items if key[0] == pk]
+        for key in doomed:
+            del self.items[key]
+        return len(doomed)
+
     def total(self, pk: str) -> int:
         return sum(
             value

@@ -61,3 +61,23 @@ def test_given_athena_s_insert_into_when_compact_runs_it_then_its_role_may_write
         assert allows(granted, action, f"{bucket_arn(bucket)}/{key}"), action
     for action in ("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"):
         assert allows(granted, action, bucket_arn(bucket)), action
+
+
+def test_given_a_deletion_sweep_when_regulate_runs_then_its_role_may_make_every_call_and_only_it_deletes_raw_versions():
+    granted = statements(RESOLVED, "CompactionRegulateFunctionRole")
+    raw_object = f"{bucket_arn('RawBucket')}/{RAW_PREFIX}2026/12/07/10/stream-1-2026-12-07-10-00-00-abc.gz"
+    lake_object = f"{bucket_arn('LakeBucket')}/{COMPACTED_ROOT}/track/tenant=acme/year=2026/month=12/day=07/u-0.parquet"
+
+    for action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObjectVersion"):
+        assert allows(granted, action, raw_object), action
+    for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+        assert allows(granted, action, lake_object), action
+    assert allows(granted, "s3:ListBucketVersions", bucket_arn("RawBucket"))
+    assert allows(granted, "s3:ListBucket", bucket_arn("LakeBucket"))
+    for table in ("CountersTable", "CompactionStateTable", "RegulationsTable"):
+        for action in ("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"):
+            assert allows(granted, action, bucket_arn(table)), (table, action)
+    assert allows(granted, "dynamodb:Query", f"{bucket_arn('CountersTable')}/index/by_day")
+    roles = [name for name, r in RESOLVED.template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
+    deleting = [role for role in roles if allows(statements(RESOLVED, role), "s3:DeleteObjectVersion", raw_object)]
+    assert deleting == ["CompactionRegulateFunctionRole"]

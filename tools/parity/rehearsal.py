@@ -260,6 +260,10 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
     def with_plan(event: Any, outputs: dict[str, Any]) -> Any:
         return {**event, "plan": outputs["plan"]}
 
+    def deletion_asked(event: Any, outputs: dict[str, Any]) -> Any:
+        outputs["request_deletion"]("acme", "u-1")
+        return {**event, "plan": outputs["plan"]}
+
     def answered_here(event: Any, _: dict[str, Any]) -> Any:
         return {**event, "ResponseURL": catcher_url}
 
@@ -315,6 +319,13 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
             lambda r: None if r["status"] == "ok" and r["rows_out"] else f"not compacted: {r}",
             store_as="compacted",
             verify=registered_compacted,
+        ),
+        # A user's deletion, asked once the collectors stored their events (Segment's batch names "u-1").
+        Step(
+            "CompactionRegulateFunction",
+            "compaction-regulate.json",
+            deletion_asked,
+            lambda r: None if (r["applied"], r["failed"]) == (1, 0) and r["objects_rewritten"] else f"not applied: {r}",
         ),
         Step("CompactionRefreshFunction", "compaction-refresh.json", with_plan, verify=registered_raw),
         Step(
@@ -430,6 +441,22 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         pages = clients.glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
         return [partition["Values"] for page in pages for partition in page["Partitions"]]
 
+    def request_deletion(tenant: str, user_id: str) -> None:
+        # Through the store's port, as the requests side's CLI and API do (the stub adapter until the merge).
+        from event_collector.aws.regulations_table import RegulationsTable
+        from event_collector.privacy.regulations import Regulation, request_id, subject_digest
+
+        subject = subject_digest(tenant, "user_id", user_id)
+        regulation = Regulation(
+            request_id(tenant, "delete", "user_id", subject),
+            tenant,
+            "delete",
+            "user_id",
+            subject,
+            int(time.time() * 1000),
+        )
+        RegulationsTable(clients.dynamodb, resolver.physical_name("RegulationsTable")).put_request(regulation)
+
     seeded = {
         "tenant": "acme",
         "api_key": tenants["CollectorFunction"]["api_key"],
@@ -437,5 +464,6 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         "list_raw": list_raw,
         "list_items": list_items,
         "glue_partitions": glue_partitions,
+        "request_deletion": request_deletion,
     }
     return names, environment, seeded

@@ -61,3 +61,21 @@ def test_given_more_than_a_hundred_keys_on_a_day_when_read_then_every_one_is_lis
     found = counters.day_keys("acme", "page_view", "2026-05-28", ["h20"])
 
     assert set(found) == {f"k:{n}" for n in range(150)}
+
+
+def test_given_a_counter_over_several_days_when_deleted_then_every_day_item_goes_and_nothing_else(aws, counters):
+    tomorrow = HourGroup("acme", "page_view", HOUR + 86_400_000)
+    for group in (GROUP, tomorrow):
+        counters.add(key_increments(group, {"k:u-1": 2, "k:/home": 1}, 0, retention_days=1))
+    counters.admit([total_increment(GROUP, 3, 2, retention_days=1)])
+    for index in range(30):  # more items than one BatchWriteItem
+        counters.add(
+            key_increments(HourGroup("acme", "page_view", HOUR + index * 86_400_000), {"k:u-2": 1}, 0, retention_days=1)
+        )
+
+    deleted = (counters.delete_counter("acme#page_view#k:u-1"), counters.delete_counter("acme#page_view#k:u-2"))
+
+    pks = {item["pk"]["S"] for item in aws.counter_items()}
+    assert deleted == (2, 30)
+    assert pks == {"acme#page_view#k:/home", "acme#page_view#*"}
+    assert counters.total("acme#page_view#*") == 3

@@ -153,3 +153,69 @@ def test_given_a_failed_run_with_or_without_a_plan_when_handled_then_it_reports_
     finished = handle(ReportRequest(plan=planned), store, "lake")
     assert isinstance(finished, Report)
     assert "CompactionRunsFailed" not in {name for name, _, _ in metrics_of(finished)}
+
+
+def test_given_regulations_when_planned_then_those_due_or_being_applied_are_counted_even_with_nothing_to_compact():
+    from event_collector.privacy.regulations import Regulation
+    from tests.fakes.regulations import MemoryRegulations
+
+    cutoff_ms = int((NOW - timedelta(minutes=20)).timestamp() * 1000)
+    store = MemoryRegulations()
+    for name, kind, requested_at in (
+        ("due", "delete", cutoff_ms - 300_000),  # its events had the Firehose buffer (300 s) to arrive
+        ("early", "delete", cutoff_ms - 299_000),
+        ("suppress-early", "suppress", cutoff_ms - 300_000),  # the collector's cache may let some through
+        ("suppress-due", "suppress", cutoff_ms - 360_000),
+        ("unsuppress", "unsuppress", cutoff_ms),  # nothing to wait for: only marked applied
+    ):
+        store.put_request(Regulation(f"reg-{name}", "acme", kind, "user_id", name, requested_at))  # type: ignore[arg-type]
+    applying = store.put_request(Regulation("reg-applying", "acme", "delete", "user_id", "s", cutoff_ms))
+    store.mark(applying, "applying", {}, cutoff_ms)
+
+    planned, items = plan(
+        PlanRequest(run_id="run-1"),
+        MemoryCompactionState(),
+        now=NOW,
+        grace=timedelta(minutes=20),
+        lake_bucket="lake",
+        max_concurrency=1,
+        regulations=store,
+        firehose_buffer_seconds=300,
+    )
+
+    assert (items, planned.items, planned.regulations) == ([], 0, 4)
+
+
+def test_given_a_run_whose_regulate_step_ran_when_reported_then_its_counts_and_failures_are_in_the_report():
+    from event_collector.compaction.contracts import RegulateResult, RegulationOutcome, ReportRequest
+    from event_collector.compaction.report import handle, metrics_of
+    from event_collector.lake.layout import run_regulations_key
+    from tests.fakes.objects import MemoryObjectStore
+
+    store = MemoryObjectStore()
+    planned, _ = plan(
+        PlanRequest(run_id="run-1"),
+        MemoryCompactionState(),
+        now=NOW,
+        grace=timedelta(1),
+        lake_bucket="lake",
+        max_concurrency=1,
+    )
+    outcomes = [
+        RegulationOutcome(request="reg-a", tenant="acme", status="applied", removed={"raw": 2}),
+        RegulationOutcome(
+            request="reg-b", tenant="globex", status="failed", error="writing s3://lake/x failed: SlowDown"
+        ),
+    ]
+    regulated = RegulateResult(run_id="run-1", applied=1, failed=1, outcomes=outcomes)
+    store.put_json("lake", run_regulations_key("run-1"), regulated.model_dump(mode="json"))
+
+    report = handle(ReportRequest(plan=planned), store, "lake")
+
+    assert isinstance(report, Report)
+    assert (report.regulations_applied, report.regulations_failed) == (1, 1)
+    assert report.regulation_failures == [
+        {"request": "reg-b", "tenant": "globex", "error": "writing s3://lake/x failed: SlowDown"}
+    ]
+    emitted = {name: value for name, _, value in metrics_of(report)}
+    assert (emitted["RegulationsApplied"], emitted["RegulationsFailed"]) == (1, 1)

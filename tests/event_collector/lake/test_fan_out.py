@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 from typing import Any
@@ -229,3 +230,58 @@ def test_given_the_lake_is_unwritable_when_handled_then_the_failure_propagates(a
 
     with pytest.raises(FanOutFailed, match="AccessDenied"):
         fan_out_event(fan_out, s3_event(key))
+
+
+def rewrite_raw(aws, key: str, keep: list[dict[str, Any]]) -> str:
+    """What a regulation's deletion does to a raw object (privacy/passes.py): the same key, fewer lines,
+    the first version's ETag kept as metadata; returns the new ETag."""
+    from event_collector.lake.rewrites import rewrite_metadata
+
+    store = S3ObjectStore(aws.s3)
+    stored = store.read(RAW_BUCKET, key)
+    return store.replace(RAW_BUCKET, key, io.BytesIO(lines(*keep)), stored.content_type, rewrite_metadata(stored))
+
+
+def test_given_a_raw_object_a_deletion_rewrote_when_its_own_notification_arrives_then_nothing_is_fanned_out_again(
+    aws, fan_out
+):
+    from tests.fakes.compaction_state import MemoryCompactionState
+
+    queue = MemoryCompactionState()
+    fan_out = FanOut(S3ObjectStore(aws.s3), LAKE_BUCKET, queue=queue)
+    key = put_raw(aws, lines(*MIXED))
+    fan_out.process(RAW_BUCKET, key, aws.s3.head_object(Bucket=RAW_BUCKET, Key=key)["ETag"])
+    before = {k: aws.s3.head_object(Bucket=LAKE_BUCKET, Key=k)["ETag"] for k in lake(aws)}
+    queue.pending_objects.clear()  # compacted since
+    etag = rewrite_raw(aws, key, MIXED[1:])
+
+    report = fan_out_event(fan_out, s3_event_with_etag(key, etag))
+
+    assert [r.rewrite_skipped for r in report] == [True]
+    assert (report[0].lines_in, report[0].written) == (0, [])
+    assert {k: aws.s3.head_object(Bucket=LAKE_BUCKET, Key=k)["ETag"] for k in lake(aws)} == before
+    assert queue.pending_objects == {}
+
+
+@pytest.mark.parametrize("notified", ["original", None], ids=["redrive of the original", "backfill"])
+def test_given_a_rewritten_raw_object_when_redriven_or_backfilled_then_it_lands_under_its_original_keys(
+    aws, fan_out, notified
+):
+    key = put_raw(aws, lines(*MIXED))
+    original = aws.s3.head_object(Bucket=RAW_BUCKET, Key=key)["ETag"]
+    fan_out.process(RAW_BUCKET, key, original)
+    written = sorted(lake(aws))
+    rewrite_raw(aws, key, MIXED[1:])  # the first line (acme's /a at hour 20) removed
+
+    report = fan_out.process(RAW_BUCKET, key, original if notified else None)
+
+    assert not report.rewrite_skipped
+    assert sorted(lake(aws)) == written  # the same keys: nothing stored twice
+    acme_20 = next(v for k, v in lake(aws).items() if "page_view/tenant=acme" in k and "hour=20" in k)
+    assert [line["url"] for line in decoded(acme_20)] == ["/b"]
+
+
+def s3_event_with_etag(key: str, etag: str) -> dict[str, Any]:
+    event = s3_event(key)
+    event["Records"][0]["s3"]["object"]["eTag"] = etag.strip('"')
+    return event

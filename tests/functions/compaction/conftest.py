@@ -29,6 +29,7 @@ ACCOUNT = "123456789012"
 STEPS = {
     "Plan": "compaction_plan",
     "Compact": "compaction_compact",
+    "Regulate": "compaction_regulate",
     "Refresh": "compaction_refresh",
     "Report": "compaction_report",
 }

@@ -63,6 +63,9 @@ class PlanSettings(_Settings):
     compaction_state_table_name: str
     compaction_grace_minutes: int = Field(ge=1, le=1440)  # template.yaml: CompactionGraceMinutes MinValue 1
     compact_max_concurrency: int = Field(ge=1, le=1000)
+    # Regulations due (privacy/schedule.py) make a run apply them, even with nothing to compact.
+    regulations_table_name: str
+    firehose_buffer_interval_seconds: int = Field(ge=0, le=900)
 
 
 class CompactSettings(_Settings):
@@ -75,6 +78,17 @@ class CompactSettings(_Settings):
     dedup_window_days: int = Field(ge=1, le=7)  # template.yaml: DedupWindowDays MinValue 1
     athena_work_group: str
     athena_threshold_bytes: int = Field(ge=1, le=1_073_741_824)
+
+
+class RegulateSettings(_Settings):
+    lake_bucket_name: str
+    raw_bucket_name: str
+    compaction_state_table_name: str
+    regulations_table_name: str
+    counters_table_name: str  # the hours that lost events are recounted; counters keyed by a user's id deleted
+    counter_retention_days: int = Field(ge=1, le=3650)
+    counter_keys_per_hour: int = Field(ge=1, le=100_000)
+    firehose_buffer_interval_seconds: int = Field(ge=0, le=900)
 
 
 class RefreshSettings(_Settings):

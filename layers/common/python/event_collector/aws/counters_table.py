@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 # UpdateItem calls run side by side; boto3 clients are thread-safe.
 MAX_PARALLEL_UPDATES = 8
 BATCH_GET = 100  # BatchGetItem takes at most 100 keys
+BATCH_WRITE = 25  # BatchWriteItem takes at most 25 requests
 UNPROCESSED_ATTEMPTS = 5
 DAY_INDEX_NAME = "by_day"  # template.yaml: the counters table's index of a day's keys
 UNPROCESSED_DELAY_SECONDS = 0.025
@@ -235,6 +236,30 @@ class CountersTable:
             else:
                 raise StorageError("reading counters failed: keys left unprocessed")
         return found
+
+    # -- a user's deletion (privacy/sweep.py) -------------------------------------------------
+    def delete_counter(self, pk: str) -> int:
+        """Delete every day item of one counter (a key a client filled with a user's id); returns how many."""
+        query = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": pk}}}
+        keys = [
+            {"pk": item["pk"], "sk": item["sk"]} for item in self._query({**query, "ProjectionExpression": "pk, sk"})
+        ]
+        for start in range(0, len(keys), BATCH_WRITE):
+            request: dict[str, Any] = {
+                self._table_name: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + BATCH_WRITE]]
+            }
+            for attempt in range(UNPROCESSED_ATTEMPTS):
+                if attempt:
+                    time.sleep(random.uniform(0, UNPROCESSED_DELAY_SECONDS * 2**attempt))  # noqa: S311 - jitter
+                try:
+                    request = self._client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                except aws_errors() as error:
+                    raise StorageError(f"deleting counters failed: {error_code(error)}") from error
+                if not request:
+                    break
+            else:
+                raise StorageError("deleting counters failed: items left unprocessed")
+        return len(keys)
 
     # -- reads (the API) --------------------------------------------------------------------
     def total(self, pk: str) -> int:

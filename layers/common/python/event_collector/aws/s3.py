@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
 from event_collector.aws.errors import aws_errors, error_code
 from event_collector.errors import StorageError
+from event_collector.lake.rewrites import ObjectVersion, StoredObject
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,70 @@ class S3ObjectStore:
         except aws_errors() as error:
             raise StorageError(f"reading s3://{bucket}/{key} failed: {error_code(error)}") from error
         return response["Body"], str(response["ETag"]).strip('"'), response["LastModified"]
+
+    def read(self, bucket: str, key: str, version_id: str | None = None) -> StoredObject:
+        """The object (or one of its versions) with its ETag, LastModified, content type and user metadata."""
+        extra = {"VersionId": version_id} if version_id else {}
+        try:
+            response = self._client.get_object(Bucket=bucket, Key=key, **extra)
+        except aws_errors() as error:
+            raise StorageError(f"reading s3://{bucket}/{key} failed: {error_code(error)}") from error
+        return StoredObject(
+            response["Body"],
+            str(response["ETag"]).strip('"'),
+            response["LastModified"],
+            dict(response.get("Metadata") or {}),
+            str(response.get("ContentType") or "application/octet-stream"),
+        )
+
+    def open_ranges(self, bucket: str, key: str, size: int) -> IO[bytes]:
+        """A seekable reader that fetches only the byte ranges read (a Parquet file's footer and columns)."""
+        return io.BufferedReader(_RangedObject(self._client, bucket, key, size), buffer_size=64 * 1024)
+
+    def replace(self, bucket: str, key: str, body: IO[bytes], content_type: str, metadata: Mapping[str, str]) -> str:
+        """Put an object's new content in place, with its user metadata; returns the new ETag."""
+        try:
+            response = self._client.put_object(
+                Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata=dict(metadata)
+            )
+        except aws_errors() as error:
+            raise StorageError(f"writing s3://{bucket}/{key} failed: {error_code(error)}") from error
+        return str(response.get("ETag", "")).strip('"')
+
+    def versions(self, bucket: str, prefix: str, after: str | None = None) -> Iterator[list[ObjectVersion]]:
+        """Every version of every object under the prefix (keys after ``after``), one list per key, the
+        current version first; delete markers hold nothing and are left out."""
+        request: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if after:
+            request["KeyMarker"] = after
+        group: list[ObjectVersion] = []
+        try:
+            for page in self._client.get_paginator("list_object_versions").paginate(**request):
+                for item in page.get("Versions", []):
+                    if after and str(item["Key"]) <= after:
+                        continue  # S3 lists from the key after the marker; emulators may include it
+                    found = ObjectVersion(
+                        str(item["Key"]), str(item["VersionId"]), bool(item["IsLatest"]), int(item["Size"])
+                    )
+                    if group and group[0].key != found.key:
+                        yield sorted(group, key=lambda version: not version.latest)
+                        group = []
+                    group.append(found)
+        except aws_errors() as error:
+            raise StorageError(f"listing s3://{bucket}/{prefix} failed: {error_code(error)}") from error
+        if group:
+            yield sorted(group, key=lambda version: not version.latest)
+
+    def delete_versions(self, bucket: str, versions: Sequence[tuple[str, str]]) -> None:
+        """Delete object versions for good ((key, version id) pairs): nothing of them is left."""
+        for start in range(0, len(versions), 1000):
+            objects = [{"Key": key, "VersionId": version} for key, version in versions[start : start + 1000]]
+            try:
+                response = self._client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+            except aws_errors() as error:
+                raise StorageError(f"deleting versions from s3://{bucket} failed: {error_code(error)}") from error
+            if response.get("Errors"):
+                raise StorageError(f"deleting versions from s3://{bucket} failed: {response['Errors'][0].get('Code')}")
 
     def put(self, bucket: str, key: str, body: IO[bytes]) -> str:
         """Upload a GZIP object; returns its ETag."""
@@ -115,11 +181,62 @@ class S3ObjectStore:
         for key, _, _ in self.listing(bucket, prefix):
             yield key
 
-    def listing(self, bucket: str, prefix: str) -> Iterator[tuple[str, str, int]]:
-        """(key, ETag, size) of every object under the prefix."""
+    def folders(self, bucket: str, prefix: str) -> list[str]:
+        """The next level of ``prefix`` (``events/`` -> ``events/page_view/``, ...)."""
+        found: list[str] = []
         try:
-            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+            for page in pages:
+                found += [str(item["Prefix"]) for item in page.get("CommonPrefixes", [])]
+        except aws_errors() as error:
+            raise StorageError(f"listing s3://{bucket}/{prefix} failed: {error_code(error)}") from error
+        return sorted(found)
+
+    def listing(self, bucket: str, prefix: str, start_after: str | None = None) -> Iterator[tuple[str, str, int]]:
+        """(key, ETag, size) of every object under the prefix (after ``start_after``, in key order)."""
+        request: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if start_after:
+            request["StartAfter"] = start_after
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(**request):
                 for item in page.get("Contents", []):
                     yield str(item["Key"]), str(item["ETag"]).strip('"'), int(item["Size"])
         except aws_errors() as error:
             raise StorageError(f"listing s3://{bucket}/{prefix} failed: {error_code(error)}") from error
+
+
+class _RangedObject(io.RawIOBase):
+    """An S3 object as a seekable file: each read is one ranged GET of exactly what was asked."""
+
+    def __init__(self, client: Any, bucket: str, key: str, size: int) -> None:
+        self._client, self._bucket, self._key, self._size = client, bucket, key, size
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        end = min(self._size, self._position + len(buffer))
+        if end <= self._position:
+            return 0
+        try:
+            response = self._client.get_object(
+                Bucket=self._bucket, Key=self._key, Range=f"bytes={self._position}-{end - 1}"
+            )
+        except aws_errors() as error:
+            raise StorageError(f"reading s3://{self._bucket}/{self._key} failed: {error_code(error)}") from error
+        data = response["Body"].read()
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)

@@ -1,7 +1,7 @@
 """What the compaction workflow's steps hand each other, validated at each handler's edge.
 
     execution input -> Plan -> (manifest in S3) -> Map(Compact per tenant) -> results in S3
-                    -> Refresh -> Report
+                    -> Regulate (when regulations wait) -> Refresh -> Report
 
 Large lists never travel through the state: Plan writes the work items to a
 manifest the Distributed Map reads (ItemReader), each Compact writes its
@@ -72,6 +72,9 @@ class Plan(_Contract):
     items_prefix: str = Field(description="One object per work item, listed by the Map's ItemReader")
     results_prefix: str
     max_concurrency: int = Field(ge=1)
+    regulations: int = Field(
+        default=0, ge=0, description="Regulations to apply or finish this run (privacy/sweep.py); Regulate runs if any"
+    )
     # Every tenant is tried: one failing tenant never stops the others (the Report fails the run).
     tolerated_failure_percentage: int = Field(default=100, ge=0, le=100)
 
@@ -148,6 +151,39 @@ class RefreshRequest(_Contract):
     plan: Plan
 
 
+class RegulateRequest(_Contract):
+    """Regulate's input: the run's plan (its id names the result, its cutoff says which requests are due)."""
+
+    plan: Plan
+
+
+class RegulationOutcome(_Contract):
+    """What a run did for one regulation: named by its request id, never by the user's."""
+
+    request: str
+    tenant: TenantId
+    status: Literal["applied", "applying", "failed"]
+    removed: dict[str, int] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class RegulateResult(_Contract):
+    """``compaction/runs/<run>/regulations.json``: Report counts it; a failed regulation fails the run."""
+
+    run_id: RunId
+    sweep: str | None = Field(default=None, description="The run that began the sweep this run worked on")
+    complete: bool = True
+    applied: int = 0
+    failed: int = 0
+    in_progress: int = Field(default=0, description="Regulations of the sweep left for the next run (time, a lease)")
+    waiting: int = Field(default=0, description="Requests not due yet: their events may still be on their way")
+    objects_scanned: int = 0
+    objects_rewritten: int = 0
+    objects_removed: int = 0
+    bytes_written: int = 0
+    outcomes: list[RegulationOutcome] = Field(default_factory=list)
+
+
 class FailedRun(BaseModel):
     """The state of a run that took the failure path: whatever it had (maybe no plan) and the error."""
 
@@ -193,4 +229,8 @@ class Report(_Contract):
     bytes_out: int = 0
     bytes_scanned: int = 0
     failures: list[dict[str, Any]] = Field(default_factory=list)
+    regulations_applied: int = 0
+    regulations_failed: int = 0
+    regulations_in_progress: int = 0
+    regulation_failures: list[dict[str, Any]] = Field(default_factory=list)
     run_error: dict[str, Any] | None = None

@@ -5,6 +5,9 @@ follows the work waiting, not the size or age of the lake. An object counts
 once its hour ended at least the grace period ago (Firehose buffering and
 late deliveries included); ``cutoff`` in the execution input replaces
 ``now - grace`` (backfills, ``make compact``).
+
+Plan also counts the privacy regulations due (privacy/schedule.py) or being applied: with any, the run's
+Regulate step runs, even when no tenant has objects to compact.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from datetime import datetime, timedelta
 from event_collector.compaction.contracts import Plan, PlanRequest, WorkItem
 from event_collector.lake.layout import run_items_prefix, run_results_prefix
 from event_collector.lake.queue import WorkQueue
+from event_collector.privacy.regulations import RegulationStore
+from event_collector.privacy.schedule import is_due
 
 
 def plan(
@@ -25,6 +30,8 @@ def plan(
     grace: timedelta,
     lake_bucket: str,
     max_concurrency: int,
+    regulations: RegulationStore | None = None,
+    firehose_buffer_seconds: int = 0,
 ) -> tuple[Plan, list[WorkItem]]:
     cutoff = request.input.cutoff or now - grace
     limit = int(cutoff.timestamp())
@@ -38,6 +45,12 @@ def plan(
         else:
             waiting += 1
     items = [WorkItem(tenant=tenant, objects=objects[tenant], bytes=sizes[tenant]) for tenant in sorted(objects)]
+    cutoff_ms = int(cutoff.timestamp() * 1000)
+    due = [
+        regulation
+        for regulation in (regulations.pending() if regulations is not None else [])
+        if regulation.status == "applying" or is_due(regulation, cutoff_ms, firehose_buffer_seconds)
+    ]
     return (
         Plan(
             run_id=request.run_id,
@@ -49,6 +62,7 @@ def plan(
             items_prefix=run_items_prefix(request.run_id),
             results_prefix=run_results_prefix(request.run_id),
             max_concurrency=max_concurrency,
+            regulations=len(due),
         ),
         items,
     )

@@ -3,7 +3,9 @@
 Failures come from two places, so none is missed: a tenant whose Compact kept
 failing has a ``failed`` result (recorded by the item processor's Catch), and
 a planned tenant with no result at all (its item never ran, or its record
-could not be written) is failed too.
+could not be written) is failed too. The run's Regulate step, when it ran,
+left its result beside the tenants' (``regulations.json``): a regulation that
+failed fails the run too, and the report names it by its request id.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from event_collector.compaction.contracts import (
     TOTALS,
     CompactResult,
     FailureRecord,
+    RegulateResult,
     Report,
     ReportRequest,
     WorkItem,
 )
-from event_collector.lake.layout import run_result_key
+from event_collector.lake.layout import run_regulations_key, run_result_key
 
 MAX_LISTED_FAILURES = 20
 MAX_ERROR_CHARS = 2000
@@ -46,7 +49,27 @@ def handle(request: ReportRequest, store: Store, bucket: str) -> Report | dict[s
     results = [
         CompactResult.model_validate(store.get_json(bucket, key)) for key in store.keys(bucket, plan.results_prefix)
     ]
-    return summarize(plan.run_id, planned, results, run_error)
+    report = summarize(plan.run_id, planned, results, run_error)
+    key = run_regulations_key(plan.run_id)
+    if any(found == key for found in store.keys(bucket, key)):  # listed: a failing read must not pass for none
+        report = with_regulations(report, RegulateResult.model_validate(store.get_json(bucket, key)))
+    return report
+
+
+def with_regulations(report: Report, regulations: RegulateResult) -> Report:
+    failures = [
+        {"request": outcome.request, "tenant": outcome.tenant, "error": outcome.error}
+        for outcome in regulations.outcomes
+        if outcome.status == "failed"
+    ]
+    return report.model_copy(
+        update={
+            "regulations_applied": regulations.applied,
+            "regulations_failed": regulations.failed,
+            "regulations_in_progress": regulations.in_progress,
+            "regulation_failures": failures[:MAX_LISTED_FAILURES],
+        }
+    )
 
 
 def record_failure(failure: FailureRecord, store: Store, bucket: str) -> dict[str, str]:
@@ -61,6 +84,8 @@ def metrics_of(report: Report) -> list[tuple[str, Literal["Count", "Bytes"], int
     if report.run_error:
         found.append(("CompactionRunsFailed", "Count", 1))
     found += [("TenantsCompacted", "Count", report.ok), ("TenantsFailed", "Count", report.failed)]
+    found += [("RegulationsApplied", "Count", report.regulations_applied)]
+    found += [("RegulationsFailed", "Count", report.regulations_failed)]
     found += [(total, "Bytes" if total.startswith("bytes") else "Count", getattr(report, total)) for total in TOTALS]
     return found
 

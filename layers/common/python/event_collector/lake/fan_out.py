@@ -32,8 +32,9 @@ from event_collector.counts.layout import CounterTally
 from event_collector.counts.record import CountingLimits, ObjectCounterStore, record_counts
 from event_collector.event_types import COUNTER_FIELDS, EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
 from event_collector.identifiers import CLIENT_ID_PATTERN, is_event_type, is_tenant_id
-from event_collector.lake.layout import HourPartition, event_object_key, quarantine_object_key, source_id
+from event_collector.lake.layout import HourPartition, event_object_key, quarantine_object_key
 from event_collector.lake.queue import PendingObject, WorkQueue
+from event_collector.lake.rewrites import StoredObject, fan_out_identity
 
 MAX_LINE_BYTES = 1024 * 1024
 QUARANTINED_EXCERPT_BYTES = 64 * 1024
@@ -50,8 +51,8 @@ class SourceObject:
 
 
 class ObjectStore(Protocol):
-    def open(self, bucket: str, key: str) -> tuple[IO[bytes], str, datetime]:
-        """A readable binary stream of the object, its ETag and its LastModified."""
+    def read(self, bucket: str, key: str) -> StoredObject:
+        """A readable binary stream of the object, with its ETag, LastModified and user metadata."""
         ...
 
     def put(self, bucket: str, key: str, body: IO[bytes]) -> str:
@@ -68,6 +69,7 @@ class FanOutReport:
     written: list[str] = field(default_factory=list)
     counter_writes: int = 0
     counted_before: bool = False  # a redelivery: its counts were applied by an earlier run
+    rewrite_skipped: bool = False  # the notification of a regulation's rewrite (lake/rewrites.py)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,7 @@ class FanOutReport:
             "objects_written": len(self.written),
             "counter_writes": self.counter_writes,
             "counted_before": self.counted_before,
+            "rewrite_skipped": self.rewrite_skipped,
         }
 
 
@@ -198,7 +201,8 @@ class _Ranges:
             self.lengths.append(length)
 
 
-def _deterministic_gzip(target: IO[bytes]) -> gzip.GzipFile:
+def deterministic_gzip(target: IO[bytes]) -> gzip.GzipFile:
+    """GZIP with no name and no time: the same lines always give the same bytes (a rewrite too)."""
     return gzip.GzipFile(fileobj=target, mode="wb", compresslevel=GZIP_LEVEL, mtime=0, filename="")
 
 
@@ -220,11 +224,17 @@ class FanOut:
         self._counting = counting
         self._queue = queue
 
-    def process(self, bucket: str, key: str) -> FanOutReport:
-        raw, etag, last_modified = self._store.open(bucket, key)
-        source = SourceObject(bucket, key, etag)
+    def process(self, bucket: str, key: str, notified_etag: str | None = None) -> FanOutReport:
+        """``notified_etag``: the ETag the S3 notification names (none for a backfill's own invocation)."""
+        stored = self._store.read(bucket, key)
+        raw, last_modified = stored.body, stored.last_modified
+        source = SourceObject(bucket, key, stored.etag)
         report = FanOutReport(source)
-        identity = source_id(bucket, key, etag)
+        identity = fan_out_identity(bucket, key, stored, notified_etag)
+        if identity is None:
+            raw.close()
+            report.rewrite_skipped = True
+            return report
         partitions: dict[PartitionKey, _Ranges] = {}
         tally = CounterTally(self._counting.limits.max_keys_per_hour if self._counting else 0)
         with (
@@ -232,7 +242,7 @@ class FanOut:
             tempfile.TemporaryFile(dir=self._spill_dir) as spill,
             tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=self._spill_dir) as quarantine_file,
         ):
-            quarantine = _deterministic_gzip(quarantine_file)
+            quarantine = deterministic_gzip(quarantine_file)
             for line in iter_lines(open_maybe_gzip(raw)):
                 report.lines_in += 1
                 verdict = place(line)
@@ -280,7 +290,7 @@ class FanOut:
 
     def _upload_ranges(self, spill: IO[bytes], ranges: _Ranges, target: str) -> tuple[str, int]:
         with tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=self._spill_dir) as compressed:
-            with _deterministic_gzip(compressed) as writer:
+            with deterministic_gzip(compressed) as writer:
                 for offset, length in zip(ranges.offsets, ranges.lengths, strict=True):
                     spill.seek(offset)
                     remaining = length
@@ -309,14 +319,17 @@ def _quarantine_line(source: SourceObject, line_number: int, reason: str, line: 
     return json.dumps(entry, separators=(",", ":")).encode() + b"\n"
 
 
-def objects_in_s3_event(event: dict[str, Any]) -> list[tuple[str, str]]:
-    """(bucket, key) of every ObjectCreated record, keys URL-decoded as S3 encodes them."""
+def objects_in_s3_event(event: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(bucket, key, ETag if named) of every ObjectCreated record, keys URL-decoded as S3 encodes them."""
     objects = []
     for record in event.get("Records", []):
         if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith("ObjectCreated"):
             continue
         s3 = record["s3"]
-        objects.append((s3["bucket"]["name"], unquote_plus(s3["object"]["key"])))
+        etag = s3["object"].get("eTag")
+        objects.append(
+            (s3["bucket"]["name"], unquote_plus(s3["object"]["key"]), etag if isinstance(etag, str) else None)
+        )
     return objects
 
 
@@ -327,9 +340,9 @@ class FanOutFailed(Exception):
 def fan_out_event(fan_out: FanOut, event: dict[str, Any]) -> list[FanOutReport]:
     """Process every record; if any failed, raise after trying all of them (retries are idempotent)."""
     reports, failures = [], []
-    for bucket, key in objects_in_s3_event(event):
+    for bucket, key, etag in objects_in_s3_event(event):
         try:
-            reports.append(fan_out.process(bucket, key))
+            reports.append(fan_out.process(bucket, key, etag))
         except Exception as error:  # noqa: BLE001 - collected, then raised for Lambda's retry
             failures.append(f"s3://{bucket}/{key}: {error}")
     if failures:

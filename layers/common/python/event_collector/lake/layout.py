@@ -10,6 +10,9 @@
 | Athena's files | any other visible name in a compacted or ledger day (``INSERT INTO`` names them itself) |
 | compaction run | ``compaction/runs/<run>/items/<tenant>.json``, ``.../results/<tenant>.json``; ``compaction/map/`` |
 | Athena queries of a tenant's unit | ``compaction/athena/tenant=<t>/queries.json`` |
+| a run's regulations (Regulate) | ``compaction/runs/<run>/regulations.json`` |
+| the deletion sweep's state | ``regulations/sweep/state.json`` |
+| its receipts (event ids, counts) | ``regulations/sweep/receipts/<raw, quarantine or tenant=<t>>/<digest>.json`` |
 
 Every component built from data is a validated identifier first (tenant,
 event type) or a server-made name (dates, hex ids), so no value a client sent
@@ -42,6 +45,7 @@ COMPACTED_ROOT = "compacted"
 LEDGER_ROOT = "ledger"
 RUNS_ROOT = "compaction/runs"
 ATHENA_ROOT = "compaction/athena"
+SWEEP_PREFIX = "regulations/sweep/"
 
 _TYPE = r"[a-z][a-z0-9_]{0,63}"
 _TENANT = r"[a-z0-9][a-z0-9-]{1,62}"
@@ -69,6 +73,9 @@ _QUARANTINE = re.compile(
 _ZERO_PADDED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _RUN_ITEM = re.compile(rf"^{RUNS_ROOT}/(?P<run>[A-Za-z0-9_-]{{1,80}})/items/(?P<tenant>{_TENANT})\.json$")
+_RECEIPT = re.compile(
+    rf"^{SWEEP_PREFIX}receipts/(?P<area>raw|quarantine|tenant=(?P<tenant>{_TENANT}))/(?P<name>[0-9a-f]{{40}})\.json$"
+)
 _RUN_RESULT = re.compile(rf"^{RUNS_ROOT}/(?P<run>[A-Za-z0-9_-]{{1,80}})/results/(?P<tenant>{_TENANT})\.json$")
 
 
@@ -110,6 +117,11 @@ class Day:
 
     def plus(self, days: int) -> Day:
         return Day.of(self.date + timedelta(days=days))
+
+    @property
+    def start_ms(self) -> int:
+        """The day's first millisecond (epoch ms, UTC)."""
+        return int(datetime(int(self.year), int(self.month), int(self.day), tzinfo=UTC).timestamp()) * 1000
 
     @property
     def path(self) -> str:
@@ -352,6 +364,43 @@ def parse_run_result_key(key: str) -> tuple[str, str] | None:
     """(run id, tenant) of a Compact result's key."""
     found = _RUN_RESULT.fullmatch(key)
     return (found["run"], found["tenant"]) if found else None
+
+
+def run_regulations_key(run_id: str) -> str:
+    """What a run's Regulate step did (Report reads it)."""
+    return run_prefix(run_id) + "regulations.json"
+
+
+def sweep_state_key() -> str:
+    """The deletion sweep in progress (privacy/sweep.py): its regulations, phase and cursors."""
+    return f"{SWEEP_PREFIX}state.json"
+
+
+RAW_AREA = "raw"  # receipts of the lake-wide prefixes (mixed tenants): raw/ and quarantine/
+QUARANTINE_AREA = "quarantine"
+
+
+def tenant_area(tenant: str) -> str:
+    """The receipts of a tenant's own prefixes (events/, compacted/, ledger/) and counters."""
+    _check(None, tenant)
+    return f"tenant={tenant}"
+
+
+def receipts_prefix(area: str) -> str:
+    if area not in ("raw", "quarantine") and not (area.startswith("tenant=") and is_tenant_id(area[7:])):
+        raise ValueError("a receipt area is raw, quarantine or tenant=<tenant>")
+    return f"{SWEEP_PREFIX}receipts/{area}/"
+
+
+def receipt_key(area: str, subject: str) -> str:
+    """One receipt per object (or counter) a sweep changes, named by a digest of what it names."""
+    return f"{receipts_prefix(area)}{hashlib.sha256(subject.encode()).hexdigest()[:40]}.json"
+
+
+def parse_receipt_key(key: str) -> tuple[str, str] | None:
+    """(area, name) of a receipt's key."""
+    found = _RECEIPT.fullmatch(key)
+    return (found["area"], found["name"]) if found else None
 
 
 def athena_queries_key(tenant: str) -> str:

@@ -1,0 +1,24 @@
+"""When a regulation is due: once every event it covers has had time to reach the lake (docs/privacy.md).
+
+A deletion covers what was received up to ``requested_at``; such an event reaches the raw bucket within the
+Firehose buffer (``FirehoseBufferIntervalSeconds``) and the lake seconds later. A suppression covers what
+got through from ``requested_at`` on, which the collector stops within ``SUPPRESSION_CACHE_SECONDS`` (its
+cache of suppressions), so it waits that much longer. The compaction run's cutoff (``now - grace``, or the
+execution input's ``cutoff``) is the clock, so ``CompactionGraceMinutes`` is added, as it is to a closed
+hour: due at ``requested_at + buffer (+ cache) + grace``. Lean: Plan imports it (no pyarrow).
+"""
+
+from __future__ import annotations
+
+from event_collector.privacy.regulations import SUPPRESSION_CACHE_SECONDS, Regulation
+
+
+def due_at(regulation: Regulation, firehose_buffer_seconds: int) -> int:
+    """The cutoff (epoch ms) from which the regulation may be applied."""
+    wait = firehose_buffer_seconds + (SUPPRESSION_CACHE_SECONDS if regulation.kind == "suppress" else 0)
+    return regulation.requested_at + wait * 1000
+
+
+def is_due(regulation: Regulation, cutoff_ms: int, firehose_buffer_seconds: int) -> bool:
+    """``unsuppress`` removes nothing and is always due (it is only marked applied)."""
+    return regulation.kind == "unsuppress" or due_at(regulation, firehose_buffer_seconds) <= cutoff_ms
