@@ -24,7 +24,6 @@ in 10 files, for the test that keeps this script working). The lake is kept unde
 from __future__ import annotations
 
 import argparse
-import gzip
 import io
 import os
 import random
@@ -81,7 +80,9 @@ def landed(unit: int, rows: int) -> list[bytes]:
         event["user_id"] = TARGET if unit in TARGET_UNITS and index in TARGET_ROWS else f"user-{rng.randrange(USERS)}"
         event["anonymous_id"] = f"anon-{rng.randrange(USERS * 3)}"
         events.append(event)
-    received_at = int((DAY + timedelta(days=unit // UNITS_PER_DAY)).timestamp() * 1000) + (unit % UNITS_PER_DAY) * HOUR_MS
+    received_at = (
+        int((DAY + timedelta(days=unit // UNITS_PER_DAY)).timestamp() * 1000) + (unit % UNITS_PER_DAY) * HOUR_MS
+    )
     lines: list[bytes] = []
     for first in range(0, rows, 500):  # the API's batches
         batch = validate_batch(events[first : first + 500], tenant=TENANT, received_at=received_at + first)
@@ -170,9 +171,9 @@ def run_baseline(store: DirectoryStore, scratch: Path) -> dict[str, Any]:
     started = time.perf_counter()
     changed = []
     for key, _, _ in list(store.listing(LAKE, "events/")):
-        drop = set(scan_lines(store.open(LAKE, key)[0], matcher.line))
+        dropped = set(scan_lines(store.open(LAKE, key)[0], matcher.line))
         out = io.BytesIO()
-        rewrite_lines(store.open(LAKE, key)[0], drop, out)
+        rewrite_lines(store.open(LAKE, key)[0], dropped, out)
         store.put(LAKE, key, io.BytesIO(out.getvalue()))
         changed.append(key)
     for prefix in ("compacted/", "ledger/"):
@@ -180,8 +181,8 @@ def run_baseline(store: DirectoryStore, scratch: Path) -> dict[str, Any]:
             source, output = str(scratch / "in.parquet"), str(scratch / "out.parquet")
             store.get_file(LAKE, key, source)
 
-            def drop(table: Any) -> Any:
-                if prefix == "ledger/":
+            def drop(table: Any, ledger: bool = prefix == "ledger/") -> Any:
+                if ledger:
                     import pyarrow.compute as pc
 
                     return pc.is_in(table["event_id"], value_set=_array(ids))
@@ -223,12 +224,17 @@ def figures(store: DirectoryStore, changed: list[str]) -> dict[str, dict[str, in
 
 
 def lake_bytes(root: Path) -> dict[str, int]:
-    return {prefix: sum(p.stat().st_size for p in (root / LAKE / prefix).rglob("*") if p.is_file()) for prefix in PREFIXES[:3]}
+    return {
+        prefix: sum(p.stat().st_size for p in (root / LAKE / prefix).rglob("*") if p.is_file())
+        for prefix in PREFIXES[:3]
+    }
 
 
 def table(label: str, rows: dict[str, dict[str, int]], seconds: float) -> None:
     print(f"\n{label} ({seconds:.2f} s)")
-    print(f"  {'prefix':<12} {'scanned':>8} {'rewritten':>10} {'MB read':>9} {'MB written':>11} {'GET':>6} {'PUT':>5} {'LIST':>5}")
+    print(
+        f"  {'prefix':<12} {'scanned':>8} {'rewritten':>10} {'MB read':>9} {'MB written':>11} {'GET':>6} {'PUT':>5} {'LIST':>5}"
+    )
     for prefix, row in rows.items():
         print(
             f"  {prefix:<12} {row['scanned']:>8} {row['rewritten']:>10} {row['read'] / 1e6:>9.2f} "
