@@ -37,6 +37,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         max_concurrency=settings.compact_max_concurrency,
         regulations=regulations,
         firehose_buffer_seconds=settings.firehose_buffer_interval_seconds,
+        suppression_cache_seconds=settings.suppression_cache_seconds,
     )
     for item in items:  # one object per work item: the Map's ItemReader lists them
         store.put_json(planned.bucket, run_item_key(planned.run_id, item.tenant), item.model_dump())

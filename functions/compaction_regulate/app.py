@@ -44,6 +44,7 @@ deletion = Deletion(
         CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days),
     ),
     firehose_buffer_seconds=settings.firehose_buffer_interval_seconds,
+    suppression_cache_seconds=settings.suppression_cache_seconds,
 )
 
 

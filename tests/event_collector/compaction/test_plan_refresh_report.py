@@ -186,6 +186,34 @@ def test_given_regulations_when_planned_then_those_due_or_being_applied_are_coun
     assert (items, planned.items, planned.regulations) == ([], 0, 4)
 
 
+def test_given_a_longer_suppression_cache_when_planned_then_a_suppression_waits_for_it():
+    """A collector may store a suppressed user's events for SuppressionCacheSeconds after the request: its
+    sweep waits for what got through in that window to reach the lake, whatever the operator set."""
+    from event_collector.privacy.regulations import Regulation
+    from tests.fakes.regulations import MemoryRegulations
+
+    cutoff_ms = int((NOW - timedelta(minutes=20)).timestamp() * 1000)
+    store = MemoryRegulations()
+    for name, requested_at in (("due", cutoff_ms - 900_000), ("waiting", cutoff_ms - 899_000)):
+        store.put_request(Regulation(f"reg-{name}", "acme", "suppress", "user_id", name, requested_at))
+
+    def planned_with(cache_seconds: int) -> int:
+        planned, _ = plan(
+            PlanRequest(run_id="run-1"),
+            MemoryCompactionState(),
+            now=NOW,
+            grace=timedelta(minutes=20),
+            lake_bucket="lake",
+            max_concurrency=1,
+            regulations=store,
+            firehose_buffer_seconds=300,
+            suppression_cache_seconds=cache_seconds,
+        )
+        return planned.regulations
+
+    assert (planned_with(60), planned_with(600)) == (2, 1)  # 300 s buffer + 600 s cache: only "due"
+
+
 def test_given_a_run_whose_regulate_step_ran_when_reported_then_its_counts_and_failures_are_in_the_report():
     from event_collector.compaction.contracts import RegulateResult, RegulationOutcome, ReportRequest
     from event_collector.compaction.report import handle, metrics_of

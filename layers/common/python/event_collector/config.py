@@ -66,6 +66,7 @@ class PlanSettings(_Settings):
     # Regulations due (privacy/schedule.py) make a run apply them, even with nothing to compact.
     regulations_table_name: str
     firehose_buffer_interval_seconds: int = Field(ge=0, le=900)
+    suppression_cache_seconds: int = Field(ge=1, le=3600)  # a suppression waits for the collectors' caches
 
 
 class CompactSettings(_Settings):
@@ -89,6 +90,7 @@ class RegulateSettings(_Settings):
     counter_retention_days: int = Field(ge=1, le=3650)
     counter_keys_per_hour: int = Field(ge=1, le=100_000)
     firehose_buffer_interval_seconds: int = Field(ge=0, le=900)
+    suppression_cache_seconds: int = Field(ge=1, le=3600)  # a suppression waits for the collectors' caches
 
 
 class RefreshSettings(_Settings):

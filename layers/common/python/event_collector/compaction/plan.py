@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from event_collector.compaction.contracts import Plan, PlanRequest, WorkItem
 from event_collector.lake.layout import run_items_prefix, run_results_prefix
 from event_collector.lake.queue import WorkQueue
-from event_collector.privacy.regulations import RegulationStore
+from event_collector.privacy.regulations import SUPPRESSION_CACHE_SECONDS, RegulationStore
 from event_collector.privacy.schedule import is_due
 
 
@@ -32,6 +32,7 @@ def plan(
     max_concurrency: int,
     regulations: RegulationStore | None = None,
     firehose_buffer_seconds: int = 0,
+    suppression_cache_seconds: int = SUPPRESSION_CACHE_SECONDS,
 ) -> tuple[Plan, list[WorkItem]]:
     cutoff = request.input.cutoff or now - grace
     limit = int(cutoff.timestamp())
@@ -49,7 +50,8 @@ def plan(
     due = [
         regulation
         for regulation in (regulations.pending() if regulations is not None else [])
-        if regulation.status == "applying" or is_due(regulation, cutoff_ms, firehose_buffer_seconds)
+        if regulation.status == "applying"
+        or is_due(regulation, cutoff_ms, firehose_buffer_seconds, suppression_cache_seconds)
     ]
     return (
         Plan(

@@ -46,7 +46,7 @@ from event_collector.lake.queue import TenantLocks, WorkQueue
 from event_collector.lake.rewrites import ObjectVersion, StoredObject, rewrite_metadata
 from event_collector.privacy.journal import Budget, Journal, Receipt, Stats, SweepState, TenantProgress, merged
 from event_collector.privacy.matching import DAY_MS, FIELDS, RAW_HOUR_MARGIN_MS, Matcher, Target, any_row
-from event_collector.privacy.regulations import subject_digest
+from event_collector.privacy.regulations import SUPPRESSION_CACHE_SECONDS, subject_digest
 from event_collector.privacy.rewrite import parquet_has, rewrite_lines, rewrite_parquet, scan_lines
 
 SAVE_EVERY = 500  # objects a pass looks at between two saves of its cursor
@@ -103,6 +103,7 @@ class Deletion:
     raw: RawStore | None = None
     counters: Counters | None = None
     firehose_buffer_seconds: int = 900
+    suppression_cache_seconds: int = SUPPRESSION_CACHE_SECONDS  # the collectors' SuppressionCacheSeconds
     work_dir: str | None = None
 
 

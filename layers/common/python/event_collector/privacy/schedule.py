@@ -2,8 +2,9 @@
 
 A deletion covers what was received up to ``requested_at``; such an event reaches the raw bucket within the
 Firehose buffer (``FirehoseBufferIntervalSeconds``) and the lake seconds later. A suppression covers what
-got through from ``requested_at`` on, which the collector stops within ``SUPPRESSION_CACHE_SECONDS`` (its
-cache of suppressions), so it waits that much longer. The compaction run's cutoff (``now - grace``, or the
+got through from ``requested_at`` on, which the collector stops within ``SuppressionCacheSeconds`` (its
+cache of suppressions, ``SUPPRESSION_CACHE_SECONDS`` in the collector's and this step's environment), so it
+waits that much longer. The compaction run's cutoff (``now - grace``, or the
 execution input's ``cutoff``) is the clock, so ``CompactionGraceMinutes`` is added, as it is to a closed
 hour: due at ``requested_at + buffer (+ cache) + grace``. Lean: Plan imports it (no pyarrow).
 """
@@ -13,12 +14,20 @@ from __future__ import annotations
 from event_collector.privacy.regulations import SUPPRESSION_CACHE_SECONDS, Regulation
 
 
-def due_at(regulation: Regulation, firehose_buffer_seconds: int) -> int:
+def due_at(
+    regulation: Regulation, firehose_buffer_seconds: int, suppression_cache_seconds: int = SUPPRESSION_CACHE_SECONDS
+) -> int:
     """The cutoff (epoch ms) from which the regulation may be applied."""
-    wait = firehose_buffer_seconds + (SUPPRESSION_CACHE_SECONDS if regulation.kind == "suppress" else 0)
+    wait = firehose_buffer_seconds + (suppression_cache_seconds if regulation.kind == "suppress" else 0)
     return regulation.requested_at + wait * 1000
 
 
-def is_due(regulation: Regulation, cutoff_ms: int, firehose_buffer_seconds: int) -> bool:
+def is_due(
+    regulation: Regulation,
+    cutoff_ms: int,
+    firehose_buffer_seconds: int,
+    suppression_cache_seconds: int = SUPPRESSION_CACHE_SECONDS,
+) -> bool:
     """``unsuppress`` removes nothing and is always due (it is only marked applied)."""
-    return regulation.kind == "unsuppress" or due_at(regulation, firehose_buffer_seconds) <= cutoff_ms
+    due = due_at(regulation, firehose_buffer_seconds, suppression_cache_seconds)
+    return regulation.kind == "unsuppress" or due <= cutoff_ms

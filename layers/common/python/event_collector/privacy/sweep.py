@@ -49,7 +49,7 @@ from event_collector.privacy.passes import (
     quarantine_pass,
     raw_pass,
 )
-from event_collector.privacy.regulations import Regulation, RegulationStore
+from event_collector.privacy.regulations import Regulation, RegulationStore, request_id
 from event_collector.privacy.schedule import is_due
 
 SWEEP_LOCK = "*regulations"  # not a tenant id: the lease that keeps sweeps one at a time
@@ -75,7 +75,8 @@ def apply_regulations(
                 request=regulation.id, tenant=regulation.tenant, status="applied"
             )
     removable = [r for r in pending if r.kind != "unsuppress"]
-    due = [r for r in removable if is_due(r, cutoff_ms, deletion.firehose_buffer_seconds)]
+    delays = (deletion.firehose_buffer_seconds, deletion.suppression_cache_seconds)
+    due = [r for r in removable if is_due(r, cutoff_ms, *delays)]
     waiting = len(removable) - len(due)
     if not deletion.state.acquire_lease(SWEEP_LOCK, run_id, now_s, now_s + LEASE_SECONDS):
         return _result(run_id, None, outcomes, waiting, stats, complete=False), stats
@@ -108,11 +109,25 @@ def _begin(
     sweep = SweepState(
         sweep=run_id,
         began_at=now_ms,
-        targets=[SweepTarget.of(regulation) for regulation in chosen],
+        targets=[SweepTarget.of(regulation, ended_at(regulation, regulations)) for regulation in chosen],
         tenants={regulation.tenant: TenantProgress() for regulation in chosen},
     )
     journal.save(sweep)
     return sweep
+
+
+def ended_at(regulation: Regulation, regulations: RegulationStore) -> int | None:
+    """When an ``unsuppress`` asked after this ``suppress`` ended it (epoch ms), if one did: the user's
+    events received from then on were stored with consent and stay. A suppress asked anew after that
+    unsuppress has the later ``requested_at``, so its suppression is open-ended again."""
+    if regulation.kind != "suppress":
+        return None
+    ended = regulations.get(
+        regulation.tenant, request_id(regulation.tenant, "unsuppress", regulation.selector, regulation.subject)
+    )
+    if ended is None or ended.requested_at <= regulation.requested_at:
+        return None
+    return ended.requested_at
 
 
 def _sweep(
