@@ -151,6 +151,34 @@ def test_given_a_suppression_when_swept_then_only_what_got_through_since_the_req
     assert set(world.rows()) == {"before", "o1", "o2"}
 
 
+def test_given_a_suppression_an_unsuppress_ended_when_swept_then_what_the_user_sent_after_it_stays(world):
+    world.send(event("before", at(20, 10), user_id=USER), event("o1", at(20, 10), user_id=OTHER))
+    world.send(event("during", at(20, 12), user_id=USER), event("o2", at(20, 12), user_id=OTHER))
+    world.send(event("after", at(20, 14), user_id=USER), event("o3", at(20, 14), user_id=OTHER))
+    world.compact()
+    suppress = world.ask(USER, kind="suppress", requested_at=at(20, 11))
+    world.ask(USER, kind="unsuppress", requested_at=at(20, 13))
+
+    result, _ = world.sweep()
+
+    assert set(world.rows()) == {"before", "o1", "o2", "after", "o3"}
+    assert world.regulations.get("acme", suppress.id).removed["compacted/track"] == 1
+    assert (result.applied, result.failed) == (2, 0)
+
+
+def test_given_a_suppression_asked_again_after_an_unsuppress_when_swept_then_it_holds_from_then_on(world):
+    world.send(event("first", at(20, 10), user_id=USER), event("o1", at(20, 10), user_id=OTHER))
+    world.send(event("between", at(20, 14), user_id=USER), event("since", at(20, 16), user_id=USER))
+    world.compact()
+    world.ask(USER, kind="suppress", requested_at=at(20, 11))
+    world.ask(USER, kind="unsuppress", requested_at=at(20, 13))
+    world.ask(USER, kind="suppress", requested_at=at(20, 15))  # asked anew: open-ended again
+
+    world.sweep()
+
+    assert set(world.rows()) == {"first", "o1", "between"}
+
+
 def test_given_a_user_named_by_anonymous_id_when_deleted_then_their_events_go_and_another_tenants_user_stays(world):
     world.send(
         event("a1", at(20, 10), anonymous_id=ANONYMOUS),

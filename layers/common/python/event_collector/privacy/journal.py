@@ -47,9 +47,10 @@ class SweepTarget(_Model):
     selector: Selector
     subject: str
     requested_at: int
+    until: int | None = None  # a suppression an unsuppress ended (matching.Target)
 
     @classmethod
-    def of(cls, regulation: Regulation) -> SweepTarget:
+    def of(cls, regulation: Regulation, until: int | None = None) -> SweepTarget:
         return cls(
             request=regulation.id,
             tenant=regulation.tenant,
@@ -57,11 +58,12 @@ class SweepTarget(_Model):
             selector=regulation.selector,
             subject=regulation.subject,
             requested_at=regulation.requested_at,
+            until=until,
         )
 
     @property
     def target(self) -> Target:
-        return Target(self.request, self.tenant, self.kind, self.selector, self.subject, self.requested_at)
+        return Target(self.request, self.tenant, self.kind, self.selector, self.subject, self.requested_at, self.until)
 
     @property
     def regulation(self) -> Regulation:

@@ -2,9 +2,10 @@
 
 A **target** is one regulation as a sweep keeps it: the tenant, the selector and the subject (a digest:
 never the user's id), and the receive times it covers (``delete``: up to ``requested_at``; ``suppress``:
-from ``requested_at`` on). An event matches when one of its selector's fields (``MATCHED_FIELDS``) holds a
-value whose digest is the subject. The user's id is never known here: each value met is digested the same
-way and compared, through a bounded cache (a lake holds few distinct user ids per file, often the same ones).
+from ``requested_at`` on, up to the ``unsuppress`` that ended it if one did: ``until``). An event matches
+when one of its selector's fields (``MATCHED_FIELDS``) holds a value whose digest is the subject. The
+user's id is never known here: each value met is digested the same way and compared, through a bounded
+cache (a lake holds few distinct user ids per file, often the same ones).
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ class Target:
     selector: Selector
     subject: str
     requested_at: int  # epoch ms
+    # A suppression an ``unsuppress`` ended (epoch ms): what the user sent from then on was consented to.
+    until: int | None = None
 
     @classmethod
-    def of(cls, regulation: Regulation) -> Target:
+    def of(cls, regulation: Regulation, until: int | None = None) -> Target:
         return cls(
             regulation.id,
             regulation.tenant,
@@ -46,18 +49,24 @@ class Target:
             regulation.selector,
             regulation.subject,
             regulation.requested_at,
+            until,
         )
 
     def covers(self, received_at: int | None) -> bool:
         """A deletion covers what was received up to its request (a line without a receive time too: it
-        was stored before the sweep); a suppression what was received from its request on."""
+        was stored before the sweep); a suppression what was received from its request on (and before the
+        ``unsuppress`` that ended it, if one did)."""
         if received_at is None:
             return self.kind == "delete"
-        return received_at <= self.requested_at if self.kind == "delete" else received_at >= self.requested_at
+        if self.kind == "delete":
+            return received_at <= self.requested_at
+        return received_at >= self.requested_at and (self.until is None or received_at < self.until)
 
     def may_cover(self, start: int, end: int) -> bool:
         """Whether events received in ``[start, end)`` (epoch ms) may be covered."""
-        return start <= self.requested_at if self.kind == "delete" else end > self.requested_at
+        if self.kind == "delete":
+            return start <= self.requested_at
+        return end > self.requested_at and (self.until is None or start < self.until)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -149,6 +158,8 @@ class Matcher:
 def _window(target: Target, received: pa.ChunkedArray) -> pa.ChunkedArray:
     bound = pa.scalar(target.requested_at, pa.int64())
     inside = pc.less_equal(received, bound) if target.kind == "delete" else pc.greater_equal(received, bound)
+    if target.kind == "suppress" and target.until is not None:
+        inside = pc.and_(inside, pc.less(received, pa.scalar(target.until, pa.int64())))
     return pc.fill_null(inside, target.kind == "delete")
 
 
