@@ -64,7 +64,7 @@ def build(
     )
     ingestor = EventIngestor(sink, counter, on_counting_failed=counting_failed, suppressions=suppressions)
     counters = CountersTable(dynamodb, settings.counters_table_name)
-    regulations = RegulationRequests(regulations_table)
+    regulations = RegulationRequests(regulations_table, on_suppressions_changed=suppressions.forget)
     services = Services(ingestor, counters, access, rates=rates, regulations=regulations)
     return create_collector(services, cors_allow_origin=settings.cors_allow_origin)
 

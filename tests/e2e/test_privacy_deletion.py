@@ -6,8 +6,9 @@ fan-out quarantines; the stack compacts. One user's deletion is requested; the n
 it. Then no byte of that user's id is left in any object of any bucket (every version, GZIP decompressed,
 Parquet read back as text) nor in any table, and every row of the other user is still there.
 
-(The suppression half of the issue's test, suppress, send again, nothing stored, belongs to the requests
-side: it needs the collector's suppression check.)
+The deletion is asked with the admin CLI as an operator would (``event-collector-admin --local
+delete-user``); the suppression that follows through ``POST /v1/regulations``, as a tenant's backend would.
+Then the user sends again, resends of the deleted events included: nothing of theirs is stored.
 """
 
 from __future__ import annotations
@@ -15,16 +16,20 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from event_collector.aws.regulations_table import RegulationsTable
-from event_collector.privacy.regulations import Regulation, request_id, subject_digest
+from event_collector.privacy.regulations import Regulation, subject_digest
 from event_collector_cli.compacted import read_compacted
 from tests.e2e.test_exact_data_http import post, settle
 from tests.local.conftest import RunningStack, start_stack, stop_stack
@@ -81,15 +86,19 @@ def quarantined_line(stack: RunningStack, user: str) -> None:
 
 
 def ask_deletion(stack: RunningStack, user: str) -> Regulation:
-    # INTEGRATION: once the requests branch lands, ask through its CLI instead:
-    #   event-collector-admin --local delete-user <tenant> --user-id <user>
-    # (through the store's port meanwhile, as that CLI does, with the stub adapter of this branch).
+    """``event-collector-admin --local delete-user``, the installed command, against this stack's state."""
     tenant = stack.info["tenant"]
-    subject = subject_digest(tenant, "user_id", user)
-    regulation = Regulation(
-        request_id(tenant, "delete", "user_id", subject), tenant, "delete", "user_id", subject, int(time.time() * 1000)
-    )
-    return RegulationsTable(stack.aws("dynamodb"), stack.info["regulations_table"]).put_request(regulation)
+    command = [str(Path(sys.executable).parent / "event-collector-admin"), "--local", "delete-user", tenant]
+    environment = {**os.environ, "LOCAL_STATE_DIR": str(stack.stack_file.parent)}
+    done = subprocess.run([*command, "--user-id", user], capture_output=True, text=True, env=environment, timeout=60)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert user not in done.stdout + done.stderr  # the digest, never the id
+    assert (printed["type"], printed["status"], printed["new"]) == ("delete", "received", True)
+    stored = RegulationsTable(stack.aws("dynamodb"), stack.info["regulations_table"]).get(tenant, printed["id"])
+    assert stored is not None
+    assert stored.subject == subject_digest(tenant, "user_id", user)
+    return stored
 
 
 def readable(body: bytes) -> bytes:
@@ -148,3 +157,35 @@ def test_given_two_users_compacted_when_one_is_deleted_and_compacted_again_then_
     assert applied.removed["compacted/page_view"] == 3  # two of ours and Segment's page
     assert (applied.removed["raw"], applied.removed["quarantine"], applied.removed["counters"]) == (9, 1, 1)
     assert USER not in json.dumps(report)
+
+
+def test_given_the_deleted_user_suppressed_when_they_send_again_then_nothing_of_theirs_is_stored(stack):
+    """After the test above: the user is suppressed, then sends again on both routes, resends of their
+    deleted events included; answered as accepted and suppressed, and not a byte stored or counted."""
+    status, asked = post(stack, "/v1/regulations", json.dumps({"type": "suppress", "user_id": USER}).encode())
+    assert (status, asked["status"]) == (202, "received")
+    counted_before = stack.request("GET", f"/v1/counts?event_type=page_view&key={USER}", auth=stack.demo_auth()).json()
+
+    sent = [
+        post(stack, "/v1/events", json.dumps({"events": ours(USER)}).encode()),
+        post(stack, "/v1/batch", json.dumps({"batch": segments(USER)}).encode()),
+        post(stack, "/v1/events", json.dumps({"events": [{**ours(USER)[0], "event_id": f"{USER}-new"}]}).encode()),
+    ]
+    stack.drain()
+
+    assert [(status, answer["accepted"], answer.get("suppressed")) for status, answer in sent] == [
+        (200, 4, 4),
+        (200, 4, 4),
+        (200, 1, 1),
+    ]
+    assert holding(stack, USER) == []
+    assert (
+        stack.request("GET", f"/v1/counts?event_type=page_view&key={USER}", auth=stack.demo_auth()).json()
+        == counted_before
+    )
+
+    report = settle(stack)  # the suppression's own sweep: nothing got through, nothing to remove
+
+    assert (report["regulations_applied"], report["regulations_failed"]) == (1, 0), report
+    assert holding(stack, USER) == []
+    assert {row["event_id"] for row in read_compacted(stack.aws("s3"), stack.info["lake_bucket"])} >= sent_ids(OTHER)

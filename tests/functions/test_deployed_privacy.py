@@ -270,25 +270,48 @@ def test_given_a_suppressed_user_when_events_arrive_on_every_route_then_only_oth
     assert sum(published(output, "EventsAccepted")) == 3  # stored
 
 
-def test_given_a_suppression_then_it_holds_within_the_cache_age_and_an_unsuppress_ends_it_after_it(
+def test_given_a_suppression_asked_of_this_container_then_it_holds_at_once_and_an_unsuppress_ends_it_at_once(
     api, stack, tenant, cache_clock
 ):
+    auth = secret(stack, tenant)
+    event = {"events": [{"event_type": "track", "name": "now", "user_id": USER}]}
+
+    loaded_before = api.request("POST", "/v1/events", auth=auth, body=event)  # the container loads: none yet
+    api.request("POST", "/v1/regulations", auth=auth, body={"type": "suppress", "user_id": USER})
+    suppressed = api.request("POST", "/v1/events", auth=auth, body=event)  # no clock moved: this container knew
+    ended = api.request("POST", "/v1/regulations", auth=auth, body={"type": "unsuppress", "user_id": USER})
+    again = api.request("POST", "/v1/events", auth=auth, body=event)
+
+    assert [a.body.get("suppressed", 0) for a in (loaded_before, suppressed, again)] == [0, 1, 0]
+    assert (ended.status, ended.body["status"]) == (202, "applied")
+    assert len(tenant_lines(stack, tenant)) == 2  # before and again
+    assert track_total(api, auth, "now") == 2
+
+
+def test_given_a_suppression_asked_elsewhere_then_it_holds_within_the_cache_age_and_so_does_its_end(
+    api, stack, tenant, cache_clock
+):
+    """Asked through the CLI (or another container): this container sees it once its cached list is
+    SUPPRESSION_CACHE_SECONDS (60 in the tests) old."""
+    from event_collector.aws.regulations_table import RegulationsTable
+    from event_collector.privacy.requests import RegulationBody, RegulationRequests
+
+    elsewhere = RegulationRequests(RegulationsTable(stack.clients.dynamodb, stack.name("RegulationsTable")))
     auth = secret(stack, tenant)
     event = {"events": [{"event_type": "track", "name": "later", "user_id": USER}]}
 
     loaded_before = api.request("POST", "/v1/events", auth=auth, body=event)  # the container loads: none yet
-    api.request("POST", "/v1/regulations", auth=auth, body={"type": "suppress", "user_id": USER})
+    elsewhere.ask(tenant, RegulationBody(type="suppress", user_id=USER), source="cli")
     cache_clock.now += 59
     stale = api.request("POST", "/v1/events", auth=auth, body=event)
     cache_clock.now += 1
     suppressed = api.request("POST", "/v1/events", auth=auth, body=event)
-    ended = api.request("POST", "/v1/regulations", auth=auth, body={"type": "unsuppress", "user_id": USER})
+    elsewhere.ask(tenant, RegulationBody(type="unsuppress", user_id=USER), source="cli")
     still = api.request("POST", "/v1/events", auth=auth, body=event)
     cache_clock.now += 60
     again = api.request("POST", "/v1/events", auth=auth, body=event)
 
     assert [a.body.get("suppressed", 0) for a in (loaded_before, stale, suppressed, still, again)] == [0, 0, 1, 1, 0]
-    assert (ended.status, ended.body["status"]) == (202, "applied")
     assert len(tenant_lines(stack, tenant)) == 3  # before, stale (within SUPPRESSION_CACHE_SECONDS), again
     assert track_total(api, auth, "later") == 3
 

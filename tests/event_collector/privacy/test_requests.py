@@ -70,6 +70,19 @@ def test_given_an_unsuppress_when_asked_then_it_is_applied_as_it_is_stored_and_t
     assert store.suppressions("acme") == []
 
 
+def test_given_suppressions_changed_when_asked_then_the_collectors_cache_is_told_once_per_change():
+    store, clock, told = MemoryRegulations(), Clock(), list[str]()
+    requests = RegulationRequests(store, clock, on_suppressions_changed=told.append)
+
+    requests.ask("acme", body(type="delete", user_id=USER), source="api")  # no suppression changed
+    requests.ask("acme", body(type="suppress", user_id=USER), source="api")
+    clock.now += 1
+    requests.ask("acme", body(type="suppress", user_id=USER), source="api")  # stands as stored: nothing changed
+    requests.ask("globex", body(type="unsuppress", user_id=USER), source="api")  # a new request: reload anyway
+
+    assert told == ["acme", "globex"]
+
+
 def test_given_ids_of_another_tenant_or_malformed_when_read_then_none():
     requests = RegulationRequests(MemoryRegulations(), Clock())
     stored, _ = requests.ask("acme", body(type="delete", user_id=USER), source="api")

@@ -86,9 +86,16 @@ class RegulationView(BaseModel):
 
 
 class RegulationRequests:
-    def __init__(self, store: RegulationStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: RegulationStore,
+        clock: Callable[[], float] = time.time,
+        *,
+        on_suppressions_changed: Callable[[str], None] = lambda tenant: None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._on_suppressions_changed = on_suppressions_changed  # the collector's cache forgets the tenant
 
     def ask(self, tenant: str, body: RegulationBody, *, source: Source) -> tuple[Regulation, bool]:
         """Store the request (idempotently: privacy/renewal.py); also whether this ask recorded it (new, or
@@ -110,7 +117,10 @@ class RegulationRequests:
             source=source,
         )
         stored = self._store.put_request(regulation)
-        return stored, stored.requested_at == now
+        recorded = stored.requested_at == now
+        if recorded and body.type != "delete":
+            self._on_suppressions_changed(tenant)
+        return stored, recorded
 
     def get(self, tenant: str, regulation_id: str) -> Regulation | None:
         """The tenant's request with this id; None for another tenant's, an unknown or a malformed id."""

@@ -7,6 +7,10 @@ every container from ``t + max_age_seconds`` on, while the table answers. A tena
 costs one dictionary lookup per event; digests (``event_subjects``) are computed only for a tenant that has
 some.
 
+The container that acknowledges a ``suppress`` or ``unsuppress`` over HTTP forgets the tenant's list at
+once (``forget``), so there the change holds from the acknowledgement on (and everywhere in the local mode,
+which runs one collector).
+
 A failed load never fails the request (a 5xx would lose every user's events to protect one). It keeps the
 list loaded before, if any, or else none (the events are delivered), reports the failure
 (``on_load_failed``: a log line and the ``SuppressionLoadFailures`` metric in the collector) and tries again
@@ -71,6 +75,10 @@ class SuppressionCache:
             return kept
         self._tenants[tenant] = _Loaded(found, now + self._max_age)
         return found
+
+    def forget(self, tenant: str) -> None:
+        """Load the tenant's suppressions again on its next request (this container just changed them)."""
+        self._tenants.pop(tenant, None)
 
     def is_suppressed(self, tenant: str, record: Mapping[str, object]) -> bool:
         """Whether the stored event ``record`` belongs to a suppressed user (any of its selectors)."""
