@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from event_collector.lake.layout import SWEEP_PREFIX
 from event_collector.privacy.regulations import request_id
 from tests.conftest import fail_calls, record_calls
@@ -49,7 +51,7 @@ def test_given_two_users_when_one_is_deleted_then_no_byte_of_their_id_is_left_an
     assert world.holding("anon-o")
 
 
-def test_given_files_without_the_user_when_swept_then_they_are_neither_read_whole_nor_rewritten(world):
+def test_given_files_without_the_user_when_swept_then_they_are_not_rewritten(world):
     world.send(event("a1", at(20, 10), user_id=USER), event("o1", at(20, 10), user_id=OTHER))
     world.send(event("o2", at(21, 10), user_id=OTHER))
     world.send(event("o3", at(22, 10), "page_view", user_id=OTHER))
@@ -66,6 +68,37 @@ def test_given_files_without_the_user_when_swept_then_they_are_neither_read_whol
     assert {key.split("/")[0] for key in stats.changed} == {"raw", "events", "compacted", "ledger"}
     assert all(day20 in key or key.startswith("raw/2026/11/20/") for key in stats.changed)
     assert changed == set(stats.changed)
+
+
+@pytest.mark.parametrize("whole_read_bytes", [0, 4 * 1024 * 1024])
+def test_given_parquet_files_when_decided_then_large_ones_are_read_in_ranges_small_ones_once_whole(
+    world, monkeypatch, whole_read_bytes
+):
+    """A file above WHOLE_READ_BYTES is decided on ranged reads of the matched columns and fetched whole only
+    when it holds the user; a smaller one is fetched once, whole, and decided and rewritten from that copy."""
+    from event_collector.privacy import passes
+
+    world.send(event("a1", at(20, 10), user_id=USER), event("o1", at(20, 10), user_id=OTHER))
+    world.send(event("o2", at(21, 10), user_id=OTHER))
+    world.compact()
+    world.ask(USER)
+    monkeypatch.setattr(passes, "WHOLE_READ_BYTES", whole_read_bytes)
+    gets = record_calls(world.s3, "GetObject")
+
+    world.sweep()
+
+    parquet = [call for call in gets if call["Key"].startswith(("compacted/", "ledger/"))]
+    whole = sorted({call["Key"].split("/")[0] for call in parquet if "Range" not in call})
+    ranged = {call["Key"] for call in parquet if "Range" in call}
+    day20 = "year=2026/month=11/day=20"
+    if whole_read_bytes:
+        assert ranged == set()
+        assert len([call for call in parquet if call["Key"].startswith("compacted/")]) == 2  # each file once
+    else:
+        assert {key.split("/")[0] for key in ranged} == {"compacted", "ledger"}
+        assert all(day20 in call["Key"] for call in parquet if "Range" not in call)  # only the user's day whole
+    assert whole == ["compacted", "ledger"]
+    assert set(world.rows()) == {"o1", "o2"}
 
 
 def test_given_an_older_raw_version_holding_the_user_when_swept_then_every_version_with_the_id_is_gone(world):

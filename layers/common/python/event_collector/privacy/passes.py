@@ -51,6 +51,8 @@ from event_collector.privacy.rewrite import parquet_has, rewrite_lines, rewrite_
 
 SAVE_EVERY = 500  # objects a pass looks at between two saves of its cursor
 SPOOL_BYTES = 16 * 1024 * 1024
+# Parquet files up to this size are fetched whole to be decided (one GET); larger ones in ranges (passes.py).
+WHOLE_READ_BYTES = 4 * 1024 * 1024
 ALL_HOURS = [f"h{hour:02d}" for hour in range(24)]
 
 
@@ -296,12 +298,41 @@ def compacted_pass(context: Context, matcher: Matcher, tenant: str, progress: Te
     return True
 
 
-def _compacted_file(context: Context, matcher: Matcher, tenant: str, key: str, size: int, name: str) -> None:
+def _fetched_if_held(
+    context: Context, key: str, size: int, scratch: str, columns: list[str], test: Callable[[pa.Table], bool]
+) -> str | None:
+    """The Parquet file's local copy when ``test`` holds for some batch of ``columns``, else None.
+
+    A file up to WHOLE_READ_BYTES is fetched whole first (one GET: cheaper than its footer's and columns'
+    ranged GETs) and decided on the copy the rewrite then reads; a larger one is decided on ranged reads of
+    those columns alone and fetched only if it holds the user."""
     lake, bucket = context.deletion.lake, context.deletion.lake_bucket
+    source = os.path.join(scratch, "in.parquet")
+    if size <= WHOLE_READ_BYTES:
+        lake.get_file(bucket, key, source)
+        with open(source, "rb") as copy:
+            return source if parquet_has(copy, columns, test) else None
+    if not parquet_has(lake.open_ranges(bucket, key, size), columns, test):
+        return None
+    lake.get_file(bucket, key, source)
+    return source
+
+
+def _compacted_file(context: Context, matcher: Matcher, tenant: str, key: str, size: int, name: str) -> None:
     context.stats.objects_scanned += 1
-    columns = ["received_at", *FIELDS]
-    if not parquet_has(lake.open_ranges(bucket, key, size), columns, lambda table: bool(matcher.table(tenant, table))):
-        return
+    with tempfile.TemporaryDirectory(dir=context.deletion.work_dir) as scratch:
+        columns = ["received_at", *FIELDS]
+        source = _fetched_if_held(
+            context, key, size, scratch, columns, lambda table: bool(matcher.table(tenant, table))
+        )
+        if source is not None:
+            _rewrite_compacted(context, matcher, tenant, key, name, source, os.path.join(scratch, "out.parquet"))
+
+
+def _rewrite_compacted(
+    context: Context, matcher: Matcher, tenant: str, key: str, name: str, source: str, target: str
+) -> None:
+    lake, bucket = context.deletion.lake, context.deletion.lake_bucket
     removed: dict[str, dict[str, int]] = defaultdict(dict)
     ids: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     hours: set[tuple[str, int]] = set()
@@ -321,22 +352,19 @@ def _compacted_file(context: Context, matcher: Matcher, tenant: str, key: str, s
             hours.add((event_type, received // HOUR_MS * HOUR_MS))
         return rows
 
-    with tempfile.TemporaryDirectory(dir=context.deletion.work_dir) as scratch:
-        source, target = os.path.join(scratch, "in.parquet"), os.path.join(scratch, "out.parquet")
-        lake.get_file(bucket, key, source)
-        kept = rewrite_parquet(source, target, drop)
-        receipt = Receipt(
-            key=key,
-            removed=dict(removed),
-            ids={request: dict(days) for request, days in ids.items()},
-            hours=sorted(hours),
-        )
-        context.journal.write(tenant_area(tenant), key, receipt)
-        written = os.path.getsize(target) if kept else 0
-        if kept:
-            lake.put_file(bucket, key, target)
-        else:
-            lake.delete(bucket, [key])
+    kept = rewrite_parquet(source, target, drop)
+    receipt = Receipt(
+        key=key,
+        removed=dict(removed),
+        ids={request: dict(days) for request, days in ids.items()},
+        hours=sorted(hours),
+    )
+    context.journal.write(tenant_area(tenant), key, receipt)
+    written = os.path.getsize(target) if kept else 0
+    if kept:
+        lake.put_file(bucket, key, target)
+    else:
+        lake.delete(bucket, [key])
     context.changed(key, kept, written)
 
 
@@ -366,14 +394,21 @@ def ledger_pass(context: Context, tenant: str, progress: TenantProgress) -> bool
 def _ledger_file(
     context: Context, tenant: str, key: str, size: int, wanted: pa.Array, owners: dict[str, set[str]]
 ) -> None:
-    lake, bucket = context.deletion.lake, context.deletion.lake_bucket
     context.stats.objects_scanned += 1
 
     def holds(table: pa.Table) -> bool:
         return bool(pc.any(pc.is_in(table["event_id"], value_set=wanted)).as_py())
 
-    if not parquet_has(lake.open_ranges(bucket, key, size), ["event_id"], holds):
-        return
+    with tempfile.TemporaryDirectory(dir=context.deletion.work_dir) as scratch:
+        source = _fetched_if_held(context, key, size, scratch, ["event_id"], holds)
+        if source is not None:
+            _rewrite_ledger(context, tenant, key, wanted, owners, source, os.path.join(scratch, "out.parquet"))
+
+
+def _rewrite_ledger(
+    context: Context, tenant: str, key: str, wanted: pa.Array, owners: dict[str, set[str]], source: str, target: str
+) -> None:
+    lake, bucket = context.deletion.lake, context.deletion.lake_bucket
     removed: dict[str, dict[str, int]] = defaultdict(dict)
 
     def drop(table: pa.Table) -> pa.Array:
@@ -384,16 +419,13 @@ def _ledger_file(
                 removed[request]["ledger"] = removed[request].get("ledger", 0) + count
         return rows
 
-    with tempfile.TemporaryDirectory(dir=context.deletion.work_dir) as scratch:
-        source, target = os.path.join(scratch, "in.parquet"), os.path.join(scratch, "out.parquet")
-        lake.get_file(bucket, key, source)
-        kept = rewrite_parquet(source, target, drop)
-        context.journal.write(tenant_area(tenant), key, Receipt(key=key, removed=dict(removed)))
-        written = os.path.getsize(target) if kept else 0
-        if kept:
-            lake.put_file(bucket, key, target)
-        else:
-            lake.delete(bucket, [key])
+    kept = rewrite_parquet(source, target, drop)
+    context.journal.write(tenant_area(tenant), key, Receipt(key=key, removed=dict(removed)))
+    written = os.path.getsize(target) if kept else 0
+    if kept:
+        lake.put_file(bucket, key, target)
+    else:
+        lake.delete(bucket, [key])
     context.changed(key, kept, written)
 
 
