@@ -237,6 +237,10 @@ def collector_steps(collector: str) -> list[Step]:
             label=" (DynamoDB failing after Firehose)",
             logged="Counting failed after Firehose accepted the events",
         ),
+        # A privacy request through the authorizer's tenant (an unsuppress of a user never suppressed: applied
+        # as stored, so it leaves Regulate's count alone), recorded, then found as stored when asked again.
+        Step(collector, "collector-post-regulations.json", as_tenant, _answered(202), label=" (recorded)"),
+        Step(collector, "collector-post-regulations.json", as_tenant, _answered(200), label=" (asked again)"),
     ]
 
 
@@ -442,20 +446,12 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         return [partition["Values"] for page in pages for partition in page["Partitions"]]
 
     def request_deletion(tenant: str, user_id: str) -> None:
-        # Through the store's port, as the requests side's CLI and API do (the stub adapter until the merge).
+        # As `event-collector-admin delete-user` does (the collector's route is rehearsed above).
         from event_collector.aws.regulations_table import RegulationsTable
-        from event_collector.privacy.regulations import Regulation, request_id, subject_digest
+        from event_collector.privacy.requests import RegulationBody, RegulationRequests
 
-        subject = subject_digest(tenant, "user_id", user_id)
-        regulation = Regulation(
-            request_id(tenant, "delete", "user_id", subject),
-            tenant,
-            "delete",
-            "user_id",
-            subject,
-            int(time.time() * 1000),
-        )
-        RegulationsTable(clients.dynamodb, resolver.physical_name("RegulationsTable")).put_request(regulation)
+        requests = RegulationRequests(RegulationsTable(clients.dynamodb, resolver.physical_name("RegulationsTable")))
+        requests.ask(tenant, RegulationBody(type="delete", user_id=user_id), source="cli")
 
     seeded = {
         "tenant": "acme",
