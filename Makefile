@@ -87,6 +87,7 @@ bench: venv
 	$(BIN)/python bench/local_startup_bench.py
 	$(BIN)/python bench/fan_out_bench.py
 	$(BIN)/python bench/compaction_bench.py
+	$(BIN)/python bench/regulation_bench.py
 
 cost: venv
 	$(BIN)/python bench/cost_model.py $(COST_ARGS)

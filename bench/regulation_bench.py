@@ -17,7 +17,7 @@ Printed: both, the ratio sweep ÷ baseline of each figure, and the cost of the d
 (``bench/directory_store.py``), so the figures are the sweep's own, not an emulator's.
 
 Run: ``make bench`` or ``.venv/bin/python bench/regulation_bench.py [--quick]`` (``--quick``: 100,000 rows
-in 10 files, for the test that keeps this script working). The lake is kept under
+in 10 files, a first look in a minute). The lake is kept under
 ``$TMPDIR/event-collector-bench`` for the next run.
 """
 
