@@ -70,7 +70,12 @@ class LocalStack:
             transformed_template(),
             self.config.stack_name,
             self.config.region,
-            parameter_overrides={"ApiType": self.config.api_type, "CountingMode": self.config.counting_mode},
+            parameter_overrides={
+                "ApiType": self.config.api_type,
+                "CountingMode": self.config.counting_mode,
+                # The local Firehose (moto) writes each put at once: nothing to wait for before a deletion.
+                "FirehoseBufferIntervalSeconds": "0",
+            },
         )
         self._aws_environment()
         self.functions = LocalFunctions(self.resolver)

@@ -46,7 +46,8 @@ def plan(
         else:
             waiting += 1
     items = [WorkItem(tenant=tenant, objects=objects[tenant], bytes=sizes[tenant]) for tenant in sorted(objects)]
-    cutoff_ms = int(cutoff.timestamp() * 1000)
+    # A cutoff ahead of now (make compact, make smoke) must not make a regulation due before its events landed.
+    cutoff_ms = int(min(cutoff, now).timestamp() * 1000)
     due = [
         regulation
         for regulation in (regulations.pending() if regulations is not None else [])

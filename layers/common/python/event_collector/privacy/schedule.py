@@ -4,9 +4,11 @@ A deletion covers what was received up to ``requested_at``; such an event reache
 Firehose buffer (``FirehoseBufferIntervalSeconds``) and the lake seconds later. A suppression covers what
 got through from ``requested_at`` on, which the collector stops within ``SuppressionCacheSeconds`` (its
 cache of suppressions, ``SUPPRESSION_CACHE_SECONDS`` in the collector's and this step's environment), so it
-waits that much longer. The compaction run's cutoff (``now - grace``, or the
-execution input's ``cutoff``) is the clock, so ``CompactionGraceMinutes`` is added, as it is to a closed
-hour: due at ``requested_at + buffer (+ cache) + grace``. Lean: Plan imports it (no pyarrow).
+waits that much longer. The clock is the compaction run's cutoff (``now - grace``, so
+``CompactionGraceMinutes`` is added, as it is to a closed hour: due at ``requested_at + buffer (+ cache) +
+grace``), or the execution input's ``cutoff`` but never later than now: a cutoff ahead (``make compact``,
+``make smoke``) compacts open hours, yet must not apply a request before its events can have landed.
+Lean: Plan imports it (no pyarrow).
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def apply_regulations(
 ) -> tuple[RegulateResult, Stats]:
     run_id = request.plan.run_id
     now_s = int(now.timestamp())
-    cutoff_ms = int(request.plan.cutoff.timestamp() * 1000)
+    cutoff_ms = int(min(request.plan.cutoff, now).timestamp() * 1000)  # never ahead of the clock (schedule.py)
     journal = Journal(deletion.lake, deletion.lake_bucket)
     stats = Stats()
     pending = regulations.pending()
