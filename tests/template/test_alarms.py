@@ -83,6 +83,16 @@ def test_given_firehose_when_a_put_to_the_raw_bucket_fails_or_delivery_stalls_th
     assert fires(stuck, 3600)
 
 
+@pytest.mark.parametrize("metric", ["CounterUpdateFailures", "SuppressionLoadFailures"])
+def test_given_a_collector_metric_of_a_failure_kept_quiet_for_the_client_then_its_alarm_fires(metric):
+    """The collector answers 200 and meters what it could not do (functions/collector/app.py publishes both
+    under the service's dimension, tests/functions check the names): one alarm each, at the first."""
+    alarm = alarm_on(resolver(ApiType="REST"), "EventCollector", metric, {"service": "event-collector"})
+
+    assert fires(alarm, 1)
+    assert not fires(alarm, 0)
+
+
 def test_given_every_alarm_when_resolved_then_it_notifies_the_topic_and_idle_periods_are_not_alarms():
     resolved = resolver()
     topic = resolved.ref("AlarmTopic")

@@ -186,6 +186,32 @@ def test_given_regulations_when_planned_then_those_due_or_being_applied_are_coun
     assert (items, planned.items, planned.regulations) == ([], 0, 4)
 
 
+def test_given_a_cutoff_ahead_of_now_when_planned_then_a_request_is_not_due_before_its_events_landed():
+    """make compact and make smoke pass a cutoff an hour ahead to compact open hours; a deletion asked a
+    minute ago still waits for the Firehose buffer by the clock."""
+    from event_collector.compaction.contracts import RunInput
+    from event_collector.privacy.regulations import Regulation
+    from tests.fakes.regulations import MemoryRegulations
+
+    now_ms = int(NOW.timestamp() * 1000)
+    store = MemoryRegulations()
+    store.put_request(Regulation("reg-recent", "acme", "delete", "user_id", "recent", now_ms - 60_000))
+    store.put_request(Regulation("reg-landed", "acme", "delete", "user_id", "landed", now_ms - 300_000))
+
+    planned, _ = plan(
+        PlanRequest(run_id="run-1", input=RunInput(cutoff=NOW + timedelta(hours=1))),
+        MemoryCompactionState(),
+        now=NOW,
+        grace=timedelta(minutes=20),
+        lake_bucket="lake",
+        max_concurrency=1,
+        regulations=store,
+        firehose_buffer_seconds=300,
+    )
+
+    assert planned.regulations == 1  # "landed" alone
+
+
 def test_given_a_longer_suppression_cache_when_planned_then_a_suppression_waits_for_it():
     """A collector may store a suppressed user's events for SuppressionCacheSeconds after the request: its
     sweep waits for what got through in that window to reach the lake, whatever the operator set."""
