@@ -86,3 +86,13 @@ def test_given_compacted_rows_when_matched_then_each_target_gets_the_mask_of_its
         anonymous.request: [False, False, True, False],
     }
     assert Matcher([user]).table("globex", table) == {}
+
+
+def test_given_counter_keys_when_split_then_an_id_as_a_path_segment_query_value_or_encoded_is_a_part():
+    from event_collector.privacy.matching import key_parts
+
+    assert "jane@example.com" in key_parts("https://shop.example/u/jane%40example.com?tab=1")
+    assert "jane@example.com" in key_parts("/profile?user=jane@example.com&x=1")
+    assert "u-1" in key_parts("u-1")
+    assert "u-1" not in key_parts("/u-10/orders")  # a part is matched whole, never a prefix
+    assert "" not in key_parts("//a//")

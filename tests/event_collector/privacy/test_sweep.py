@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -159,18 +160,22 @@ def test_given_counters_when_the_user_is_deleted_then_hours_are_recounted_and_th
     world.send(
         event("a1", at(20, 11), "page_view", user_id=USER, url=USER),
         event("a2", at(20, 11), "page_view", user_id=USER, url="https://example.com/"),
+        event("a3", at(20, 11), "page_view", user_id=USER, url=f"https://example.com/u/{USER}?tab=1"),
+        event("a4", at(20, 11), "page_view", user_id=USER, url=f"https://example.com/?u={quote(USER, safe='')}"),
         event("o1", at(20, 11), "page_view", user_id=OTHER, url="https://example.com/"),
+        event("o2", at(20, 11), "page_view", user_id=OTHER, url=f"https://example.com/u/{USER}x"),  # not the id
     )
     world.compact()
-    assert world.counters.total("acme#page_view#*") == 3
+    assert world.counters.total("acme#page_view#*") == 6
     world.ask(USER)
 
     result, _ = world.sweep()
 
-    assert world.counters.total("acme#page_view#*") == 1
+    assert world.counters.total("acme#page_view#*") == 2
     assert world.counters.total("acme#page_view#k:https://example.com/") == 1
-    assert not [pk for pk, _ in world.counters.items if USER in pk]
-    assert result.outcomes[0].removed["counters"] == 1
+    assert world.counters.total(f"acme#page_view#k:https://example.com/u/{USER}x") == 1  # a longer id: kept
+    assert [pk for pk, _ in world.counters.items if USER in pk] == [f"acme#page_view#k:https://example.com/u/{USER}x"]
+    assert result.outcomes[0].removed["counters"] == 3
 
 
 def test_given_a_suppression_when_swept_then_only_what_got_through_since_the_request_is_removed(world):

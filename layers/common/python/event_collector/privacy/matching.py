@@ -14,6 +14,8 @@ import base64
 import binascii
 import functools
 import json
+import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -153,6 +155,21 @@ class Matcher:
                         earlier = masks.get(target.request)
                         masks[target.request] = rows if earlier is None else pc.or_(earlier, rows)
         return masks
+
+
+# What separates the parts of a counter key a client could put a user's id in: a URL's path segments, query
+# names and values and fragment, or a list; ``@``, ``.`` and ``-`` stay (ids are often emails or UUIDs).
+_KEY_SEPARATORS = re.compile(r"[/?#&=;,|\s]+")
+
+
+def key_parts(key: str) -> set[str]:
+    """A counter key and each part of it that could be an id on its own, as sent and percent-decoded
+    (``https://shop.example/u/jane%40example.com?ref=x`` holds ``jane@example.com``)."""
+    parts = {key}
+    for text in {key, urllib.parse.unquote(key)}:
+        parts.add(text)
+        parts.update(part for part in _KEY_SEPARATORS.split(text) if part)
+    return parts
 
 
 def _window(target: Target, received: pa.ChunkedArray) -> pa.ChunkedArray:

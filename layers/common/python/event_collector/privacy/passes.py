@@ -45,7 +45,7 @@ from event_collector.lake.layout import (
 from event_collector.lake.queue import TenantLocks, WorkQueue
 from event_collector.lake.rewrites import ObjectVersion, StoredObject, rewrite_metadata
 from event_collector.privacy.journal import Budget, Journal, Receipt, Stats, SweepState, TenantProgress, merged
-from event_collector.privacy.matching import DAY_MS, FIELDS, RAW_HOUR_MARGIN_MS, Matcher, Target, any_row
+from event_collector.privacy.matching import DAY_MS, FIELDS, RAW_HOUR_MARGIN_MS, Matcher, Target, any_row, key_parts
 from event_collector.privacy.regulations import SUPPRESSION_CACHE_SECONDS, subject_digest
 from event_collector.privacy.rewrite import parquet_has, rewrite_lines, rewrite_parquet, scan_lines
 
@@ -433,7 +433,8 @@ def _rewrite_ledger(
 def counters_pass(context: Context, matcher: Matcher, tenant: str) -> None:
     """The hours that lost events are recounted (their counts equal the compacted tables again), except
     hours with objects still pending (their Compact recounts them); then every counter of the tenant's
-    types whose key is the user's id, on the days the user's events were removed, is deleted (all its days)."""
+    types whose key is the user's id or holds it as a part (a URL's path segment or query value:
+    matching.key_parts), on the days the user's events were removed, is deleted (all its days)."""
     deletion, counters = context.deletion, context.deletion.counters
     if counters is None:
         return
@@ -451,7 +452,10 @@ def counters_pass(context: Context, matcher: Matcher, tenant: str) -> None:
         for encoded in sorted(counters.store.day_keys(tenant, event_type, day, ALL_HOURS)):
             if not encoded.startswith("k:"):
                 continue  # the overflow counter, or a key too long to be an id (kept as a hash)
-            owners = [t for t in matcher.targets if subject_digest(tenant, t.selector, encoded[2:]) == t.subject]
+            parts = key_parts(encoded[2:])
+            owners = [
+                t for t in matcher.targets if any(subject_digest(tenant, t.selector, p) == t.subject for p in parts)
+            ]
             if owners:
                 pk = counter_pk(tenant, event_type, encoded)
                 removed = {target.request: {"counters": 1} for target in owners}
