@@ -72,6 +72,19 @@ def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
+# Routes that take no beacon and store no events (reads, privacy requests) say so in their 415 and 503.
+NOT_SENDING_DESCRIPTIONS = {
+    415: "`Content-Type` present and not `application/json`, or a `Content-Encoding` other than `gzip`",
+    503: "Storage is unavailable; retry after `Retry-After` seconds (reads and privacy requests are idempotent)",
+}
+
+
+def _error_description(route: Route, status: int) -> str:
+    if route.auth != "collector" and status in NOT_SENDING_DESCRIPTIONS:
+        return NOT_SENDING_DESCRIPTIONS[status]
+    return ERROR_DESCRIPTIONS[status]
+
+
 def _operation(route: Route, references: dict[Any, Any]) -> dict[str, Any]:
     answer_schema = references[(route.answer, "serialization")]
     responses: dict[str, Any] = {
@@ -80,7 +93,10 @@ def _operation(route: Route, references: dict[Any, Any]) -> dict[str, Any]:
     }
     error_schema = references[(ErrorBody, "serialization")]
     for status in route.errors:
-        answer: dict[str, Any] = {"description": ERROR_DESCRIPTIONS[status], "content": _json_content(error_schema)}
+        answer: dict[str, Any] = {
+            "description": _error_description(route, status),
+            "content": _json_content(error_schema),
+        }
         if status in (429, 503):
             answer["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}
         responses[str(status)] = answer
