@@ -71,6 +71,7 @@ def plan_environment(grace: str) -> dict[str, str]:
         "COMPACTION_GRACE_MINUTES": grace,
         "COMPACT_MAX_CONCURRENCY": "10",
         "FIREHOSE_BUFFER_INTERVAL_SECONDS": "300",
+        "SUPPRESSION_CACHE_SECONDS": "60",
     }
 
 

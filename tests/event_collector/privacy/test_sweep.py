@@ -3,6 +3,7 @@ holding the user, the ledger and counters, the request's lifecycle, budgets, lea
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 from urllib.parse import quote
@@ -69,6 +70,20 @@ def test_given_files_without_the_user_when_swept_then_they_are_not_rewritten(wor
     assert {key.split("/")[0] for key in stats.changed} == {"raw", "events", "compacted", "ledger"}
     assert all(day20 in key or key.startswith("raw/2026/11/20/") for key in stats.changed)
     assert changed == set(stats.changed)
+
+
+def test_given_a_delete_marker_on_top_when_swept_then_every_noncurrent_version_holding_the_user_is_gone(world):
+    """``aws s3 rm`` on the versioned raw bucket leaves a delete marker: every version listed is noncurrent."""
+    key = world.send(event("a1", at(20, 10), user_id=USER), event("o1", at(20, 10), user_id=OTHER))
+    body = json.dumps(event("a2", at(20, 10), user_id=USER)).encode() + b"\n"
+    world.s3.put_object(Bucket=RAW, Key=key, Body=gzip.compress(body))
+    world.s3.delete_object(Bucket=RAW, Key=key)
+    world.ask(USER)
+
+    result, _ = world.sweep()
+
+    assert [found for found in world.holding(USER) if found.startswith(f"s3://{RAW}/")] == []
+    assert result.outcomes[0].removed["raw_versions"] == 2
 
 
 @pytest.mark.parametrize("whole_read_bytes", [0, 4 * 1024 * 1024])
@@ -176,6 +191,28 @@ def test_given_counters_when_the_user_is_deleted_then_hours_are_recounted_and_th
     assert world.counters.total(f"acme#page_view#k:https://example.com/u/{USER}x") == 1  # a longer id: kept
     assert [pk for pk, _ in world.counters.items if USER in pk] == [f"acme#page_view#k:https://example.com/u/{USER}x"]
     assert result.outcomes[0].removed["counters"] == 3
+
+
+@pytest.mark.parametrize(
+    ("user", "url"),
+    [
+        ("auth0|5f7c8ec7c33c6c004bbafe82", "https://app.example/users/auth0%7C5f7c8ec7c33c6c004bbafe82"),
+        ("auth0|5f7c8ec7c33c6c004bbafe82", "https://app.example/users/auth0|5f7c8ec7c33c6c004bbafe82/settings"),
+        ("John Smith", "https://app.example/users/John%20Smith"),
+    ],
+)
+def test_given_an_id_holding_a_separator_in_a_counter_key_when_deleted_then_the_counter_is_gone(world, user, url):
+    world.send(
+        event("a1", at(20, 10), "page_view", user_id=user, url=url),
+        event("o1", at(20, 10), "page_view", user_id=OTHER, url="https://app.example/home"),
+    )
+    world.compact()
+    world.ask(user)
+
+    world.sweep()
+
+    assert [pk for pk, _ in world.counters.items if url in pk] == []
+    assert world.counters.total("acme#page_view#k:https://app.example/home") == 1
 
 
 def test_given_a_suppression_when_swept_then_only_what_got_through_since_the_request_is_removed(world):

@@ -159,16 +159,26 @@ class Matcher:
 
 # What separates the parts of a counter key a client could put a user's id in: a URL's path segments, query
 # names and values and fragment, or a list; ``@``, ``.`` and ``-`` stay (ids are often emails or UUIDs).
-_KEY_SEPARATORS = re.compile(r"[/?#&=;,|\s]+")
+_KEY_SEPARATORS = re.compile(r"([/?#&=;,|\s]+)")
+# An id may hold separators itself (Auth0's ``auth0|5f7c…``, a name with a space): runs of up to this many
+# consecutive parts, with what separates them, are parts too.
+MAX_PARTS_IN_AN_ID = 4
 
 
 def key_parts(key: str) -> set[str]:
-    """A counter key and each part of it that could be an id on its own, as sent and percent-decoded
-    (``https://shop.example/u/jane%40example.com?ref=x`` holds ``jane@example.com``)."""
+    """A counter key and each run of its parts that could be an id on its own, as sent and percent-decoded
+    (``https://shop.example/u/jane%40example.com?ref=x`` holds ``jane@example.com``; ``/u/auth0|5f7c`` holds
+    ``auth0|5f7c``)."""
     parts = {key}
     for text in {key, urllib.parse.unquote(key)}:
         parts.add(text)
-        parts.update(part for part in _KEY_SEPARATORS.split(text) if part)
+        pieces = _KEY_SEPARATORS.split(text)  # words at even indexes, the separators between them at odd ones
+        words = range(0, len(pieces), 2)
+        for first in words:
+            for last in range(first, min(first + 2 * MAX_PARTS_IN_AN_ID - 1, len(pieces)), 2):
+                run = "".join(pieces[first : last + 1])
+                if pieces[first] and pieces[last]:
+                    parts.add(run)
     return parts
 
 

@@ -184,7 +184,9 @@ def _raw_object(context: Context, matcher: Matcher, versions: list[ObjectVersion
         return scan_lines(raw.read(bucket, key, version.version_id).body, matcher.line)
 
     found = scanned(current) if current is not None else {}
-    older = {version.version_id: lines for version in versions[1:] if (lines := scanned(version))}
+    # With a delete marker on top (``aws s3 rm``), every version listed is noncurrent, the first one too.
+    noncurrent = versions[1:] if current is not None else versions
+    older = {version.version_id: lines for version in noncurrent if (lines := scanned(version))}
     if not found and not older:
         return
     in_older = [_union(lines) for lines in older.values()]
