@@ -395,7 +395,10 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
     services = ("s3", "dynamodb", "firehose", "sqs", "glue", "iam", "lambda", "stepfunctions")
     made = {name: session.client(name, endpoint_url=endpoint) for name in services}
     clients = Clients(**{("lambda_" if name == "lambda" else name): client for name, client in made.items()})
-    resolver = Resolver(transformed_template(), "parity", "us-east-1")
+    # moto's Firehose writes each put at once (as in the local stack): no buffer for a deletion to wait for.
+    resolver = Resolver(
+        transformed_template(), "parity", "us-east-1", parameter_overrides={"FirehoseBufferIntervalSeconds": "0"}
+    )
     provision_data_resources(resolver, clients)
     keys = TenantKeysTable(clients.dynamodb, resolver.physical_name("TenantKeysTable"))
     admin = TenantAdmin(keys, lambda: int(time.time()))

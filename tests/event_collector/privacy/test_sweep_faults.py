@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.event_collector.privacy.conftest import OTHER, USER, World, at, event, new_world
+from tests.event_collector.privacy.conftest import LAKE, OTHER, USER, World, at, event, new_world
 from tests.event_collector.privacy.test_sweep import populate
 
 
@@ -122,3 +122,50 @@ def test_given_a_crash_between_the_compacted_rewrite_and_the_ledger_when_run_aga
 
         assert world.ledger_ids() == ["a1", "o1"]
         assert {k: r["received_at"] for k, r in world.rows().items()} == {"a1": at(20, 13), "o1": at(20, 10)}
+
+
+class UntilTheLedger:
+    """A budget that runs out as the tenant's ledger pass begins (as the function's time would)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def left(self) -> bool:
+        from event_collector.privacy.journal import Journal
+
+        state = Journal(self.world.store, LAKE).load()
+        return state is None or state.tenants["acme"].phase != "ledger"
+
+
+@pytest.mark.parametrize("stop", ["crash", "budget"])
+def test_given_a_sweep_stopped_between_compacted_and_ledger_when_compact_runs_first_then_a_later_resend_is_kept(
+    world, stop
+):
+    """The next scheduled run compacts before it regulates. Until the ledger lost the removed ids, Compact
+    leaves the tenant pending, or it would drop the user's resend (sent after the request) as a duplicate."""
+    world.send(event("a1", at(20, 10), user_id=USER), event("o1", at(20, 10), user_id=OTHER))
+    world.compact()
+    world.ask(USER, requested_at=at(20, 12))
+    put_file = world.store.put_file
+
+    def stops_at_the_ledger(bucket: str, key: str, path: str, *rest: Any) -> None:
+        if key.startswith("ledger/"):
+            world.store.put_file = put_file
+            raise Crash(key)
+        put_file(bucket, key, path, *rest)
+
+    if stop == "crash":
+        world.store.put_file = stops_at_the_ledger
+        with pytest.raises(Crash):
+            world.sweep(run="run-1")
+    else:
+        world.sweep(run="run-1", budget=UntilTheLedger(world))
+    world.send(event("a1", at(20, 13), user_id=USER))  # the user's resend, received after the request
+
+    world.compact(run="run-2")  # the tenant is held: left pending
+    assert "a1" not in world.rows()
+    world.sweep(run="run-2")
+    world.compact(run="run-3")
+
+    assert set(world.rows()) == {"o1", "a1"}
+    assert world.rows()["a1"]["received_at"] == at(20, 13)

@@ -42,7 +42,8 @@ def ask_deletion(workflow, value: str = USER, tenant: str = "acme", requested_at
         "delete",
         "user_id",
         subject,
-        requested_at if requested_at is not None else int(time.time() * 1000),
+        # An hour ago by default: due by the clock (its events are past Firehose's buffer), whatever the cutoff.
+        requested_at if requested_at is not None else int(time.time() * 1000) - 3_600_000,
     )
     return store(workflow).put_request(regulation)
 
@@ -103,11 +104,12 @@ def test_given_no_regulation_when_the_workflow_runs_then_regulate_is_not_invoked
 
 def test_given_a_deletion_not_due_yet_when_the_workflow_runs_then_it_waits(workflow):
     seed(workflow)
-    ask_deletion(workflow)  # now: Firehose may still hold its events, the cutoff is an hour ago
+    ask_deletion(workflow, requested_at=int(time.time() * 1000))  # now: Firehose may still hold its events
 
-    result = workflow.run()
+    waited = workflow.run()  # the cutoff is the grace period ago
+    ahead = workflow.run(FUTURE)  # a cutoff ahead of now: still not due by the clock
 
-    assert result["output"]["plan"]["regulations"] == 0
+    assert [result["output"]["plan"]["regulations"] for result in (waited, ahead)] == [0, 0]
     assert store(workflow).pending()[0].status == "received"
 
 

@@ -22,7 +22,7 @@ next run resumes. Requests that arrive meanwhile wait for the next sweep.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from event_collector.compaction.contracts import RegulateRequest, RegulateResult, RegulationOutcome
@@ -54,6 +54,12 @@ from event_collector.privacy.schedule import is_due
 
 SWEEP_LOCK = "*regulations"  # not a tenant id: the lease that keeps sweeps one at a time
 LEASE_SECONDS = 16 * 60  # longer than the Regulate function's 15-minute timeout
+# Once a tenant's compacted files lost the user's rows, its ledger still lists their ids until the ledger pass
+# ends: a Compact then would drop a resend the user sent after the request as a duplicate. So from the end of
+# the compacted pass the sweep keeps the tenant's lease, across runs, stopped or crashed, until its ledger is
+# done (Compact leaves the tenant pending meanwhile); at most this long, should the sweep never resume.
+HOLD_SECONDS = 24 * 3600
+HELD_PHASES = frozenset({"ledger", "counters"})
 MAX_TARGETS = 1000  # regulations per sweep; more wait for the next one
 MAX_OUTCOMES = 100  # listed in a run's result (the counts cover them all)
 
@@ -142,22 +148,30 @@ def _sweep(
         context.journal.save(sweep)
         _failed(outcomes, sweep.targets, error)
         return
+    owner = lease_owner(sweep.sweep)  # the same in every run of this sweep: it takes back what it held
     for tenant, progress in sorted(sweep.tenants.items()):
         if progress.phase == "done":
             continue
         if not context.budget.left():
             return
-        if not state.acquire_lease(tenant, run_id, now_s, now_s + LEASE_SECONDS):
+        until = now_s + (HOLD_SECONDS if progress.phase in HELD_PHASES else LEASE_SECONDS)
+        if not state.acquire_lease(tenant, owner, now_s, until):
             continue  # a Compact of an overlapping run has the tenant: the next run goes on
         mine = [target for target in sweep.targets if target.tenant == tenant]
+
+        def hold(phase: str, tenant: str = tenant) -> None:
+            if phase in HELD_PHASES:
+                state.acquire_lease(tenant, owner, now_s, now_s + HOLD_SECONDS)
+
         try:
-            if _tenant(context, matcher.of_tenant(tenant), tenant, progress):
+            if _tenant(context, matcher.of_tenant(tenant), tenant, progress, on_phase=hold):
                 _applied(context, regulations, mine, outcomes, now_s * 1000)
         except Exception as error:  # noqa: BLE001 - this tenant's requests failed this run; the others go on
             context.journal.save(sweep)
             _failed(outcomes, mine, error)
         finally:
-            state.release_lease(tenant, run_id)
+            if progress.phase not in HELD_PHASES:
+                state.release_lease(tenant, owner)
 
 
 def _lake(context: Context, matcher: Matcher) -> bool:
@@ -178,7 +192,18 @@ def _lake(context: Context, matcher: Matcher) -> bool:
     return True
 
 
-def _tenant(context: Context, matcher: Matcher, tenant: str, progress: TenantProgress) -> bool:
+def lease_owner(sweep: str) -> str:
+    """Who holds a tenant's compaction lease for a sweep (Compact's owners are run ids)."""
+    return f"sweep:{sweep}"
+
+
+def _tenant(
+    context: Context,
+    matcher: Matcher,
+    tenant: str,
+    progress: TenantProgress,
+    on_phase: Callable[[str], None] = lambda phase: None,
+) -> bool:
     passes = {
         "events": lambda: events_pass(context, matcher, tenant, progress),
         "compacted": lambda: compacted_pass(context, matcher, tenant, progress),
@@ -189,6 +214,7 @@ def _tenant(context: Context, matcher: Matcher, tenant: str, progress: TenantPro
         if not passes[progress.phase]():
             return False
         progress.phase, progress.after = following[progress.phase], None  # type: ignore[assignment]
+        on_phase(progress.phase)  # before the save: a crash after it finds the lease already held
         context.journal.save(context.sweep)
     counters_pass(context, matcher, tenant)
     return True
