@@ -400,3 +400,27 @@ def test_given_a_request_asked_twice_when_swept_then_it_is_one_request(world):
 
     assert first.id == second.id == request_id("acme", "delete", "user_id", first.subject)
     assert result.applied == 1
+
+
+def test_given_a_tenant_whose_sweep_keeps_failing_then_later_requests_are_queued_and_run_once_it_is_fixed(world):
+    """A new sweep begins once the one under way ends: a tenant failing every run (alarmed each time) holds
+    later requests back; they are reported as queued, and applied once the cause is fixed."""
+    world.send(event("a1", at(20, 10), user_id=USER), event("o1", at(20, 10), user_id=OTHER))
+    world.send(event("b1", at(20, 10), tenant="beta", user_id=USER))
+    world.compact()
+    (key,) = [k for k, _, _ in world.store.listing(LAKE, "events/track/tenant=beta/")]
+    good = world.s3.get_object(Bucket=LAKE, Key=key)["Body"].read()
+    world.s3.put_object(Bucket=LAKE, Key=key, Body=b"\x1f\x8b\x08garbage")  # unreadable: beta fails every run
+    world.ask(USER, tenant="beta", requested_at=at(25, 0))
+    first, _ = world.sweep()
+    later = world.ask(OTHER, tenant="acme", requested_at=at(25, 1))
+
+    held, _ = world.sweep()
+    world.s3.put_object(Bucket=LAKE, Key=key, Body=good)  # the operator fixed the object
+    fixed, _ = world.sweep()
+    then, _ = world.sweep()
+
+    assert (first.failed, held.failed, held.queued) == (1, 1, 1)
+    assert (fixed.applied, fixed.queued, then.applied) == (1, 1, 1)
+    assert world.regulations.get("acme", later.id).status == "applied"
+    assert world.holding(OTHER) == []

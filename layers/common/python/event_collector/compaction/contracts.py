@@ -177,6 +177,9 @@ class RegulateResult(_Contract):
     failed: int = 0
     in_progress: int = Field(default=0, description="Regulations of the sweep left for the next run (time, a lease)")
     waiting: int = Field(default=0, description="Requests not due yet: their events may still be on their way")
+    queued: int = Field(
+        default=0, description="Requests due but not in the sweep under way: the next sweep takes them, once it ends"
+    )
     objects_scanned: int = 0
     objects_rewritten: int = 0
     objects_removed: int = 0
@@ -232,5 +235,6 @@ class Report(_Contract):
     regulations_applied: int = 0
     regulations_failed: int = 0
     regulations_in_progress: int = 0
+    regulations_queued: int = 0
     regulation_failures: list[dict[str, Any]] = Field(default_factory=list)
     run_error: dict[str, Any] | None = None

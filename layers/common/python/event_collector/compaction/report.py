@@ -67,6 +67,7 @@ def with_regulations(report: Report, regulations: RegulateResult) -> Report:
             "regulations_applied": regulations.applied,
             "regulations_failed": regulations.failed,
             "regulations_in_progress": regulations.in_progress,
+            "regulations_queued": regulations.queued,
             "regulation_failures": failures[:MAX_LISTED_FAILURES],
         }
     )

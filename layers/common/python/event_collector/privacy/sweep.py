@@ -99,7 +99,10 @@ def apply_regulations(
             outcomes.setdefault(
                 target.request, RegulationOutcome(request=target.request, tenant=target.tenant, status="applying")
             )
-        return _result(run_id, sweep.sweep, outcomes, waiting, stats, complete=complete), stats
+        swept = {target.request for target in sweep.targets}
+        queued = sum(regulation.id not in swept for regulation in due)
+        result = _result(run_id, sweep.sweep, outcomes, waiting, stats, complete=complete, queued=queued)
+        return result, stats
     finally:
         deletion.state.release_lease(SWEEP_LOCK, run_id)
 
@@ -261,6 +264,7 @@ def _result(
     stats: Stats,
     *,
     complete: bool = True,
+    queued: int = 0,
 ) -> RegulateResult:
     listed = sorted(outcomes.values(), key=lambda outcome: (outcome.status != "failed", outcome.request))
     return RegulateResult(
@@ -271,6 +275,7 @@ def _result(
         failed=sum(outcome.status == "failed" for outcome in listed),
         in_progress=sum(outcome.status == "applying" for outcome in listed),
         waiting=waiting,
+        queued=queued,
         objects_scanned=stats.objects_scanned,
         objects_rewritten=stats.objects_rewritten,
         objects_removed=stats.objects_removed,
