@@ -424,3 +424,18 @@ def test_given_a_tenant_whose_sweep_keeps_failing_then_later_requests_are_queued
     assert (fixed.applied, fixed.queued, then.applied) == (1, 1, 1)
     assert world.regulations.get("acme", later.id).status == "applied"
     assert world.holding(OTHER) == []
+
+
+def test_given_an_unsuppress_asked_while_its_suppressions_sweep_is_under_way_then_the_rest_of_it_keeps_later_events(
+    world,
+):
+    world.send(event("during", at(20, 12), user_id=USER), event("o1", at(20, 12), user_id=OTHER))
+    world.send(event("after", at(20, 14), user_id=USER))
+    world.compact()
+    world.ask(USER, kind="suppress", requested_at=at(20, 11))
+    world.sweep(budget=Steps(0))  # the sweep began: its targets are saved, nothing removed yet
+    world.ask(USER, kind="unsuppress", requested_at=at(20, 13))
+
+    world.sweep()
+
+    assert set(world.rows()) == {"o1", "after"}

@@ -87,7 +87,13 @@ def apply_regulations(
     if not deletion.state.acquire_lease(SWEEP_LOCK, run_id, now_s, now_s + LEASE_SECONDS):
         return _result(run_id, None, outcomes, waiting, stats, complete=False), stats
     try:
-        sweep = journal.load() or _begin(run_id, due, regulations, journal, now_s * 1000)
+        sweep = journal.load()
+        if sweep is not None:
+            for target in sweep.targets:  # an unsuppress asked since the sweep began ends its window now
+                if target.kind == "suppress":
+                    target.until = ended_at(target.regulation, regulations)
+        else:
+            sweep = _begin(run_id, due, regulations, journal, now_s * 1000)
         if sweep is None:
             return _result(run_id, None, outcomes, waiting, stats), stats
         context = Context(deletion, sweep, journal, budget, stats, now)
