@@ -334,7 +334,6 @@ def _compacted_file(context: Context, matcher: Matcher, tenant: str, key: str, s
 def _rewrite_compacted(
     context: Context, matcher: Matcher, tenant: str, key: str, name: str, source: str, target: str
 ) -> None:
-    lake, bucket = context.deletion.lake, context.deletion.lake_bucket
     removed: dict[str, dict[str, int]] = defaultdict(dict)
     ids: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     hours: set[tuple[str, int]] = set()
@@ -361,13 +360,19 @@ def _rewrite_compacted(
         ids={request: dict(days) for request, days in ids.items()},
         hours=sorted(hours),
     )
+    _commit_parquet(context, tenant, key, receipt, target if kept else None)
+
+
+def _commit_parquet(context: Context, tenant: str, key: str, receipt: Receipt, rewritten: str | None) -> None:
+    """The receipt first, then the file replaced by its rewrite (``rewritten``), or removed when no row is
+    left (None): a crash between the two finds the receipt and, run again, writes the same one."""
+    lake, bucket = context.deletion.lake, context.deletion.lake_bucket
     context.journal.write(tenant_area(tenant), key, receipt)
-    written = os.path.getsize(target) if kept else 0
-    if kept:
-        lake.put_file(bucket, key, target)
+    if rewritten is not None:
+        lake.put_file(bucket, key, rewritten)
     else:
         lake.delete(bucket, [key])
-    context.changed(key, kept, written)
+    context.changed(key, rewritten is not None, os.path.getsize(rewritten) if rewritten is not None else 0)
 
 
 # -- the ledger: the removed rows' ids, read back from the receipts ---------------------------------------
@@ -410,7 +415,6 @@ def _ledger_file(
 def _rewrite_ledger(
     context: Context, tenant: str, key: str, wanted: pa.Array, owners: dict[str, set[str]], source: str, target: str
 ) -> None:
-    lake, bucket = context.deletion.lake, context.deletion.lake_bucket
     removed: dict[str, dict[str, int]] = defaultdict(dict)
 
     def drop(table: pa.Table) -> pa.Array:
@@ -422,13 +426,7 @@ def _rewrite_ledger(
         return rows
 
     kept = rewrite_parquet(source, target, drop)
-    context.journal.write(tenant_area(tenant), key, Receipt(key=key, removed=dict(removed)))
-    written = os.path.getsize(target) if kept else 0
-    if kept:
-        lake.put_file(bucket, key, target)
-    else:
-        lake.delete(bucket, [key])
-    context.changed(key, kept, written)
+    _commit_parquet(context, tenant, key, Receipt(key=key, removed=dict(removed)), target if kept else None)
 
 
 # -- counters: recounted from the ledger, and any keyed by the user's id deleted ----------------------------
