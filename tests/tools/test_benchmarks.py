@@ -39,3 +39,13 @@ def test_given_the_cold_import_benchmark_when_run_quickly_then_both_request_path
 
     timed = re.findall(r"functions/(\w+)/app\.py \(now\): +[0-9.]+ ms; `import boto3` +[0-9.]+ ms; ratio", output)
     assert timed == ["authorizer", "collector"]
+
+
+def test_given_the_schema_validation_benchmark_when_run_quickly_then_the_baseline_and_each_installed_library_are_timed():
+    output = run_bench("schema_validation_bench.py")
+
+    assert re.search(r"^\s+valid +[0-9.]+ us", output, re.MULTILINE)
+    timed = re.findall(r"^\s+([\w-]+) +\S+ +valid +[0-9.]+ us +[0-9.]+x \| invalid +[0-9.]+ us", output, re.MULTILINE)
+    skipped = re.findall(r"^\s+([\w-]+) +not installed", output, re.MULTILINE)
+    assert sorted(timed + skipped) == ["fastjsonschema", "jsonschema", "jsonschema-rs"]
+    assert timed  # jsonschema at least: the dev tools bring it (aws-sam-translator)
