@@ -78,7 +78,7 @@ export function createCollector(options) {
   const settings = { ...DEFAULTS, ...options };
   if (!settings.apiUrl || !settings.writeKey) throw new Error("createCollector needs apiUrl and writeKey");
   const api = settings.apiUrl.replace(/\/+$/, "");
-  const send = settings.fetch || globalThis.fetch.bind(globalThis);
+  const transport = settings.fetch || globalThis.fetch.bind(globalThis);
   const storage = settings.storage !== undefined ? settings.storage : globalThis.localStorage;
   const onError = settings.onError || (() => {});
   const log = settings.log !== undefined ? settings.log : (text) => console.warn(text);
@@ -138,6 +138,11 @@ export function createCollector(options) {
     return enqueue(base("track", { name, properties, ...extra }));
   }
 
+  function send(eventType, fields = {}, extra = {}) {
+    // An event of a type registered for the tenant (docs/schemas.md): its own fields, then envelope fields.
+    return enqueue(base(eventType, { ...fields, ...extra }));
+  }
+
   function page(extra = {}) {
     const href = typeof location !== "undefined" ? location.href : extra.url;
     const fields = { url: href, session_id: settings.sessionId || identity.anonymous_id, ...extra };
@@ -171,7 +176,7 @@ export function createCollector(options) {
       const body = JSON.stringify({ events, sent_at: Date.now() }); // sent_at of this attempt: skew stays right
       let response;
       try {
-        response = await send(api + "/v1/events", {
+        response = await transport(api + "/v1/events", {
           method: "POST",
           headers: { Authorization: basicAuth(settings.writeKey), "Content-Type": "application/json" },
           body,
@@ -256,5 +261,5 @@ export function createCollector(options) {
     closed = true;
   }
 
-  return { track, page, click, identify, flush, beacon, close, stats, get queued() { return queue.length; } };
+  return { track, send, page, click, identify, flush, beacon, close, stats, get queued() { return queue.length; } };
 }

@@ -133,6 +133,23 @@ def test_python_client_retries_with_the_same_event_ids_and_honours_retry_after()
     assert (client.stats.sent, client.stats.retried, client.stats.dropped) == (2, 2, 0)
 
 
+def test_given_a_registered_type_when_sent_with_the_python_client_then_its_fields_and_envelope_are_posted() -> None:
+    api = ScriptedApi([(200, {})])
+    with _client(api) as client:
+        event_id = client.send("order_completed", {"order_id": "A-1", "total": 12}, user_id="u-1", event_id="e-1")
+
+    (event,) = api.requests[0]["body"]["events"]
+    assert event_id == "e-1"
+    assert {k: event[k] for k in ("event_type", "event_id", "order_id", "total", "user_id")} == {
+        "event_type": "order_completed",
+        "event_id": "e-1",
+        "order_id": "A-1",
+        "total": 12,
+        "user_id": "u-1",
+    }
+    assert isinstance(event["timestamp"], int)
+
+
 def test_python_client_gives_up_loudly() -> None:
     heard: list[tuple[str, int]] = []
     rejected = ScriptedApi([(400, {})])
@@ -378,6 +395,15 @@ def test_js_sdk_unit_behaviour() -> None:
     assert retry["auth"] == "Basic " + base64.b64encode(b"k1:").decode()
     assert retry["stats"] == {"queued": 2, "sent": 2, "dropped": 0, "rejected": 0, "retried": 2}
 
+    custom = facts["custom"]["event"]
+    assert facts["custom"]["id"] == "e-1"
+    assert {k: custom[k] for k in ("event_type", "event_id", "order_id", "total", "user_id")} == {
+        "event_type": "order_completed",
+        "event_id": "e-1",
+        "order_id": "A-1",
+        "total": 12,
+        "user_id": "user-9",
+    }
     assert facts["rejected"]["calls"] == 1
     assert facts["rejected"]["errors"] == [["the API answered 400; events given up", 1]]
     assert facts["exhausted"]["calls"] == 3

@@ -204,4 +204,14 @@ const facts = {};
   };
 }
 
+// send(): a tenant's own type, its fields beside the envelope the SDK adds.
+{
+  const { calls, fetch } = scripted([[200, null]]);
+  const c = createCollector({ apiUrl: "http://api.example/", writeKey: "k1", storage: null, fetch, flushAt: 100 });
+  c.identify("user-9");
+  const id = c.send("order_completed", { order_id: "A-1", total: 12 }, { event_id: "e-1" });
+  await c.close();
+  facts.custom = { id, event: JSON.parse(calls[0].body).events[0] };
+}
+
 console.log(JSON.stringify(facts));

@@ -141,6 +141,12 @@ class Client:
     def click(self, button_id: str, session_id: str, **fields: Any) -> str:
         return self._enqueue({"event_type": "button_click", "button_id": button_id, "session_id": session_id, **fields})
 
+    def send(self, event_type: str, fields: dict[str, Any] | None = None, **envelope: Any) -> str:
+        """An event of a type registered for the tenant (docs/schemas.md): ``fields`` are the type's own, as its
+        schema declares them; ``envelope`` the fields every event may carry (``user_id``, ``anonymous_id``,
+        ``context``, ``event_id``, ``timestamp``)."""
+        return self._enqueue({**(fields or {}), **envelope, "event_type": event_type})
+
     def _enqueue(self, event: dict[str, Any]) -> str:
         event.setdefault("event_id", str(uuid.uuid4()))
         event.setdefault("timestamp", int(time.time() * 1000))
