@@ -4,7 +4,7 @@ A block's language says what it is:
 
 - ``bash``, ``sh``, ``shell``: commands, run by the test against a local stack;
   ``console``: a transcript, whose ``$ `` lines are the commands;
-- ``text``, ``json``, ``yaml``: no commands (diagrams, layouts, output), never run;
+- ``text``, ``json``, ``yaml``, ``sql``: no commands (diagrams, layouts, output, queries), never run;
   one holding a command line is a problem (it would slip through untested): a
   line whose first word (after a ``$ `` prompt and ``NAME=value`` assignments)
   is a command this repository ships (``pyproject.toml``'s scripts, such as
@@ -39,7 +39,7 @@ from tools.template import ROOT
 Treatment = Literal["run", "aws", "skip", "text"]
 
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "console"})
-TEXT_LANGUAGES = frozenset({"text", "json", "yaml"})
+TEXT_LANGUAGES = frozenset({"text", "json", "yaml", "sql"})
 UNRUNNABLE_LANGUAGES = frozenset({"python", "js", "javascript", "html"})
 
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)")

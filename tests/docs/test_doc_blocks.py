@@ -115,7 +115,7 @@ def test_given_a_fence_inside_a_block_when_scanned_then_it_is_text_of_that_block
         "export API_URL=https://example.com",
     ],
 )
-@pytest.mark.parametrize("language", ["text", "json", "yaml"])
+@pytest.mark.parametrize("language", ["text", "json", "yaml", "sql"])
 def test_given_a_command_in_a_block_that_is_never_run_when_scanned_then_it_is_a_problem_naming_it(command, language):
     _, problems = scan_markdown("docs/x.md", markdown(f"{FENCE}{language}", "output line", command, FENCE))
 
