@@ -179,7 +179,7 @@ def test_given_a_second_version_when_its_type_name_is_claimed_then_the_first_cla
     ],
 )
 def test_given_a_key_that_cannot_be_stored_when_put_then_value_error_and_nothing_stored(aws, table, schema):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"not a tenant|a version is"):
         table.put_version(schema)
     assert stored_keys(aws) == set()
 
