@@ -139,7 +139,11 @@ def test_given_a_struct_with_a_field_glue_would_rename_when_read_then_it_is_refu
 def test_given_a_track_plan_with_camel_case_and_envelope_names_when_read_without_lake_names_then_taken():
     """A track plan describes ``properties``, which stays JSON text in the lake: its names are free."""
     plan = event_schema(
-        {"orderId": {"type": "string"}, "context": {"type": "string"}, "cart": closed({"lineItems": {"type": "array"}})},
+        {
+            "orderId": {"type": "string"},
+            "context": {"type": "string"},
+            "cart": closed({"lineItems": {"type": "array"}}),
+        },
         "orderId",
     )
 

@@ -121,14 +121,12 @@ def test_given_a_camel_case_track_plan_when_registered_then_accepted_and_any_val
     [
         ("Order\tCompleted", event_schema({}), "printable text"),
         ("x" * 129, event_schema({}), "1-128 characters"),
-        ("Order Completed", {"type": "array"}, "#/type: must be \"object\""),
+        ("Order Completed", {"type": "array"}, '#/type: must be "object"'),
         ("Order Completed", event_schema({"orderId": {"type": "strng"}}), "/orderId:"),
         ("Order Completed", event_schema({"name": {"const": "\ud800"}}), "valid Unicode"),
     ],
 )
-def test_given_a_track_plan_that_cannot_be_registered_when_registered_then_refused_saying_why(
-    name, document, expected
-):
+def test_given_a_track_plan_that_cannot_be_registered_when_registered_then_refused_saying_why(name, document, expected):
     registry = MemorySchemas()
 
     result = register(registry, "acme", "track", name, document, T0)
