@@ -30,6 +30,8 @@ TEST_ENVIRONMENT = {
     "COUNTERS_TABLE_NAME": "test-counters",
     "TENANT_KEYS_TABLE_NAME": "test-tenant-keys",
     "REGULATIONS_TABLE_NAME": "test-regulations",
+    "SCHEMAS_TABLE_NAME": "test-schemas",
+    "SCHEMA_CACHE_SECONDS": "60",
     "LAKE_BUCKET_NAME": "test-lake",
     "GLUE_DATABASE_NAME": "test_db",
     "COMPACTION_STATE_TABLE_NAME": "test-compaction-state",
@@ -71,6 +73,7 @@ TABLE_RESOURCES = {
     "TENANT_KEYS_TABLE_NAME": "TenantKeysTable",
     "COMPACTION_STATE_TABLE_NAME": "CompactionStateTable",
     "REGULATIONS_TABLE_NAME": "RegulationsTable",
+    "SCHEMAS_TABLE_NAME": "SchemasTable",
 }
 TABLES = tuple(TABLE_RESOURCES)
 

@@ -136,6 +136,30 @@ def test_given_a_struct_with_a_field_glue_would_rename_when_read_then_it_is_refu
     assert (problem.field, problem.location) == ("/order/lineItems", "/properties/order/properties/lineItems")
 
 
+def test_given_a_track_plan_with_camel_case_and_envelope_names_when_read_without_lake_names_then_taken():
+    """A track plan describes ``properties``, which stays JSON text in the lake: its names are free."""
+    plan = event_schema(
+        {"orderId": {"type": "string"}, "context": {"type": "string"}, "cart": closed({"lineItems": {"type": "array"}})},
+        "orderId",
+    )
+
+    reading = read_schema(plan, lake_names=False)
+
+    assert reading.problems == ()
+    assert [field.pointer for field in reading.fields] == ["/orderId", "/context", "/cart"]
+    # A type's fields are columns: the same names are refused.
+    assert {problem.field for problem in read_schema(plan).problems} == {"/orderId", "/context"}
+
+
+def test_given_a_track_plan_breaking_a_document_rule_when_read_without_lake_names_then_still_refused():
+    plan = event_schema({"orderId": {"type": "strng"}}, "total")
+
+    assert {str(problem).split(":")[0] for problem in read_schema(plan, lake_names=False).problems} == {
+        "/orderId",
+        "#/required/0",
+    }
+
+
 def test_given_an_open_object_with_any_key_names_when_read_then_they_are_json_text_and_taken():
     schema = event_schema({"headers": {"type": "object", "properties": {"Content-Type": {"type": "string"}}}})
 

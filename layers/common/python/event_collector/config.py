@@ -42,6 +42,8 @@ class CollectorSettings(_Settings):
     tenant_keys_table_name: str
     regulations_table_name: str  # privacy requests and the suppressions the collector caches (docs/privacy.md)
     suppression_cache_seconds: int = Field(ge=1, le=3600)  # template.yaml: SuppressionCacheSeconds
+    schemas_table_name: str  # tenants' event types and tracking plans (docs/schemas.md)
+    schema_cache_seconds: int = Field(ge=0, le=3600)  # template.yaml: SchemaCacheSeconds
     key_cache_seconds: int = Field(ge=0, le=3600)
     counting_mode: CountingMode
     counter_retention_days: int = Field(ge=1, le=3650)
@@ -79,6 +81,7 @@ class CompactSettings(_Settings):
     dedup_window_days: int = Field(ge=1, le=7)  # template.yaml: DedupWindowDays MinValue 1
     athena_work_group: str
     athena_threshold_bytes: int = Field(ge=1, le=1_073_741_824)
+    schemas_table_name: str  # a tenant's own event type is written with its schema's columns
 
 
 class RegulateSettings(_Settings):
@@ -96,6 +99,7 @@ class RegulateSettings(_Settings):
 class RefreshSettings(_Settings):
     lake_bucket_name: str
     glue_database_name: str
+    schemas_table_name: str  # the raw tables of tenants' own event types follow their schemas
 
 
 class ReportSettings(_Settings):

@@ -96,8 +96,9 @@ def definition(document: Mapping[str, Any], ref: str) -> tuple[Any, str]:
     return document["$defs"][name], f"/$defs/{name}"
 
 
-def document_problems(document: Any) -> list[SchemaProblem]:
-    """Every problem of the document itself; empty if it follows the rules above."""
+def document_problems(document: Any, *, lake_names: bool = True) -> list[SchemaProblem]:
+    """Every problem of the document itself; empty if it follows the rules above. ``lake_names=False``: a
+    track plan's, whose fields never become columns, so their names are free (``orderId``, ``context``)."""
     if not isinstance(document, dict):
         return [SchemaProblem("", "a schema must be a JSON object")]
     depth = nesting_depth(document)
@@ -111,13 +112,13 @@ def document_problems(document: Any) -> list[SchemaProblem]:
         return [SchemaProblem("", "not a JSON document: an object has a key that is not a string")]
     if size > MAX_SCHEMA_BYTES:
         return [SchemaProblem("", f"is {size} bytes as compact JSON; the limit is {MAX_SCHEMA_BYTES}")]
-    problems = list(_top_problems(document))
+    problems = list(_top_problems(document, lake_names))
     problems += _Walk(document).schema(document, "", None, top=True)
     problems += _cycles(document)
     return problems
 
 
-def _top_problems(document: dict[str, Any]) -> Iterator[SchemaProblem]:
+def _top_problems(document: dict[str, Any], lake_names: bool) -> Iterator[SchemaProblem]:
     dialect = document.get("$schema", DIALECT)
     if dialect not in (DIALECT, DIALECT + "#"):
         yield SchemaProblem("/$schema", f"must be {DIALECT} (draft 2020-12), or left out")
@@ -127,7 +128,7 @@ def _top_problems(document: dict[str, Any]) -> Iterator[SchemaProblem]:
         yield SchemaProblem("", "must declare the event's own fields in properties (an object, {} for none)")
         return
     properties = document["properties"]
-    for name in properties if isinstance(properties, dict) else ():
+    for name in properties if isinstance(properties, dict) and lake_names else ():
         problem = top_level_field_problem(name)
         if problem:
             yield SchemaProblem(f"/properties/{pointer_token(name)}", problem, f"/{pointer_token(name)}")

@@ -90,12 +90,13 @@ class InvalidSchema(ValueError):
         self.problems = tuple(problems)
 
 
-def read_schema(document: Any) -> SchemaReading:
-    """The event's own fields, or every problem that keeps the schema from being taken."""
-    problems = document_problems(document)
+def read_schema(document: Any, *, lake_names: bool = True) -> SchemaReading:
+    """The event's own fields, or every problem that keeps the schema from being taken. ``lake_names=False``
+    reads a track plan: its fields never become columns, so their names follow no column rule."""
+    problems = document_problems(document, lake_names=lake_names)
     if problems:
         return SchemaReading((), tuple(problems))
-    reader = _Reader(document)
+    reader = _Reader(document, lake_names)
     try:
         fields = reader.fields(document, "", "", 1)
     except _TooLarge as error:
@@ -146,8 +147,9 @@ class _TooLarge(Exception):
 
 
 class _Reader:
-    def __init__(self, document: Mapping[str, Any]) -> None:
+    def __init__(self, document: Mapping[str, Any], lake_names: bool = True) -> None:
         self._document = document
+        self._lake_names = lake_names
         self._fields = 0
         self._subschemas = 0
         self.problems: list[SchemaProblem] = []
@@ -158,7 +160,7 @@ class _Reader:
         for name, subschema in schema["properties"].items():
             here = f"{location}/properties/{pointer_token(name)}"
             field_pointer = f"{pointer}/{pointer_token(name)}"
-            problem = field_name_problem(name)
+            problem = field_name_problem(name) if self._lake_names else None
             if problem:
                 self.problems.append(SchemaProblem(here, problem, field_pointer))
                 continue

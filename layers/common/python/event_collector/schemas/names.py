@@ -13,7 +13,8 @@ import re
 from typing import TypeGuard
 
 from event_collector.event_types import DECLARED_FIELDS
-from event_collector.identifiers import EVENT_TYPE_PATTERN, is_event_type
+from event_collector.identifiers import EVENT_TYPE_PATTERN, has_control_characters, is_event_type
+from event_collector.json_values import is_valid_unicode
 
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 _FIELD_NAME = re.compile(FIELD_NAME_PATTERN)
@@ -64,3 +65,16 @@ def event_type_problems(name: str) -> list[str]:
     if name in LAKE_TABLES or name.endswith(RAW_TABLE_SUFFIX):
         return [f"{name!r} would name a table the lake already has (its own, or a type's raw JSON table)"]
     return []
+
+
+MAX_TRACK_NAME_LENGTH = 128  # as a track event's name (ingest/models.py: TrackFields)
+
+
+def track_name_problem(name: str) -> str | None:
+    """Why a tracking plan cannot be registered for a ``track`` event called ``name``, if it cannot: any
+    printable text of 1-128 characters, as the event's ``name`` itself."""
+    if not 1 <= len(name) <= MAX_TRACK_NAME_LENGTH:
+        return f"a track event's name is 1-{MAX_TRACK_NAME_LENGTH} characters, not {len(name)}"
+    if has_control_characters(name) or not is_valid_unicode(name):
+        return f"{name!r} is not a track event's name: it must be printable text, without control characters"
+    return None
