@@ -101,7 +101,9 @@ class GlueCatalog:
         missing = [name for name, _ in spec.columns if current is None or name not in current]
         missing += list(_widened(spec, current)) if current is not None else []  # still narrower
         if missing:
-            raise StorageError(f"table {spec.name} still lacks {', '.join(missing)} (or their new types) after {MERGE_PASSES} passes")
+            raise StorageError(
+                f"table {spec.name} still lacks {', '.join(missing)} (or their new types) after {MERGE_PASSES} passes"
+            )
 
     def _create(self, spec: TableSpec, columns: dict[str, str], mode: Any = "append") -> None:
         partitions = dict.fromkeys(spec.partition_keys, PARTITION_KEY_TYPE)
