@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from event_collector.compaction import engine
 from event_collector.compaction.compact import Compaction, compact_tenant
 from event_collector.compaction.contracts import CompactResult, RawPartitionRef
 from event_collector.compaction.refresh import refresh
@@ -134,3 +135,20 @@ def test_given_a_custom_type_without_a_schema_when_refreshed_then_refresh_fails_
 
     with pytest.raises(ConversionError, match="'mystery' is neither built in nor registered"):
         refresh([CompactResult(tenant="acme", status="ok", raw_partitions=[hour])], MemoryCatalog(), LAKE, Schemas())
+
+
+def test_given_more_rows_than_a_row_group_when_typed_then_they_are_converted_a_row_group_at_a_time(monkeypatch):
+    monkeypatch.setattr(engine, "ROW_GROUP_ROWS", 2)
+    lake = Lake()
+    lake.land(*(order(f"o{i}", total=str(i)) for i in range(5)))
+
+    compact_tenant(request(), compaction(lake, schemas=ORDERS), NOW)
+
+    (typed,) = files(lake, "compacted/order_completed/")
+    assert sorted(typed["total"].to_pylist()) == [0, 1, 2, 3, 4]
+    assert pq.ParquetFile(io.BytesIO(typed_bytes(lake))).num_row_groups == 3
+
+
+def typed_bytes(lake: Lake) -> bytes:
+    (body,) = [body for (_, key), body in lake.store.objects.items() if key.startswith("compacted/order_completed/")]
+    return body

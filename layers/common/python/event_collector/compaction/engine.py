@@ -292,9 +292,12 @@ class _Writers:
             kinds = pc.unique(types).to_pylist()
             for event_type in kinds:
                 rows = of_day if len(kinds) == 1 else of_day.filter(pc.equal(types, event_type))
-                typed = self.typed.get(event_type)
-                out = convert(rows, typed) if typed is not None else conform(rows, self.schemas[event_type])
-                self._data_writer(event_type, day).write_table(out, row_group_size=ROW_GROUP_ROWS)
+                writer, typed = self._data_writer(event_type, day), self.typed.get(event_type)
+                if typed is None:
+                    writer.write_table(conform(rows, self.schemas[event_type]), row_group_size=ROW_GROUP_ROWS)
+                    continue
+                for start in range(0, rows.num_rows, ROW_GROUP_ROWS):  # a row group's values in Python at a time
+                    writer.write_table(convert(rows.slice(start, ROW_GROUP_ROWS), typed))
 
     def _data_writer(self, event_type: str, day: Day) -> pq.ParquetWriter:
         writer = self._data.get((event_type, day))

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from event_collector.compaction.rows import SEQUENCE
 from event_collector.json_values import INT64_MAX, INT64_MIN, canonical_json
 from event_collector.lake.catalog import CUSTOM_LEADING_COLUMNS, SCHEMA_VERSION
 from event_collector.schemas.columns import Column, columns
@@ -96,52 +97,56 @@ def read_types(schemas: TypeSchemas | None, event_types: Sequence[str]) -> dict[
 
 
 def convert(rows: pa.Table, typed: TypedTable) -> pa.Table:
-    """Rows of one custom type (text columns, as :mod:`.rows` reads them) as the typed table's columns."""
-    schema = typed.arrow_schema
-    ids = rows["event_id"].to_pylist()
+    """Rows of one custom type (text columns, as :mod:`.rows` reads them) as the typed table's columns.
+
+    Columns kept as stored (the core ones, the envelope, strings, JSON text, ``extra``) are taken as
+    Arrow columns; the others are converted value by value."""
+    schema, shapes = typed.arrow_schema, typed.field_shapes
+    ids = rows["event_id"]
     known = set(schema.names)
     for name in rows.column_names:
-        if name not in known and name != "_seq" and rows[name].null_count < rows.num_rows:
-            row = next(i for i, value in enumerate(rows[name].to_pylist()) if value is not None)
-            raise _error(typed, name, ids[row], "is not a field of the type's latest schema")
+        if name not in known and name != SEQUENCE and rows[name].null_count < rows.num_rows:
+            row = rows[name].is_valid().to_pylist().index(True)
+            raise _error(typed, name, ids[row].as_py(), "is not a field of the type's latest schema")
     arrays = []
     for field in schema:
-        if field.name not in rows.column_names:
-            values: list[Any] = [None] * rows.num_rows
+        if field.name in rows.column_names:
+            column = rows[field.name]
         else:
-            values = rows[field.name].to_pylist()
-        arrays.append(_column(typed, field, values, ids))
+            column = pa.chunked_array([pa.nulls(rows.num_rows, pa.string())])
+        shape = shapes.get(field.name)
+        if field.name != SCHEMA_VERSION and (shape is None or shape.kind in ("string", "json")):
+            if not field.nullable and column.null_count:
+                row = column.is_null().to_pylist().index(True)
+                raise _error(typed, field.name, ids[row].as_py(), "is missing, and its column takes no null")
+            arrays.append(column.cast(field.type))
+        else:
+            arrays.append(_column(typed, field, column.to_pylist(), ids))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _column(typed: TypedTable, field: pa.Field, values: list[Any], ids: list[str]) -> pa.Array:
+def _column(typed: TypedTable, field: pa.Field, values: list[Any], ids: pa.ChunkedArray) -> pa.Array:
     if field.name == SCHEMA_VERSION:
         convert_one: Callable[[Any], Any] = lambda text: _version(text, typed.version)  # noqa: E731
-    elif field.name in typed.field_shapes:
+    else:
         shape = typed.field_shapes[field.name]
         convert_one = lambda text: _from_text(text, shape)  # noqa: E731
-    else:
-        convert_one = _as_stored
     converted: list[Any] = []
-    for value, event_id in zip(values, ids, strict=True):
+    for row, value in enumerate(values):
         if value is None:
             if not field.nullable:
-                raise _error(typed, field.name, event_id, "is missing, and its column takes no null")
+                raise _error(typed, field.name, ids[row].as_py(), "is missing, and its column takes no null")
             converted.append(None)
             continue
         try:
             converted.append(convert_one(value))
         except (ValueError, TypeError) as problem:
-            raise _error(typed, field.name, event_id, str(problem)) from None
+            raise _error(typed, field.name, ids[row].as_py(), str(problem)) from None
     return pa.array(converted, field.type)
 
 
 def _error(typed: TypedTable, field: str, event_id: str, problem: str) -> ConversionError:
     return ConversionError(f"event type {typed.event_type!r}, field {field!r}, event {event_id!r}: {problem}")
-
-
-def _as_stored(text: Any) -> Any:
-    return text
 
 
 def _version(text: Any, latest: int) -> int:

@@ -132,4 +132,3 @@ def _is_text(document: Any) -> bool:
         return is_valid_unicode(compact_json(document))
     except (TypeError, ValueError):
         return True  # not JSON at all: the document's own rules say so
-
