@@ -204,7 +204,7 @@ def test_given_a_typed_table_with_partitions_when_a_struct_gains_a_field_then_it
     catalog = GlueCatalog(boto3.Session(), DB)
     first = typed(("shipping", "struct<city:string>"), ("lines", "array<struct<sku:string>>"), ("extra", "string"))
     catalog.ensure_table(first)
-    catalog.add_partitions(first, DAYS[:3])
+    catalog.add_partitions(first, DAYS[:150])  # more than one BatchUpdatePartition
     later = typed(
         ("shipping", "struct<city:string,floor:bigint>"),
         ("lines", "array<struct<sku:string,qty:bigint>>"),
@@ -219,7 +219,17 @@ def test_given_a_typed_table_with_partitions_when_a_struct_gains_a_field_then_it
     assert [name for name in types if name not in later.partition_keys] == [name for name, _ in later.columns]
     assert types["shipping"] == "struct<city:string,floor:bigint>"
     assert types["lines"] == "array<struct<sku:string,qty:bigint>>"
-    assert catalog.partition_values("order_completed") == sorted(DAYS[:3])
+    assert catalog.partition_values("order_completed") == sorted(DAYS[:150])
+    # Athena compares each partition's column types with the table's: the partitions widen too.
+    pages = glue.get_paginator("get_partitions").paginate(DatabaseName=DB, TableName="order_completed")
+    found = [partition for page in pages for partition in page["Partitions"]]
+    assert len(found) == 150
+    for partition in found:
+        storage = partition["StorageDescriptor"]
+        kinds = {column["Name"]: column["Type"] for column in storage["Columns"]}
+        assert (kinds["shipping"], kinds["lines"]) == (types["shipping"], types["lines"])
+        assert storage["Location"] == first.partition_location(partition["Values"])
+        assert storage["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
     table = glue.get_table(DatabaseName=DB, Name="order_completed")["Table"]
     assert table["Parameters"]["parquet.compression"] == "SNAPPY"
     assert [k["Name"] for k in table["PartitionKeys"]] == list(later.partition_keys)
@@ -259,3 +269,22 @@ def test_given_a_typed_struct_only_reordered_when_ensured_then_the_table_is_left
     table = glue.get_table(DatabaseName=DB, Name="order_completed")["Table"]
     assert table.get("VersionId") == version
     assert catalog.column_types("order_completed")["shipping"] == "struct<city:string,floor:bigint>"
+
+
+def test_given_glue_refusing_a_partitions_update_when_a_struct_widens_then_it_fails_and_the_table_stays_narrower(
+    glue,
+):
+    session = boto3.Session()
+    catalog = GlueCatalog(session, DB)
+    catalog.ensure_table(typed(("shipping", "struct<city:string>")))
+    catalog.add_partitions(typed(("shipping", "struct<city:string>")), DAYS[:1])
+    refusal = {"PartitionValueList": DAYS[0], "ErrorDetail": {"ErrorCode": "InternalServiceException"}}
+    session.events.register(
+        "before-call.glue.BatchUpdatePartition",
+        lambda **_: (SimpleNamespace(status_code=200, headers={}), {"Errors": [refusal]}),
+    )
+
+    with pytest.raises(StorageError, match="widening partitions of table order_completed failed: InternalService"):
+        catalog.ensure_table(typed(("shipping", "struct<city:string,floor:bigint>")))
+
+    assert catalog.column_types("order_completed")["shipping"] == "struct<city:string>"  # a retry widens it all

@@ -16,6 +16,7 @@ from event_collector.compaction.contracts import CompactResult, RawPartitionRef
 from event_collector.compaction.refresh import refresh
 from event_collector.compaction.rows import output_schema
 from event_collector.compaction.typed import ConversionError
+from event_collector.lake.catalog import compacted_table
 from event_collector.schemas.registry import RegisteredSchema
 from tests.event_collector.compaction.helpers import LAKE, Lake, at, event
 from tests.event_collector.compaction.test_compact import NOW, RecordingEngine, compaction, request
@@ -152,3 +153,15 @@ def test_given_more_rows_than_a_row_group_when_typed_then_they_are_converted_a_r
 def typed_bytes(lake: Lake) -> bytes:
     (body,) = [body for (_, key), body in lake.store.objects.items() if key.startswith("compacted/order_completed/")]
     return body
+
+
+def test_given_a_compacted_table_of_an_older_version_when_refreshed_then_refresh_leaves_its_evolution_to_compact():
+    catalog = MemoryCatalog()
+    older = compacted_table("order_completed", LAKE, typed_columns=(("order_id", "string"), ("extra", "string")))
+    catalog.ensure_table(older)
+    hour = RawPartitionRef(event_type="order_completed", tenant="acme", year="2026", month="11", day="20", hour="10")
+
+    refresh([CompactResult(tenant="acme", status="ok", raw_partitions=[hour])], catalog, LAKE, ORDERS)
+
+    assert catalog.tables["order_completed"] == list(older.columns)
+    assert "total" in dict(catalog.tables["order_completed_raw"])

@@ -13,7 +13,8 @@ awswrangler builds every TableInput and PartitionInput (``wr.catalog.create_parq
   fields take its wider type (Athena reads older files' structs by name, the new fields NULL). awswrangler's
   ``append`` refuses any type change and its ``overwrite`` deletes every partition first, so the table is
   rewritten with its internal ``update`` mode (one ``UpdateTable``, partitions untouched; pinned by
-  tests/event_collector/aws/test_glue.py). Any other type change is refused with a
+  tests/event_collector/aws/test_glue.py), after every partition took the widened types (Athena checks
+  each partition's types against the table's; awswrangler has no call for it: ``BatchUpdatePartition``). Any other type change is refused with a
   :class:`StorageError`: its files hold the old type (an evolution ``schemas/evolution.py`` refuses);
 - a table another run created between awswrangler's read and its create (awswrangler then leaves
   it as it found it) is merged on a second pass;
@@ -28,6 +29,7 @@ from typing import Any
 
 import awswrangler as wr
 
+from event_collector.aws.clients import background_config
 from event_collector.aws.wrangler import storage_errors
 from event_collector.errors import StorageError
 from event_collector.lake.catalog import TableSpec, glue_type_change
@@ -38,6 +40,8 @@ PARQUET_PARAMETERS = {"parquet.compression": "SNAPPY"}
 JSON_COMPRESSION = "gzip"
 JSON_SERDE_PARAMETERS = {"ignore.malformed.json": "true"}
 MERGE_PASSES = 2
+PARTITIONS_PER_UPDATE = 100  # Glue's BatchUpdatePartition limit
+PARTITION_INPUT_KEYS = ("Values", "Parameters", "LastAccessTime", "LastAnalyzedTime")
 REPLACE_COLUMNS: Any = "update"  # awswrangler's UpdateTable with the given columns (not in its public Literal)
 
 
@@ -89,6 +93,7 @@ class GlueCatalog:
             widened = _widened(spec, current) if current is not None else {}
             if widened and current is not None:
                 with storage_errors(f"widening columns of table {spec.name}"):
+                    self._widen_partitions(spec.name, widened)  # first: a failure here leaves the table narrower
                     self._create(spec, _replaced(spec, current, widened), mode=REPLACE_COLUMNS)
                 continue
             if current is not None and all(name in current for name, _ in spec.columns):
@@ -104,6 +109,38 @@ class GlueCatalog:
             raise StorageError(
                 f"table {spec.name} still lacks {', '.join(missing)} (or their new types) after {MERGE_PASSES} passes"
             )
+
+    def _widen_partitions(self, table: str, widened: Mapping[str, str]) -> None:
+        """Every partition's columns take the widened types too. Athena checks each partition's column
+        types against the table's, and a struct that differs is not among the changes it takes
+        (docs/compaction.md); awswrangler has no call for this, so it is Glue's ``BatchUpdatePartition``,
+        each partition as Glue returns it with only those column types changed."""
+        glue = self._session.client("glue", config=background_config())
+        entries = []
+        for page in glue.get_paginator("get_partitions").paginate(DatabaseName=self._database, TableName=table):
+            for partition in page["Partitions"]:
+                descriptor = partition["StorageDescriptor"]
+                columns = [
+                    {**column, "Type": widened.get(column["Name"], column["Type"])} for column in descriptor["Columns"]
+                ]
+                if columns == descriptor["Columns"]:
+                    continue
+                given = {key: partition[key] for key in PARTITION_INPUT_KEYS if key in partition}
+                entries.append(
+                    {
+                        "PartitionValueList": partition["Values"],
+                        "PartitionInput": {**given, "StorageDescriptor": {**descriptor, "Columns": columns}},
+                    }
+                )
+        for start in range(0, len(entries), PARTITIONS_PER_UPDATE):
+            batch = entries[start : start + PARTITIONS_PER_UPDATE]
+            errors = glue.batch_update_partition(DatabaseName=self._database, TableName=table, Entries=batch).get(
+                "Errors", []
+            )
+            if errors:
+                detail = errors[0].get("ErrorDetail", {})
+                why = f"{detail.get('ErrorCode')}: {detail.get('ErrorMessage')}"
+                raise StorageError(f"widening partitions of table {table} failed: {why}")
 
     def _create(self, spec: TableSpec, columns: dict[str, str], mode: Any = "append") -> None:
         partitions = dict.fromkeys(spec.partition_keys, PARTITION_KEY_TYPE)

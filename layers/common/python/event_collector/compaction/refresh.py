@@ -3,7 +3,8 @@
 - every built-in event type has both of its tables, and the ledger table
   exists, so the Athena named queries run before a type was ever compacted;
 - every tenant's own type the run compacted has both of its tables too, from its
-  latest schema (read once): the raw one as text, the compacted one typed;
+  latest schema (read once): the raw one as text; the compacted one typed, created
+  if it is missing (Compact evolves it, with the files whose types it must match);
 - the raw JSON tables get one partition per hour that was just compacted
   (Compact registers the compacted and ledger partitions it writes); one
   registered before (an earlier run's, or Athena's) is left as it is, so the
@@ -25,6 +26,7 @@ from event_collector.lake.catalog import TableSpec, compacted_table, ledger_tabl
 class Catalog(Protocol):
     def ensure_table(self, spec: TableSpec) -> None: ...
     def add_partitions(self, spec: TableSpec, values: list[list[str]]) -> None: ...
+    def column_types(self, table: str) -> dict[str, str] | None: ...
 
 
 def refresh(
@@ -48,7 +50,8 @@ def refresh(
     typed = read_types(schemas, sorted({*compacted, *hours_by_type} - set(DECLARED_FIELDS)))
     for event_type, table in sorted(typed.items()):
         raw_specs[event_type] = raw_table(event_type, lake_bucket, [name for name, _ in table.glue_columns])
-        catalog.ensure_table(compacted_table(event_type, lake_bucket, typed_columns=table.glue_columns))
+        if catalog.column_types(event_type) is None:
+            catalog.ensure_table(compacted_table(event_type, lake_bucket, typed_columns=table.glue_columns))
         catalog.ensure_table(raw_specs[event_type])
     registered = 0
     for event_type, hours in sorted(hours_by_type.items()):
