@@ -71,3 +71,27 @@ def test_given_nested_glue_types_when_parsed_then_structs_and_arrays_nest():
 )
 def test_given_two_glue_types_when_compared_then_only_structs_gaining_fields_widen(old, new, change):
     assert glue_type_change(old, new) == change
+
+
+def test_given_a_version_that_adds_struct_fields_when_compared_in_glue_then_the_catalog_agrees_with_columns_py():
+    import copy
+
+    from event_collector.schemas.columns import columns, widened_columns
+    from tests.event_collector.schemas.helpers import ORDER
+
+    newer = copy.deepcopy(ORDER)
+    newer["$defs"]["line"]["properties"]["qty"] = {"type": "integer"}  # inside an array's struct
+    newer["properties"]["shipping"]["properties"]["floor"] = {"type": "integer"}
+    newer["properties"]["gift"] = {"type": "boolean"}
+    before = {column.name: column.glue_type for column in columns(ORDER)}
+
+    changes = {
+        column.name: glue_type_change(before[column.name], column.glue_type)
+        for column in columns(newer)
+        if column.name in before
+    }
+
+    assert sorted(name for name, change in changes.items() if change == "widened") == sorted(
+        column.name for column in widened_columns(ORDER, newer)
+    )
+    assert set(changes.values()) == {"same", "widened"}
