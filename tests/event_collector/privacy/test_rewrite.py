@@ -109,7 +109,7 @@ def test_given_a_typed_file_of_a_custom_type_when_a_users_rows_are_dropped_then_
     from event_collector.compaction.typed import convert, typed_table
     from event_collector.schemas.registry import RegisteredSchema
 
-    line = {"type": "object", "properties": {"sku": {"type": "string"}}, "required": ["sku"]}
+    line: dict[str, object] = {"type": "object", "properties": {"sku": {"type": "string"}}, "required": ["sku"]}
     line["additionalProperties"] = False
     schema = {
         "type": "object",
