@@ -2,8 +2,10 @@
 
 Runs with the Arrow layer (pyarrow from PyPI) and the Wrangler layer (awswrangler, which registers
 the tables and partitions in Glue and runs the Athena engine; docs/dependencies.md); hands a unit
-too large for one Lambda to Athena; the result is recorded where Report reads it, and the counters of
-the hours the unit touched are recounted from the ledger (compaction/recount.py).
+too large for one Lambda to Athena, unless it holds a tenant's own event type: the Lambda engine types
+that from its latest schema in the Schemas table, read once per invocation. The result is recorded
+where Report reads it, and the counters of the hours the unit touched are recounted from the ledger
+(compaction/recount.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from event_collector.aws.compaction_state import CompactionStateTable
 from event_collector.aws.counters_table import CountersTable
 from event_collector.aws.glue import GlueCatalog
 from event_collector.aws.s3 import S3ObjectStore
+from event_collector.aws.schemas_table import SchemasTable
 from event_collector.compaction.athena import AthenaEngine
 from event_collector.compaction.compact import Compaction, S3ResultLog, compact_tenant, result_summary
 from event_collector.compaction.contracts import CompactRequest
@@ -49,6 +52,7 @@ compaction = Compaction(
         settings.dedup_window_days,
     ),
     results=S3ResultLog(store, settings.lake_bucket_name),
+    schemas=SchemasTable(dynamodb, settings.schemas_table_name),
     recount=Recount(
         CountersTable(dynamodb, settings.counters_table_name),
         CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days),

@@ -189,3 +189,102 @@ def test_given_glue_refusing_a_partition_when_added_then_a_storage_error_says_wh
 
     with pytest.raises(StorageError, match=r"adding partitions to track failed: ServiceApiError: .*InternalService"):
         catalog.add_partitions(spec, DAYS[:1])
+
+
+# Typed tables (a tenant's own event type): structs widen, partitions stay, other type changes are refused.
+
+
+def typed(*own: tuple[str, str]) -> TableSpec:
+    return compacted_table("order_completed", LAKE_BUCKET, typed_columns=own)
+
+
+def test_given_a_typed_table_with_partitions_when_a_struct_gains_a_field_then_its_type_widens_and_partitions_stay(
+    glue,
+):
+    catalog = GlueCatalog(boto3.Session(), DB)
+    first = typed(("shipping", "struct<city:string>"), ("lines", "array<struct<sku:string>>"), ("extra", "string"))
+    catalog.ensure_table(first)
+    catalog.add_partitions(first, DAYS[:150])  # more than one BatchUpdatePartition
+    later = typed(
+        ("shipping", "struct<city:string,floor:bigint>"),
+        ("lines", "array<struct<sku:string,qty:bigint>>"),
+        ("extra", "string"),
+        ("coupon", "string"),
+    )
+
+    catalog.ensure_table(later)
+
+    types = catalog.column_types("order_completed")
+    assert types is not None
+    assert [name for name in types if name not in later.partition_keys] == [name for name, _ in later.columns]
+    assert types["shipping"] == "struct<city:string,floor:bigint>"
+    assert types["lines"] == "array<struct<sku:string,qty:bigint>>"
+    assert catalog.partition_values("order_completed") == sorted(DAYS[:150])
+    # Athena compares each partition's column types with the table's: the partitions widen too.
+    pages = glue.get_paginator("get_partitions").paginate(DatabaseName=DB, TableName="order_completed")
+    found = [partition for page in pages for partition in page["Partitions"]]
+    assert len(found) == 150
+    for partition in found:
+        storage = partition["StorageDescriptor"]
+        kinds = {column["Name"]: column["Type"] for column in storage["Columns"]}
+        assert (kinds["shipping"], kinds["lines"]) == (types["shipping"], types["lines"])
+        assert storage["Location"] == first.partition_location(partition["Values"])
+        assert storage["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+    table = glue.get_table(DatabaseName=DB, Name="order_completed")["Table"]
+    assert table["Parameters"]["parquet.compression"] == "SNAPPY"
+    assert [k["Name"] for k in table["PartitionKeys"]] == list(later.partition_keys)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("bigint", "double"),
+        ("struct<city:string>", "string"),
+        ("struct<city:string,floor:bigint>", "struct<city:string>"),
+        ("array<struct<sku:string>>", "array<struct<sku:bigint>>"),
+    ],
+)
+def test_given_a_typed_column_when_a_spec_retypes_it_then_the_catalog_refuses_and_keeps_the_table(glue, before, after):
+    catalog = GlueCatalog(boto3.Session(), DB)
+    catalog.ensure_table(typed(("total", before)))
+    catalog.add_partitions(typed(("total", before)), DAYS[:1])
+
+    with pytest.raises(StorageError, match=f"order_completed: a column cannot change its type: total is {before}"):
+        catalog.ensure_table(typed(("total", after), ("coupon", "string")))
+
+    types = catalog.column_types("order_completed")
+    assert types is not None
+    assert types["total"] == before
+    assert "coupon" not in types
+    assert catalog.partition_values("order_completed") == DAYS[:1]
+
+
+def test_given_a_typed_struct_only_reordered_when_ensured_then_the_table_is_left_as_it_is(glue):
+    catalog = GlueCatalog(boto3.Session(), DB)
+    catalog.ensure_table(typed(("shipping", "struct<city:string,floor:bigint>")))
+    version = glue.get_table(DatabaseName=DB, Name="order_completed")["Table"].get("VersionId")
+
+    catalog.ensure_table(typed(("shipping", "struct<floor:bigint,city:string>")))
+
+    table = glue.get_table(DatabaseName=DB, Name="order_completed")["Table"]
+    assert table.get("VersionId") == version
+    assert (catalog.column_types("order_completed") or {})["shipping"] == "struct<city:string,floor:bigint>"
+
+
+def test_given_glue_refusing_a_partitions_update_when_a_struct_widens_then_it_fails_and_the_table_stays_narrower(
+    glue,
+):
+    session = boto3.Session()
+    catalog = GlueCatalog(session, DB)
+    catalog.ensure_table(typed(("shipping", "struct<city:string>")))
+    catalog.add_partitions(typed(("shipping", "struct<city:string>")), DAYS[:1])
+    refusal = {"PartitionValueList": DAYS[0], "ErrorDetail": {"ErrorCode": "InternalServiceException"}}
+    session.events.register(
+        "before-call.glue.BatchUpdatePartition",
+        lambda **_: (SimpleNamespace(status_code=200, headers={}), {"Errors": [refusal]}),
+    )
+
+    with pytest.raises(StorageError, match="widening partitions of table order_completed failed: InternalService"):
+        catalog.ensure_table(typed(("shipping", "struct<city:string,floor:bigint>")))
+
+    assert (catalog.column_types("order_completed") or {})["shipping"] == "struct<city:string>"  # retried: widened

@@ -21,6 +21,7 @@ from event_collector.aws.s3 import S3ObjectStore
 from event_collector.compaction.compact import Compaction, compact_tenant
 from event_collector.compaction.contracts import CompactRequest, Plan, RegulateRequest, RegulateResult
 from event_collector.compaction.recount import Recount
+from event_collector.compaction.typed import TypeSchemas
 from event_collector.counts.record import CountingLimits
 from event_collector.lake.fan_out import FanOut
 from event_collector.lake.layout import raw_object_key, run_item_key
@@ -98,13 +99,14 @@ class World:
         FanOut(self.store, LAKE, queue=self.state).process(RAW, key, put["ETag"])
         return key
 
-    def compact(self, tenant: str = "acme", run: str = "compact-1") -> None:
+    def compact(self, tenant: str = "acme", run: str = "compact-1", schemas: TypeSchemas | None = None) -> None:
         compaction = Compaction(
             lake_bucket=LAKE,
             store=self.store,
             state=self.state,
             catalog=MemoryCatalog(),
             recount=Recount(self.counters, CountingLimits()),
+            schemas=schemas,
         )
         request = CompactRequest(item_key=run_item_key(run, tenant), run_id=run, cutoff=FAR)
         result = compact_tenant(request, compaction, datetime(2026, 11, 26, tzinfo=UTC))
@@ -208,7 +210,7 @@ def readable(body: bytes) -> str:
     if body[:2] == b"\x1f\x8b":
         body = gzip.decompress(body)
     if body[:4] == b"PAR1":
-        return json.dumps(pq.ParquetFile(io.BytesIO(body)).read().to_pylist(), sort_keys=True)
+        return json.dumps(pq.ParquetFile(io.BytesIO(body)).read().to_pylist(), sort_keys=True, default=str)
     return body.decode("utf-8", errors="replace")
 
 

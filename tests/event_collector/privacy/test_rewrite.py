@@ -102,3 +102,50 @@ def test_given_a_parquet_file_when_decided_then_only_the_columns_asked_for_are_r
     assert found
     assert store.bytes_read < len(body) / 4  # the properties column, most of the file, was never read
     assert not parquet_has(io.BytesIO(body), ["absent"], lambda t: True)
+
+
+def test_given_a_typed_file_of_a_custom_type_when_a_users_rows_are_dropped_then_its_arrow_schema_is_kept(tmp_path):
+    # A tenant's own type: structs, lists, timestamps and non-nullable columns (compaction/typed.py).
+    from event_collector.compaction.typed import convert, typed_table
+    from event_collector.schemas.registry import RegisteredSchema
+
+    line: dict[str, object] = {"type": "object", "properties": {"sku": {"type": "string"}}, "required": ["sku"]}
+    line["additionalProperties"] = False
+    schema = {
+        "type": "object",
+        "properties": {
+            "order_id": {"type": "string"},
+            "placed_at": {"type": "string", "format": "date-time"},
+            "lines": {"type": "array", "items": line},
+        },
+        "required": ["order_id"],
+    }
+    typed = typed_table(RegisteredSchema("acme", "type", "order_completed", 1, schema, registered_at=0))
+    stored = pa.Table.from_pylist(
+        [
+            {
+                "event_id": f"e{i}",
+                "event_type": "order_completed",
+                "received_at": i,
+                "timestamp": i,
+                "schema_version": "1",
+                "user_id": "u-1" if i == 1 else f"u-{i + 2}",
+                "order_id": f"o{i}",
+                "placed_at": "2026-11-20T10:00:00Z",
+                "lines": '[{"sku":"a"}]',
+            }
+            for i in range(3)
+        ]
+    )
+    source, target = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(convert(stored, typed), source, compression="snappy")
+
+    kept = rewrite_parquet(str(source), str(target), lambda t: pa.compute.equal(t["user_id"], "u-1"))
+
+    after = pq.ParquetFile(target)
+    assert kept == 2
+    assert after.schema_arrow.equals(typed.arrow_schema)
+    assert after.schema_arrow.field("order_id").nullable is False
+    assert after.schema_arrow.field("placed_at").type == pa.timestamp("ms", tz="UTC")
+    assert [row["event_id"] for row in after.read().to_pylist()] == ["e0", "e2"]
+    assert after.read().to_pylist()[1]["lines"] == [{"sku": "a"}]

@@ -10,7 +10,8 @@ The steps, and why in this order (docs/compaction.md):
    would skip those events and the later clean-up would delete them);
 3. record this unit as in flight, with the prefixes its files will land under;
 4. run an engine: the Lambda engine (:mod:`.engine`), or Athena for a unit
-   too large for one Lambda (:mod:`.athena`);
+   too large for one Lambda (:mod:`.athena`) that holds built-in types only
+   (a tenant's own types are typed by the Lambda engine: :mod:`.typed`);
 5. upload, register tables and partitions in Glue;
 6. commit (clear the in-flight record), record the result, recount the
    counters of the hours the unit touched from the ledger (:mod:`.recount`),
@@ -40,6 +41,8 @@ import pyarrow.parquet as pq
 from event_collector.compaction.contracts import CompactRequest, CompactResult, RawPartitionRef
 from event_collector.compaction.engine import LEDGER_BATCH_ROWS, Outputs, compact_streams
 from event_collector.compaction.recount import Recount, recount_partitions
+from event_collector.compaction.typed import TypedTable, TypeSchemas, read_types
+from event_collector.event_types import DECLARED_FIELDS
 from event_collector.lake.catalog import TableSpec, compacted_table, ledger_table
 from event_collector.lake.layout import (
     Day,
@@ -124,6 +127,7 @@ class Compaction:
     work_dir: str | None = None
     results: ResultLog | None = None
     recount: Recount | None = None  # the counters of the hours a unit touched, set from the ledger
+    schemas: TypeSchemas | None = None  # tenants' own event types (the Schemas table in the cloud)
 
 
 def unit_id(objects: Iterable[PendingObject]) -> str:
@@ -160,12 +164,14 @@ def compact_tenant(request: CompactRequest, compaction: Compaction, now: datetim
         _remove_uncommitted(compaction, tenant, unit)
         bytes_in = sum(item.size for item in pending)
         large = compaction.large_unit_bytes
-        if compaction.large_units is not None and large is not None and bytes_in > large:
+        custom = sorted({item.partition.event_type for item in objects} - set(DECLARED_FIELDS))
+        typed = read_types(compaction.schemas, custom)  # once per invocation, before anything is written
+        if compaction.large_units is not None and large is not None and bytes_in > large and not typed:
             state.set_inflight(tenant, Inflight(unit, []))  # Athena names its own files: nothing to remove
             result = compaction.large_units.compact(tenant, unit, objects)
             state.clear_inflight(tenant)
         else:
-            result = _compact_with_lambda(compaction, tenant, unit, pending, objects)
+            result = _compact_with_lambda(compaction, tenant, unit, pending, objects, typed)
         # Whichever engine ran: the hours it consumed (Refresh registers them, the recount recounts them).
         update = {"files_in": len(pending), "bytes_in": bytes_in, "raw_partitions": _raw_partitions(objects)}
         result = result.model_copy(update=update)
@@ -234,7 +240,12 @@ def _event_object(key: str, tenant: str) -> EventObject:
 
 
 def _compact_with_lambda(
-    compaction: Compaction, tenant: str, unit: str, pending: list[PendingObject], objects: list[EventObject]
+    compaction: Compaction,
+    tenant: str,
+    unit: str,
+    pending: list[PendingObject],
+    objects: list[EventObject],
+    typed: dict[str, TypedTable],
 ) -> CompactResult:
     state, store, bucket = compaction.state, compaction.store, compaction.lake_bucket
     days = sorted({item.partition.day for item in objects})
@@ -248,6 +259,7 @@ def _compact_with_lambda(
             _ledger(compaction, tenant, unit, window, scratch),
             input_bytes=sum(item.size for item in pending),
             work_dir=scratch,
+            typed=typed,
         )
         files_out, bytes_out = _upload(compaction, tenant, unit, outputs)
     _register(compaction, tenant, outputs)
@@ -265,7 +277,7 @@ def _compact_with_lambda(
         files_out=files_out,
         bytes_out=bytes_out,
         raw_partitions=_raw_partitions(objects),
-        event_types=sorted(outputs.columns),
+        event_types=outputs.event_types,
     )
 
 
@@ -318,8 +330,10 @@ def _upload(compaction: Compaction, tenant: str, unit: str, outputs: Outputs) ->
 
 def _register(compaction: Compaction, tenant: str, outputs: Outputs) -> None:
     catalog, bucket = compaction.catalog, compaction.lake_bucket
-    for event_type, columns in sorted(outputs.columns.items()):
-        spec = compacted_table(event_type, bucket, columns)
+    specs = [compacted_table(t, bucket, columns) for t, columns in outputs.columns.items()]
+    specs += [compacted_table(t, bucket, typed_columns=table.glue_columns) for t, table in outputs.typed.items()]
+    for spec in sorted(specs, key=lambda spec: spec.name):
+        event_type = spec.name
         catalog.ensure_table(spec)
         days = sorted(day for t, day in outputs.data if t == event_type)
         catalog.add_partitions(spec, [[tenant, day.year, day.month, day.day] for day in days])

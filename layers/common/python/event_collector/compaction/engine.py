@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -42,6 +42,7 @@ from event_collector.compaction.rows import (
     read_chunk,
     text_columns,
 )
+from event_collector.compaction.typed import TypedTable, convert
 from event_collector.event_types import COUNTER_FIELDS
 from event_collector.lake.layout import Day
 
@@ -82,7 +83,12 @@ class Outputs:
 
     data: dict[tuple[str, Day], list[str]] = field(default_factory=dict)
     ledger: dict[Day, str] = field(default_factory=dict)
-    columns: dict[str, list[str]] = field(default_factory=dict)  # event type -> its text columns
+    columns: dict[str, list[str]] = field(default_factory=dict)  # built-in event type -> its text columns
+    typed: dict[str, TypedTable] = field(default_factory=dict)  # custom event type -> its typed table
+
+    @property
+    def event_types(self) -> list[str]:
+        return sorted({*self.columns, *self.typed})
 
 
 def bucket_count(input_bytes: int) -> int:
@@ -261,10 +267,14 @@ def day_labels(received_at: pa.ChunkedArray) -> pa.Array:
 class _Writers:
     """Parquet writers per (event type, day) and ledger writers per day, opened on first use."""
 
-    def __init__(self, directory: str, schemas: dict[str, pa.Schema]) -> None:
+    def __init__(self, directory: str, schemas: dict[str, pa.Schema], typed: Mapping[str, TypedTable]) -> None:
         self.directory = directory
         self.schemas = schemas
-        self.outputs = Outputs(columns={t: text_columns(s) for t, s in schemas.items()})
+        self.typed = typed
+        self.outputs = Outputs(
+            columns={t: text_columns(s) for t, s in schemas.items() if t not in typed},
+            typed={t: typed[t] for t in schemas if t in typed},
+        )
         self._data: dict[tuple[str, Day], pq.ParquetWriter] = {}
         self._ledger: dict[Day, pq.ParquetWriter] = {}
 
@@ -282,8 +292,12 @@ class _Writers:
             kinds = pc.unique(types).to_pylist()
             for event_type in kinds:
                 rows = of_day if len(kinds) == 1 else of_day.filter(pc.equal(types, event_type))
-                schema = self.schemas[event_type]
-                self._data_writer(event_type, day).write_table(conform(rows, schema), row_group_size=ROW_GROUP_ROWS)
+                writer, typed = self._data_writer(event_type, day), self.typed.get(event_type)
+                if typed is None:
+                    writer.write_table(conform(rows, self.schemas[event_type]), row_group_size=ROW_GROUP_ROWS)
+                    continue
+                for start in range(0, rows.num_rows, ROW_GROUP_ROWS):  # a row group's values in Python at a time
+                    writer.write_table(convert(rows.slice(start, ROW_GROUP_ROWS), typed))
 
     def _data_writer(self, event_type: str, day: Day) -> pq.ParquetWriter:
         writer = self._data.get((event_type, day))
@@ -334,8 +348,12 @@ def compact_streams(
     input_bytes: int,
     work_dir: str,
     on_chunk: Callable[[], None] = lambda: None,
+    typed: Mapping[str, TypedTable] | None = None,
 ) -> tuple[Outputs, EngineStats]:
     """Objects (GZIP NDJSON streams, in a stable order) and the window's ledger in; files in ``work_dir`` out.
+
+    ``typed``: the table of each custom event type the objects may hold (its latest schema's); a row
+    of one that does not convert raises :class:`~.typed.ConversionError` (nothing is written).
 
     The ledger never sits in memory whole, whatever its size: with one bucket it streams past the
     bucket's ids a batch at a time straight from its files; with several it is first split into
@@ -364,7 +382,9 @@ def compact_streams(
     finally:
         rows.close()
         known.close()
-    writers = _Writers(work_dir, {t: output_schema(sorted(names)) for t, names in columns.items()})
+    typed = typed or {}
+    schemas = {t: typed[t].arrow_schema if t in typed else output_schema(sorted(n)) for t, n in columns.items()}
+    writers = _Writers(work_dir, schemas, typed)
     try:
         for bucket in range(count):
             table = rows.read(bucket)
