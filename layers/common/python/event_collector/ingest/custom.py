@@ -1,0 +1,98 @@
+"""Tenants' own event types and tracking plans at the edge (docs/schemas.md, "Sending").
+
+A custom event is ``{"event_type": "<the tenant's type>", ...envelope..., ...its own fields...}``. The
+envelope (``event_id``, ``timestamp``, ``user_id``, ``anonymous_id``, ``context``) is checked by the rules of
+every built-in type (``models.EventBase``: ``tenant`` and ``received_at`` refused, as ``schema_version``
+here), the rest against the latest version of the tenant's schema (``schemas/validator.py``). The stored
+line follows the contract with compaction (docs/schemas.md, "The stored line of a custom event"):
+``schema_version`` as text, a ``string`` or ``timestamp`` field as sent, every other kind as canonical JSON
+text, undeclared fields of an open top level together in ``extra``.
+
+A ``track`` event (ours, or a Segment ``track`` message) whose name has a plan has its ``properties``
+checked against it, errors pointing under ``/properties``; one without a plan follows the tenant's
+policy for unplanned names (accept by default, or reject).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from event_collector.ingest.models import SERVER_OWNED_FIELDS, EventBase
+from event_collector.ingest.validation import AcceptedEvent, error_messages, stored_event
+from event_collector.json_values import canonical_json
+from event_collector.schemas.cache import TenantLookup
+from event_collector.schemas.names import ENVELOPE_FIELDS, EXTRA_FIELD
+from event_collector.schemas.registry import RegisteredSchema
+from event_collector.schemas.validator import SchemaNotCompiled, compiled
+
+# Checked as the envelope: what every event has, and what only the server sets (EventBase refuses it).
+ENVELOPE_NAMES = frozenset((*ENVELOPE_FIELDS, *SERVER_OWNED_FIELDS))
+SCHEMA_VERSION_FIELD = "schema_version"
+TEXT_KINDS = frozenset({"string", "timestamp"})  # stored as sent; every other kind as canonical JSON text
+
+
+def validate_custom_event(
+    raw: Mapping[str, Any],
+    schema: RegisteredSchema,
+    *,
+    tenant: str,
+    received_at: int,
+    clock_offset: int,
+    generated_event_id: str,
+) -> AcceptedEvent | list[str]:
+    """The stored line of a custom event of ``schema`` (its type's latest version), or why not."""
+    envelope = {name: value for name, value in raw.items() if name in ENVELOPE_NAMES}
+    own = {name: value for name, value in raw.items() if name not in ENVELOPE_NAMES}
+    if SCHEMA_VERSION_FIELD in own:
+        return [f"'{SCHEMA_VERSION_FIELD}' is set by the server and must not be sent"]
+    try:
+        event = EventBase.model_validate(envelope)
+    except ValidationError as error:
+        return error_messages(error)
+    try:
+        checker = compiled(schema)
+    except SchemaNotCompiled as error:
+        return [f"event_type: version {schema.version} of {schema.name!r} cannot be used: {error}"]
+    checked = checker.check(own)
+    if isinstance(checked, list):
+        return checked
+    fields: dict[str, Any] = {**event.payload(), SCHEMA_VERSION_FIELD: str(schema.version)}
+    for field in checker.fields:
+        value = checked.get(field.name)
+        if value is not None:
+            fields[field.name] = value if field.shape.kind in TEXT_KINDS else canonical_json(value)
+    declared = {field.name for field in checker.fields}
+    extra = {name: value for name, value in own.items() if name not in declared}
+    if extra:
+        fields[EXTRA_FIELD] = extra
+    return stored_event(
+        schema.name,
+        event_id=event.event_id or generated_event_id,
+        tenant=tenant,
+        received_at=received_at,
+        timestamp=None if event.timestamp is None else event.timestamp + clock_offset,
+        fields=fields,
+    )
+
+
+def track_plan_problems(
+    name: str, properties: Mapping[str, Any], schemas: TenantLookup | None, *, name_field: str = "name"
+) -> list[str]:
+    """Why a ``track`` event named ``name`` is refused by its tenant's plans (empty if it is not);
+    ``name_field``: the field that carried the name (``event`` in a Segment message)."""
+    if schemas is None:
+        return []
+    plan = schemas.track_plan(name)
+    if plan is None:
+        if schemas.unplanned == "reject":
+            quoted = canonical_json(name)
+            return [f"{name_field}: no tracking plan for {quoted} and this tenant rejects unplanned events"]
+        return []
+    try:
+        checked = compiled(plan).check(properties, "/properties")
+    except SchemaNotCompiled as error:
+        return [f"{name_field}: version {plan.version} of the plan for {canonical_json(name)} cannot be used: {error}"]
+    return checked if isinstance(checked, list) else []
