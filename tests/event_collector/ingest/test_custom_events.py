@@ -7,7 +7,10 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from event_collector.ingest.custom import stored_json_text
 from event_collector.ingest.segment import validate_messages
 from event_collector.ingest.validation import MAX_EVENT_BYTES, validate_batch
 from event_collector.json_values import canonical_json
@@ -219,3 +222,8 @@ def test_given_a_stored_schema_the_validator_cannot_compile_when_its_events_come
     [message] = errors(registry, {"event_type": "code_entered", "code": "a"})
 
     assert message.startswith("event_type: version 1 of 'code_entered' cannot be used: the schema does not compile")
+
+
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False))
+def test_given_any_number_when_stored_asstored_json_text_then_it_is_exactly_its_canonical_json(number):
+    assert stored_json_text(number) == canonical_json(number)

@@ -26,7 +26,7 @@ from typing import Any
 
 from event_collector.schemas.fields import Field, event_fields
 from event_collector.schemas.formats import date_time_millis
-from event_collector.schemas.lake_fit import fitted, unsafe_values
+from event_collector.schemas.lake_fit import fitted, may_not_fit, unsafe_values
 from event_collector.schemas.messages import error_messages
 from event_collector.schemas.registry import RegisteredSchema
 
@@ -75,10 +75,11 @@ class CompiledSchema:
     schema: RegisteredSchema
     validator: Any  # jsonschema_rs.Validator
     fields: tuple[Field, ...]  # a type's; () for a track plan, whose properties stay JSON text
+    fitting: tuple[Field, ...] = ()  # the fields whose values may not fit their columns as sent (lake_fit.py)
 
-    def check(self, values: Mapping[str, Any], prefix: str = "") -> dict[str, Any] | list[str]:
-        """The declared fields' values as the lake stores them (a type's; for a track plan, ``values``
-        unchanged), or the problems; ``prefix``: where ``values`` is in the event (``/properties``)."""
+    def check(self, values: Mapping[str, Any], prefix: str = "") -> Mapping[str, Any] | list[str]:
+        """``values`` as the lake stores them (an integer spelled ``1.0`` in a bigint field as the integer),
+        or the problems; ``prefix``: where ``values`` is in the event (``/properties``)."""
         problems = unsafe_values(values, prefix)
         if problems:
             return problems[:MAX_MESSAGES]
@@ -89,10 +90,10 @@ class CompiledSchema:
                 if len(found) >= MAX_MESSAGES:
                     break
             return found[:MAX_MESSAGES]
-        if self.schema.kind == "track":
-            return dict(values)
-        kept = fitted(self.fields, values, problems)
-        return problems[:MAX_MESSAGES] if problems else kept
+        changed = fitted(self.fitting, values, problems)
+        if problems:
+            return problems[:MAX_MESSAGES]
+        return {**values, **changed} if changed else values
 
 
 _compiled: OrderedDict[tuple[str, str, str, int], CompiledSchema | SchemaNotCompiled] = OrderedDict()
@@ -120,7 +121,8 @@ def compiled(schema: RegisteredSchema) -> CompiledSchema:
 def _compile(schema: RegisteredSchema) -> CompiledSchema | SchemaNotCompiled:
     try:
         fields = event_fields(schema.document) if schema.kind == "type" else ()
-        return CompiledSchema(schema, _validator(schema.document), fields)
+        fitting = tuple(field for field in fields if may_not_fit(field.shape))
+        return CompiledSchema(schema, _validator(schema.document), fields, fitting)
     except SchemaNotCompiled as error:
         return error
     except ValueError as error:  # fields.InvalidSchema: stored without the registry's checks
