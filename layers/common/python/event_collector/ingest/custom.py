@@ -2,8 +2,8 @@
 
 A custom event is ``{"event_type": "<the tenant's type>", ...envelope..., ...its own fields...}``. The
 envelope (``event_id``, ``timestamp``, ``user_id``, ``anonymous_id``, ``context``) is checked by the rules of
-every built-in type (``models.EventBase``: ``tenant`` and ``received_at`` refused, as ``schema_version``
-here), the rest against the latest version of the tenant's schema (``schemas/validator.py``). The stored
+every built-in type (``models.CustomEvent``, an ``EventBase``: ``tenant`` and ``received_at`` refused, as
+``schema_version`` here), the rest against the latest version of the tenant's schema (``schemas/validator.py``). The stored
 line follows the contract with compaction (docs/schemas.md, "The stored line of a custom event"):
 ``schema_version`` as text, a ``string`` or ``timestamp`` field as sent, every other kind as canonical JSON
 text, undeclared fields of an open top level together in ``extra``.
@@ -20,16 +20,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from event_collector.ingest.models import SERVER_OWNED_FIELDS, EventBase
+from event_collector.ingest.models import CustomEvent
 from event_collector.ingest.validation import AcceptedEvent, error_messages, stored_event
 from event_collector.json_values import canonical_json
 from event_collector.schemas.cache import TenantLookup
-from event_collector.schemas.names import ENVELOPE_FIELDS, EXTRA_FIELD
+from event_collector.schemas.names import EXTRA_FIELD
 from event_collector.schemas.registry import RegisteredSchema
 from event_collector.schemas.validator import SchemaNotCompiled, compiled
 
-# Checked as the envelope: what every event has, and what only the server sets (EventBase refuses it).
-ENVELOPE_NAMES = frozenset((*ENVELOPE_FIELDS, *SERVER_OWNED_FIELDS))
 SCHEMA_VERSION_FIELD = "schema_version"
 TEXT_KINDS = frozenset({"string", "timestamp"})  # stored as sent; every other kind as canonical JSON text
 
@@ -44,14 +42,13 @@ def validate_custom_event(
     generated_event_id: str,
 ) -> AcceptedEvent | list[str]:
     """The stored line of a custom event of ``schema`` (its type's latest version), or why not."""
-    envelope = {name: value for name, value in raw.items() if name in ENVELOPE_NAMES}
-    own = {name: value for name, value in raw.items() if name not in ENVELOPE_NAMES}
-    if SCHEMA_VERSION_FIELD in own:
+    if SCHEMA_VERSION_FIELD in raw:
         return [f"'{SCHEMA_VERSION_FIELD}' is set by the server and must not be sent"]
     try:
-        event = EventBase.model_validate(envelope)
+        event = CustomEvent.model_validate(raw)
     except ValidationError as error:
         return error_messages(error)
+    own = event.model_extra or {}
     try:
         checker = compiled(schema)
     except SchemaNotCompiled as error:

@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from event_collector.event_types import EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
-from event_collector.identifiers import MAX_CLIENT_ID_LENGTH, has_control_characters, is_client_id
+from event_collector.event_types import DECLARED_FIELDS, EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
+from event_collector.identifiers import EVENT_TYPE_PATTERN, MAX_CLIENT_ID_LENGTH, has_control_characters, is_client_id
 from event_collector.json_values import is_valid_unicode, problems_in_value
 
 # The server owns these; a client that sends them gets a clear per-event error.
@@ -174,6 +174,19 @@ class Track(EventBase):
     properties: LakeObject = Field(default_factory=dict)
 
 
+class CustomEvent(EventBase):
+    """An event of a type the tenant registered (``event-collector-admin put-schema``): this envelope, and the
+    type's own fields, checked against the latest version of its JSON Schema (docs/schemas.md). Another
+    tenant's type is unknown here, as a type never registered."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    event_type: str = Field(
+        pattern=EVENT_TYPE_PATTERN,
+        description="A type this tenant registered",
+        json_schema_extra={"not": {"enum": sorted(DECLARED_FIELDS)}},
+    )
+
+
 EVENT_MODELS: dict[str, type[EventBase]] = {
     "page_view": PageView,
     "button_click": ButtonClick,
@@ -186,7 +199,11 @@ class EventBatch(_Strict):
     one bad event does not reject the rest."""
 
     events: list[Any] = Field(
-        description="Events of a registered type: " + ", ".join(sorted(EVENT_MODELS)),
+        description=(
+            "Events of a built-in type ("
+            + ", ".join(sorted(EVENT_MODELS))
+            + ") or of a type the tenant registered with its JSON Schema (CustomEvent)"
+        ),
         json_schema_extra={"items": {"type": "object"}},
     )
     sent_at: Timestamp | None = Field(default=None, description="Client clock when sending, for skew correction")
