@@ -3,10 +3,10 @@
 A custom event is ``{"event_type": "<the tenant's type>", ...envelope..., ...its own fields...}``. The
 envelope (``event_id``, ``timestamp``, ``user_id``, ``anonymous_id``, ``context``) is checked by the rules of
 every built-in type (``models.CustomEvent``, an ``EventBase``: ``tenant`` and ``received_at`` refused, as
-``schema_version`` here), the rest against the latest version of the tenant's schema (``schemas/validator.py``). The stored
-line follows the contract with compaction (docs/schemas.md, "The stored line of a custom event"):
-``schema_version`` as text, a ``string`` or ``timestamp`` field as sent, every other kind as canonical JSON
-text, undeclared fields of an open top level together in ``extra``.
+``schema_version`` here), the rest against the latest version of the tenant's schema
+(``schemas/validator.py``). The stored line follows the contract with compaction (docs/schemas.md, "The
+stored line of a custom event"): ``schema_version`` as text, a ``string`` or ``timestamp`` field as sent,
+every other kind as canonical JSON text, undeclared fields of an open top level together in ``extra``.
 
 A ``track`` event (ours, or a Segment ``track`` message) whose name has a plan has its ``properties``
 checked against it, errors pointing under ``/properties``; one without a plan follows the tenant's

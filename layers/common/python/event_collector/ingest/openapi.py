@@ -59,7 +59,8 @@ REF = "#/components/schemas/{model}"
 
 def _schemas(routes: tuple[Route, ...]) -> tuple[dict[Any, Any], dict[str, Any]]:
     models: list[tuple[type[BaseModel], Any]] = [(ErrorBody, "serialization")]
-    models += [(model, "validation") for model in (*EVENT_MODELS.values(), CustomEvent)]
+    events: list[type[BaseModel]] = [*EVENT_MODELS.values(), CustomEvent]
+    models += [(model, "validation") for model in events]
     for route in routes:
         models.append((route.answer, "serialization"))
         if route.body is not None:
