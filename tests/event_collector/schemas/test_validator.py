@@ -9,8 +9,10 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from event_collector.json_values import canonical_json
+from event_collector.schemas.fields import read_schema
 from event_collector.schemas.formats import date_time_millis
 from event_collector.schemas.registry import RegisteredSchema
 from event_collector.schemas.validator import (
@@ -20,7 +22,7 @@ from event_collector.schemas.validator import (
     compiled,
     forget_compiled,
 )
-from tests.event_collector.schemas.helpers import ORDER, event_schema, order
+from tests.event_collector.schemas.helpers import ORDER, event_schema, event_schemas, order
 
 VALID: dict[str, Any] = {
     "order_id": "o-1",
@@ -216,3 +218,10 @@ def test_given_the_collector_when_imported_then_the_validator_library_is_not():
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert imported.stdout.strip() == "False"
+
+
+@settings(max_examples=50, deadline=None)
+@given(event_schemas)
+def test_given_any_schema_registration_takes_when_compiled_then_the_validator_takes_it_too(schema):
+    assert read_schema(schema).problems == ()
+    assert compile_problems(schema) == []
