@@ -214,6 +214,7 @@ class LocalStack:
             "counters_table": name_of("CountersTable"),
             "keys_table": name_of("TenantKeysTable"),
             "regulations_table": name_of("RegulationsTable"),
+            "schemas_table": name_of("SchemasTable"),
             "compaction_state_table": name_of("CompactionStateTable"),
             "fan_out_function": name_of("FanOutFunction"),
             "fan_out_dead_letter_queue_url": (

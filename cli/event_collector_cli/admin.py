@@ -1,8 +1,10 @@
 """Admin CLI: ``python -m event_collector_cli.admin --help``.
 
-Tenants and keys; and privacy requests (``delete-user``, ``suppress-user``,
+Tenants and keys; privacy requests (``delete-user``, ``suppress-user``,
 ``unsuppress-user``, ``regulations``: regulations.py), which also need the
-regulations table. Works against real AWS (credentials and region from the
+regulations table; and tenants' own event types and tracking plans
+(``put-schema``, ``schemas``, ``unplanned-policy``: schemas.py), which need the
+schemas table. Works against real AWS (credentials and region from the
 usual places) and against the local mode: ``--local`` reads the running stack's
 ``.local/stack.json`` (``$LOCAL_STATE_DIR/stack.json``) for its endpoint, tables
 and region; ``--endpoint-url`` (or ``AWS_ENDPOINT_URL``) on 127.0.0.1 or
@@ -28,11 +30,12 @@ from event_collector.auth.keys import KeyScope
 from event_collector.aws.clients import operator_client, operator_session
 from event_collector.aws.errors import aws_errors, error_code, setup_error
 from event_collector.aws.regulations_table import RegulationsTable
+from event_collector.aws.schemas_table import SchemasTable
 from event_collector.aws.tenant_keys_table import TenantKeysTable
 from event_collector.errors import ClientInputError, CollectorError
 from event_collector.privacy.requests import RegulationRequests
 from event_collector.tenants.admin import DEFAULT_ROTATION_OVERLAP_SECONDS, TenantAdmin
-from event_collector_cli import regulations
+from event_collector_cli import regulations, schemas
 
 # The local mode's AWS accepts any credentials; these never leave the machine (local/config.py has its region).
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -61,6 +64,7 @@ class Target:
     endpoint_url: str | None = None
     credentials: dict[str, str] = field(default_factory=dict)
     regulations_table: str | None = None
+    schemas_table: str | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="regulations table name, for the privacy commands (default: $REGULATIONS_TABLE_NAME, the stack output "
         "RegulationsTableName)",
+    )
+    parser.add_argument(
+        "--schemas-table",
+        default=None,
+        help="schemas table name, for the schema commands (default: $SCHEMAS_TABLE_NAME, the stack output "
+        "SchemasTableName)",
     )
     parser.add_argument(
         "--region",
@@ -128,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("tenant")
     revoke.add_argument("key_id")
     regulations.add_commands(commands)
+    schemas.add_commands(commands)
     return parser
 
 
@@ -189,23 +200,29 @@ def resolve_target(args: argparse.Namespace) -> Target:
                 f"--region {args.region} does not apply with --local: the local stack runs in {info['region']}"
             )
         regulations_table = args.regulations_table or info.get("regulations_table")
+        schemas_table = args.schemas_table or info.get("schemas_table")
         table = args.table or info["keys_table"]
-        return Target(table, info["region"], info["aws_endpoint_url"], LOCAL_CREDENTIALS, regulations_table)
+        return Target(
+            table, info["region"], info["aws_endpoint_url"], LOCAL_CREDENTIALS, regulations_table, schemas_table
+        )
     table = args.table or os.environ.get("TENANT_KEYS_TABLE_NAME")
     if not table:
         raise SetupError("no table: pass --table or set TENANT_KEYS_TABLE_NAME (the stack output TenantKeysTableName)")
     regulations_table = args.regulations_table or os.environ.get("REGULATIONS_TABLE_NAME") or None
+    schemas_table = args.schemas_table or os.environ.get("SCHEMAS_TABLE_NAME") or None
     # boto3 reads AWS_DEFAULT_REGION only; AWS_REGION is what the other SDKs and Lambda read.
     region = args.region or os.environ.get("AWS_REGION") or None
     endpoint_url = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
     if not endpoint_url or not is_loopback(endpoint_url):
-        return Target(table, region, args.endpoint_url, regulations_table=regulations_table)
+        return Target(
+            table, region, args.endpoint_url, regulations_table=regulations_table, schemas_table=schemas_table
+        )
     # A local endpoint: the SDK's own credentials and region if there are any, else the local mode's.
     session = operator_session(region)
     local = read_local_stack(local_stack_file()) or {}
     region = session.region_name or local.get("region") or LOCAL_REGION
     credentials = {} if session.get_credentials() else LOCAL_CREDENTIALS
-    return Target(table, region, endpoint_url, credentials, regulations_table)
+    return Target(table, region, endpoint_url, credentials, regulations_table, schemas_table)
 
 
 def regulations_table(target: Target) -> str:
@@ -215,6 +232,14 @@ def regulations_table(target: Target) -> str:
             "(the stack output RegulationsTableName)"
         )
     return target.regulations_table
+
+
+def schemas_table(target: Target) -> str:
+    if not target.schemas_table:
+        raise SetupError(
+            "no schemas table: pass --schemas-table or set SCHEMAS_TABLE_NAME (the stack output SchemasTableName)"
+        )
+    return target.schemas_table
 
 
 def dynamodb_client(target: Target) -> Any:
@@ -251,7 +276,7 @@ def explain(error: Exception) -> str | None:
         if error_code(cause) == "ResourceNotFoundException":
             return (
                 "no such table: check --table or TENANT_KEYS_TABLE_NAME (and --regulations-table or "
-                "REGULATIONS_TABLE_NAME), and --region or AWS_REGION"
+                "REGULATIONS_TABLE_NAME, --schemas-table or SCHEMAS_TABLE_NAME), and --region or AWS_REGION"
             )
     return None
 
@@ -265,6 +290,10 @@ def main(argv: Sequence[str] | None = None, client: Any = None) -> int:
         if regulations.is_privacy_command(args.command):
             requests = RegulationRequests(RegulationsTable(dynamodb, regulations_table(target)))
             output = regulations.run(requests, table, args)
+        elif schemas.is_schema_command(args.command):
+            printed = schemas.run(SchemasTable(dynamodb, schemas_table(target)), table, args)
+            print(printed.text, file=sys.stderr if printed.status else sys.stdout)
+            return printed.status
         else:
             output = run(TenantAdmin(table, clock=lambda: int(time.time())), args)
     except SetupError as error:

@@ -70,7 +70,9 @@ def build(
     regulations = RegulationRequests(regulations_table, on_suppressions_changed=suppressions.forget)
     schemas = SchemasTable(dynamodb, settings.schemas_table_name)
     schema_cache = SchemaCache(schemas, settings.schema_cache_seconds, on_load_failed=schemas_not_loaded)
-    services = Services(ingestor, counters, access, rates=rates, regulations=regulations, schema_cache=schema_cache)
+    services = Services(
+        ingestor, counters, access, rates=rates, regulations=regulations, schemas=schemas, schema_cache=schema_cache
+    )
     return create_collector(services, cors_allow_origin=settings.cors_allow_origin)
 
 

@@ -27,6 +27,7 @@ def test_given_the_stack_file_when_started_then_it_holds_the_documented_contract
         "counters_table",
         "keys_table",
         "regulations_table",
+        "schemas_table",
         "glue_database",
         "state_machine_arn",
         "tenant",
@@ -57,6 +58,9 @@ def test_given_a_running_stack_then_sam_env_json_points_sam_local_at_its_emulato
         assert document[collector]["COUNTERS_TABLE_NAME"] == info["counters_table"]
         assert document[collector]["TENANT_KEYS_TABLE_NAME"] == info["keys_table"]
         assert document[collector]["REGULATIONS_TABLE_NAME"] == info["regulations_table"]
+        assert document[collector]["SCHEMAS_TABLE_NAME"] == info["schemas_table"]
+    for compaction in ("CompactionCompactFunction", "CompactionRefreshFunction"):
+        assert document[compaction]["SCHEMAS_TABLE_NAME"] == info["schemas_table"]
     assert document["AuthorizerFunction"]["TENANT_KEYS_TABLE_NAME"] == info["keys_table"]
     assert document["FanOutFunction"]["LAKE_BUCKET_NAME"] == info["lake_bucket"]
     assert info["sam_local"]["env_file"] == str(env_file)

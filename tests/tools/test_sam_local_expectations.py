@@ -9,11 +9,12 @@ import pytest
 from tools.sam_local import LocalTemplateError
 from tools.sam_local_expectations import ApiSurface, deployed_api, environment_problems, route_problems
 
-# Reading counts and privacy requests: a secret key, checked by the authorizer.
+# Reading counts and schemas, and privacy requests: a secret key, checked by the authorizer.
 GATEWAY_ROUTES = [
     "GET /button/click/count",
     "GET /v1/counts",
     "GET /v1/regulations/{id}",
+    "GET /v1/schemas",
     "GET /web/page_view/count",
     "POST /v1/regulations",
 ]

@@ -53,10 +53,12 @@ from event_collector.ingest.models import (
 )
 from event_collector.ingest.regulations import RegulationRoutes
 from event_collector.ingest.routes import DOCS_PATH, QUERY_PARAMETERS, SEED_PATHS, SEGMENT_ROUTES
+from event_collector.ingest.schema_routes import SchemaRoutes
 from event_collector.ingest.validation import ValidatedBatch
 from event_collector.ingest.volume import EventVolume
 from event_collector.privacy.requests import RegulationRequests
 from event_collector.schemas.cache import SchemaCache, TenantLookup
+from event_collector.schemas.registry import SchemaRegistry
 
 # Time kept back for answering after delivery (docs/ingestion.md).
 ANSWER_MARGIN_SECONDS = 0.5
@@ -72,7 +74,8 @@ class Services:
     clock: Callable[[], float] = time.time
     rates: RateLimiter | None = None  # keys issued with a rate limit (auth/rates.py); None: no limits
     regulations: RegulationRequests | None = None  # privacy requests (ingest/regulations.py); None: no such routes
-    schema_cache: SchemaCache | None = None  # tenants' own types and track plans (schemas/cache.py); None: none
+    schemas: SchemaRegistry | None = None  # tenants' own types and plans (ingest/schema_routes.py); None: no route
+    schema_cache: SchemaCache | None = None  # what events are checked against (schemas/cache.py); None: built-ins
 
     def schemas_of(self, tenant: str) -> TenantLookup | None:
         """One request's view of the tenant's schemas (read only if an event needs them)."""
@@ -289,6 +292,8 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
 
     if services.regulations is not None:
         RegulationRoutes(app, services.regulations).register()
+    if services.schemas is not None:
+        SchemaRoutes(app, services.schemas).register()
     register_error_handlers(app)
     return collector
 

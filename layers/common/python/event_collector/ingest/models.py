@@ -23,6 +23,7 @@ from pydantic import (
 from event_collector.event_types import DECLARED_FIELDS, EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
 from event_collector.identifiers import EVENT_TYPE_PATTERN, MAX_CLIENT_ID_LENGTH, has_control_characters, is_client_id
 from event_collector.json_values import is_valid_unicode, problems_in_value
+from event_collector.schemas.registry import RegisteredSchema, TenantSchemas, UnplannedPolicy
 
 # The server owns these; a client that sends them gets a clear per-event error.
 SERVER_OWNED_FIELDS = ("tenant", "received_at")
@@ -292,6 +293,34 @@ class CountsResult(BaseModel):
         default=None,
         description="Without 'key': events of keys over the per-hour cardinality limit, counted together",
     )
+
+
+class SchemaView(BaseModel):
+    """The latest version of one of a tenant's schemas (docs/schemas.md)."""
+
+    version: int = Field(description="The latest version (versions are numbered 1, 2, ...)")
+    registered_at: int = Field(description="When it was registered, epoch milliseconds")
+    document: dict[str, Any] = Field(description="The JSON Schema (draft 2020-12) as registered")
+
+    @classmethod
+    def of(cls, schema: RegisteredSchema) -> SchemaView:
+        return cls(version=schema.version, registered_at=schema.registered_at, document=dict(schema.document))
+
+
+class SchemasResult(BaseModel):
+    """A tenant's own event types and tracking plans, as the collector validates events against them."""
+
+    types: dict[str, SchemaView] = Field(description="Event types the tenant registered, by name")
+    tracks: dict[str, SchemaView] = Field(description="Tracking plans of track events' properties, by event name")
+    unplanned: UnplannedPolicy = Field(description="What happens to a track event whose name has no plan")
+
+    @classmethod
+    def of(cls, schemas: TenantSchemas) -> SchemasResult:
+        return cls(
+            types={name: SchemaView.of(schema) for name, schema in sorted(schemas.types.items())},
+            tracks={name: SchemaView.of(schema) for name, schema in sorted(schemas.tracks.items())},
+            unplanned=schemas.unplanned,
+        )
 
 
 class Health(BaseModel):

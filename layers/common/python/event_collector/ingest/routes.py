@@ -17,10 +17,12 @@ from event_collector.ingest.models import (
     Health,
     PageViewFields,
     ReceivedMessage,
+    SchemasResult,
     SegmentBatch,
     SegmentResult,
 )
 from event_collector.ingest.regulations import REGULATION_PATH, REGULATIONS_PATH
+from event_collector.ingest.schema_routes import SCHEMAS_PATH
 from event_collector.ingest.segment import SegmentMessage
 from event_collector.privacy.requests import RegulationBody, RegulationView
 
@@ -109,6 +111,8 @@ ROUTES: tuple[Route, ...] = (
           "privacy", RegulationView, ASK, body=RegulationBody, ok=(202, 200)),
     Route("GET", REGULATION_PATH, "One privacy request, as stored", "privacy", RegulationView, LOOK_UP,
           path_parameters=(PathParameter("id", "The request's id, as POST /v1/regulations answered it"),)),
+    Route("GET", SCHEMAS_PATH, "The tenant's own event types and tracking plans, latest versions", "schemas",
+          SchemasResult, (401, 403, 500, 503)),
     Route("GET", "/v1/health", "Liveness (no authentication)", "health", Health, (500,), auth="none"),
 )  # fmt: skip
 SEED_PATHS = frozenset(route.path for route in ROUTES if route.tag == "seed")
