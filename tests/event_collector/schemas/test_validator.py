@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from event_collector.json_values import canonical_json
 from event_collector.schemas.fields import read_schema
 from event_collector.schemas.formats import date_time_millis
+from event_collector.schemas.registration import Refused, register
 from event_collector.schemas.registry import RegisteredSchema
 from event_collector.schemas.validator import (
     MAX_MESSAGES,
@@ -23,6 +24,7 @@ from event_collector.schemas.validator import (
     forget_compiled,
 )
 from tests.event_collector.schemas.helpers import ORDER, event_schema, event_schemas, order
+from tests.fakes.schemas import MemorySchemas
 
 VALID: dict[str, Any] = {
     "order_id": "o-1",
@@ -225,3 +227,15 @@ def test_given_the_collector_when_imported_then_the_validator_library_is_not():
 def test_given_any_schema_registration_takes_when_compiled_then_the_validator_takes_it_too(schema):
     assert read_schema(schema).problems == ()
     assert compile_problems(schema) == []
+
+
+@pytest.mark.parametrize("kind", ["type", "track"])
+def test_given_a_schema_the_validator_cannot_compile_when_registered_then_refused_saying_why(kind):
+    registry = MemorySchemas()
+    document = event_schema({"code": {"type": "string", "pattern": "a\\Z"}})
+
+    refused = register(registry, "acme", kind, "code_entered", document, 0)
+
+    assert isinstance(refused, Refused)
+    assert refused.messages[0].startswith("the schema does not compile: ")
+    assert registry.versions("acme", kind, "code_entered") == []
