@@ -11,6 +11,11 @@ built-in types' validation measured in the same run: which library meets issue 2
   ``required``), then 500 orders checked, per event. A check is what the collector would run: the
   problems of an event as (JSON pointer, message), empty when it is valid, with ``required`` and
   ``additionalProperties`` pointing at the field itself rather than at the object holding it.
+- **The collector's path**: ``validate_batch`` of 500 ``order_completed`` events as clients send them (the
+  built-in events' envelope and ``context``, then the order's fields), checked against the tenant's schema
+  registered in an in-memory registry, through the collector's schema cache and its compiled validator
+  (``schemas/validator.py``: jsonschema-rs, lake checks, stored line), both warm; per event and as a
+  ratio to the built-in baseline of the same run (issue 23: within 2x).
 - Also: compile time per schema and the first check after it (``re``'s cache purged first), the import in a
   fresh interpreter (cold start), what each library reports for one order with four faults, and whether it
   enforces a few draft 2020-12 keywords.
@@ -46,7 +51,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from event_collector.ingest.models import EVENT_MODELS  # noqa: E402
-from event_collector.ingest.validation import validate_batch  # noqa: E402
+from event_collector.ingest.validation import sent_size, validate_batch  # noqa: E402
+from event_collector.schemas.cache import SchemaCache  # noqa: E402
+from event_collector.schemas.registry import RegisteredSchema, TenantSchemas  # noqa: E402
 
 BATCH = 500  # the API's largest batch
 TENANT = "bench"
@@ -482,6 +489,33 @@ def probe(candidate: Candidate) -> list[str]:
     return failed
 
 
+ENVELOPE = ("event_id", "timestamp", "user_id", "anonymous_id", "context")
+
+
+def custom_events(builtin: list[dict[str, Any]], orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each order as a client sends it: a built-in event's envelope, ``event_type`` and the order's fields."""
+    return [
+        {**{name: event[name] for name in ENVELOPE}, "event_type": "order_completed", **fields}
+        for event, fields in zip(builtin, orders, strict=True)
+    ]
+
+
+def mean_size(events: list[dict[str, Any]]) -> float:
+    """Bytes of an event as sent (compact JSON), on average: a larger event costs more to check and store."""
+    return statistics.fmean(sent_size(event) for event in events)
+
+
+class OneTenantsSchemas:
+    """The registry as the collector's cache reads it: one tenant's ``order_completed``."""
+
+    def __init__(self) -> None:
+        schema = RegisteredSchema(TENANT, "type", "order_completed", 1, ORDER_COMPLETED, 0)
+        self.schemas = TenantSchemas(types={"order_completed": schema})
+
+    def tenant_schemas(self, tenant: str) -> TenantSchemas:
+        return self.schemas
+
+
 def main(quick: bool = False) -> None:
     rounds = 5 if quick else 41
     repeats = 3 if quick else 21
@@ -494,6 +528,15 @@ def main(quick: bool = False) -> None:
     # Every event of the valid batches is accepted, every one of the invalid batches rejected.
     assert not validate_batch(valid_builtin, tenant=TENANT, received_at=RECEIVED_AT).rejected
     assert not validate_batch(invalid_builtin, tenant=TENANT, received_at=RECEIVED_AT).accepted
+    cache = SchemaCache(OneTenantsSchemas(), 3600)
+    valid_custom = custom_events(valid_builtin, valid_orders)
+    invalid_custom = custom_events(valid_builtin, invalid_orders)
+    assert not validate_batch(
+        valid_custom, tenant=TENANT, received_at=RECEIVED_AT, schemas=cache.for_request(TENANT)
+    ).rejected
+    assert not validate_batch(
+        invalid_custom, tenant=TENANT, received_at=RECEIVED_AT, schemas=cache.for_request(TENANT)
+    ).accepted
 
     candidates = [(candidate, version) for candidate in CANDIDATES if (version := installed(candidate))]
     missing = [candidate for candidate in CANDIDATES if not installed(candidate)]
@@ -514,6 +557,11 @@ def main(quick: bool = False) -> None:
     def run_builtin(events: list[dict[str, Any]]) -> Callable[[], Any]:
         return lambda: validate_batch(events, tenant=TENANT, received_at=RECEIVED_AT, request_id="bench")
 
+    def run_custom(events: list[dict[str, Any]]) -> Callable[[], Any]:
+        return lambda: validate_batch(
+            events, tenant=TENANT, received_at=RECEIVED_AT, request_id="bench", schemas=cache.for_request(TENANT)
+        )
+
     def run_pydantic(events: list[dict[str, Any]]) -> Callable[[], Any]:
         return lambda: [EVENT_MODELS[event["event_type"]].model_validate(event) for event in events]
 
@@ -524,6 +572,8 @@ def main(quick: bool = False) -> None:
         "builtin valid": run_builtin(valid_builtin),
         "builtin invalid": run_builtin(invalid_builtin),
         "pydantic valid": run_pydantic(valid_builtin),
+        "custom valid": run_custom(valid_custom),
+        "custom invalid": run_custom(invalid_custom),
     }
     for name, check in checks.items():
         workloads[f"{name} valid"] = run_check(check, valid_orders)
@@ -543,6 +593,16 @@ def main(quick: bool = False) -> None:
         f"{per_event['pydantic valid'] * 1e6:.1f} us)"
     )
     print(f"  invalid {per_event['builtin invalid'] * 1e6:6.1f} us  (one of {FAULTS} faults each)")
+    custom_valid, custom_invalid = per_event["custom valid"], per_event["custom invalid"]
+    print(
+        f"the collector's path: validate_batch of {BATCH} order_completed events (envelope, context, the order; "
+        f"{mean_size(valid_custom):.0f} bytes each on average, the built-in ones {mean_size(valid_builtin):.0f}) "
+        "through the tenant's cached schema, per event; ratio to the baseline of the same kind (target: 2x):"
+    )
+    print(
+        f"  custom valid   {custom_valid * 1e6:6.1f} us {custom_valid / per_event['builtin valid']:5.2f}x"
+        f" | invalid {custom_invalid * 1e6:6.1f} us {custom_invalid / per_event['builtin invalid']:5.2f}x"
+    )
     print(
         f"order_completed ({len(ORDER_COMPLETED['properties'])} fields, 1-4 line items), {BATCH} events, per event; "
         "ratio to the baseline of the same kind:"

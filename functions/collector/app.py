@@ -1,7 +1,8 @@
-"""Collector Lambda: the API (event_collector.ingest.api) wired to Firehose and three DynamoDB tables:
+"""Collector Lambda: the API (event_collector.ingest.api) wired to Firehose and four DynamoDB tables:
 the counters (written once Firehose took a request's events, in the default counting mode; read by the
 GET routes; a rate-limited key's minutes), the tenant keys (the routes that send events authenticate
-here) and the regulations (privacy requests; the suppressed users whose events it drops, cached)."""
+here), the regulations (privacy requests; the suppressed users whose events it drops, cached) and the
+schemas (tenants' own event types and tracking plans the events are checked against, cached)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from event_collector.aws.counters_table import CountersTable
 from event_collector.aws.firehose import FirehoseRecordSink
 from event_collector.aws.rate_limits import RateLimitTable
 from event_collector.aws.regulations_table import RegulationsTable
+from event_collector.aws.schemas_table import SchemasTable
 from event_collector.aws.tenant_keys_table import TenantKeysTable
 from event_collector.config import CollectorSettings, load
 from event_collector.counts.realtime import RequestCounter
@@ -29,6 +31,7 @@ from event_collector.ingest.api import Collector, Services, create_collector
 from event_collector.ingest.delivery import EventIngestor
 from event_collector.privacy.requests import RegulationRequests
 from event_collector.privacy.suppression import SuppressionCache
+from event_collector.schemas.cache import SchemaCache
 
 logger = Logger()
 metrics = Metrics()
@@ -65,7 +68,11 @@ def build(
     ingestor = EventIngestor(sink, counter, on_counting_failed=counting_failed, suppressions=suppressions)
     counters = CountersTable(dynamodb, settings.counters_table_name)
     regulations = RegulationRequests(regulations_table, on_suppressions_changed=suppressions.forget)
-    services = Services(ingestor, counters, access, rates=rates, regulations=regulations)
+    schemas = SchemasTable(dynamodb, settings.schemas_table_name)
+    schema_cache = SchemaCache(schemas, settings.schema_cache_seconds, on_load_failed=schemas_not_loaded)
+    services = Services(
+        ingestor, counters, access, rates=rates, regulations=regulations, schemas=schemas, schema_cache=schema_cache
+    )
     return create_collector(services, cors_allow_origin=settings.cors_allow_origin)
 
 
@@ -93,6 +100,17 @@ def suppressions_not_loaded(tenant: str, error: Exception) -> None:
     else:  # not an AWS answer: a defect, logged with its traceback
         logger.exception(message, tenant=tenant, error=str(error))
     metrics.add_metric(name="SuppressionLoadFailures", unit=MetricUnit.Count, value=1)
+
+
+def schemas_not_loaded(tenant: str, error: Exception) -> None:
+    """The request goes on with the tenant's schemas read before, or is answered 503 without them
+    (schemas/cache.py)."""
+    message = "Event schemas not read; the tenant's last known schemas apply, if any"
+    if isinstance(error, StorageError):
+        logger.error(message, tenant=tenant, error=str(error))
+    else:  # not an AWS answer: a defect, logged with its traceback
+        logger.exception(message, tenant=tenant, error=str(error))
+    metrics.add_metric(name="SchemaLoadFailures", unit=MetricUnit.Count, value=1)
 
 
 collector = build()

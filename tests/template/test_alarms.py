@@ -83,7 +83,7 @@ def test_given_firehose_when_a_put_to_the_raw_bucket_fails_or_delivery_stalls_th
     assert fires(stuck, 3600)
 
 
-@pytest.mark.parametrize("metric", ["CounterUpdateFailures", "SuppressionLoadFailures"])
+@pytest.mark.parametrize("metric", ["CounterUpdateFailures", "SuppressionLoadFailures", "SchemaLoadFailures"])
 def test_given_a_collector_metric_of_a_failure_kept_quiet_for_the_client_then_its_alarm_fires(metric):
     """The collector answers 200 and meters what it could not do (functions/collector/app.py publishes both
     under the service's dimension, tests/functions check the names): one alarm each, at the first."""

@@ -36,6 +36,7 @@ def test_given_the_runtime_s_wheels_when_checked_then_nothing_is_reported(tmp_pa
             "pydantic_core-2.46.5": wheel("cp313-cp313-manylinux_2_17_aarch64", "cp313-cp313-manylinux2014_aarch64"),
             "pyarrow-25.0.1": wheel("cp313-cp313-manylinux_2_28_aarch64"),
             "cryptography-46.0.0": wheel("cp311-abi3-manylinux_2_34_aarch64"),
+            "jsonschema_rs-0.61.2": wheel("cp310-abi3-manylinux_2_28_aarch64"),  # the Dependencies layer's
             "boto3-1.44.5": wheel("py3-none-any", pure=True),
             "six-1.17.0": wheel("py2-none-any", "py3-none-any", pure=True),
         },

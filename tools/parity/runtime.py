@@ -19,6 +19,7 @@ REPORTED_MODULES = (
     "botocore",
     "pydantic",
     "pydantic_core",
+    "jsonschema_rs",  # compiled (an abi3 wheel); imported with a container's first custom event type
     "aws_lambda_powertools",
     "pyarrow",
     "awswrangler",

@@ -65,5 +65,10 @@ class RegulationsUnavailable(StorageError):
     asking again is idempotent)."""
 
 
+class SchemasUnavailable(StorageError):
+    """A tenant's event schemas could not be read and none were read before (schemas/cache.py); answer 503:
+    the events cannot be checked, and the client retries."""
+
+
 class AccountSettingError(CollectorError):
     """An account-wide setting (API Gateway's CloudWatch Logs role) could not be read or written."""

@@ -3,18 +3,20 @@
 Every parameter is bounded and checked first, so no query string can make
 this raise anything but :class:`ClientInputError` (a 400) or a storage error
 (a 503): instants between 2000-01-01 and 2100-01-01, at most 31 days, keys of
-printable text.
+printable text. A tenant's own event type (docs/schemas.md) is counted in its total only: it has no
+counter key, so ``key`` is refused for it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from event_collector.counts.layout import ALL_KEYS, MAX_SERIES_HOURS, OVERFLOW, counter_pk, encode_key, hours_between
 from event_collector.errors import ClientInputError
 from event_collector.event_types import DECLARED_FIELDS
-from event_collector.identifiers import has_control_characters
+from event_collector.identifiers import has_control_characters, is_event_type
 from event_collector.ingest.models import EPOCH, CountsResult, HourlyCount
 from event_collector.json_values import is_valid_unicode
 
@@ -64,9 +66,18 @@ def check_key(key: str | None, *, allow_empty: bool = False, name: str = "key") 
         raise _bad(f"'{name}' must be {'0' if allow_empty else '1'}-{MAX_KEY_LENGTH} printable characters")
 
 
-def check_event_type(event_type: str) -> None:
-    if event_type not in DECLARED_FIELDS:
-        raise _bad(f"'event_type' must be one of {', '.join(sorted(DECLARED_FIELDS))}")
+# Whether the caller's tenant owns a custom event type (anything not None: it does).
+OwnedTypes = Callable[[str], object]
+
+
+def check_event_type(event_type: str, owns: OwnedTypes | None = None) -> bool:
+    """Whether ``event_type`` is one of the caller's own types (False: a built-in one); a 400 if neither."""
+    if event_type in DECLARED_FIELDS:
+        return False
+    if owns is not None and is_event_type(event_type) and owns(event_type) is not None:
+        return True
+    others = " or a type registered for this tenant" if owns is not None else ""
+    raise _bad(f"'event_type' must be one of {', '.join(sorted(DECLARED_FIELDS))}{others}")
 
 
 def read_total(reader: CounterReader, tenant: str, event_type: str, key: str, *, parameter: str = "key") -> int:
@@ -96,8 +107,11 @@ def read_counts(
     start: str | None,
     end: str | None,
     now: datetime,
+    owns: OwnedTypes | None = None,
 ) -> CountsResult:
-    check_event_type(event_type)
+    """``owns``: which custom types the tenant owns (None: built-in types only)."""
+    if check_event_type(event_type, owns) and key is not None:
+        raise _bad(f"'key' is not taken for {event_type!r}: a custom event type is counted in its total only")
     check_key(key)
     first, last = series_bounds(start, end, now)
     labels = hours_between(first, last)

@@ -20,6 +20,7 @@ from event_collector.errors import (
     KeysUnavailable,
     RateLimited,
     RegulationsUnavailable,
+    SchemasUnavailable,
     StorageError,
 )
 from event_collector.ingest.http import DELIVERY_RETRY_AFTER_SECONDS, client_error_response, error_response
@@ -104,6 +105,16 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
             503,
             "regulations_unavailable",
             "Privacy requests cannot be stored or read right now; asking again is safe",
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(SchemasUnavailable)  # type: ignore[untyped-decorator]
+    def handle_schemas_unavailable(error: SchemasUnavailable) -> Response[str]:
+        logger.error("Event schemas could not be read; answering 503", error=str(error))
+        return error_response(
+            503,
+            "schemas_unavailable",
+            "Event schemas cannot be read right now, so the events cannot be checked; retry with the same event_ids",
             headers={"Retry-After": "1"},
         )
 

@@ -57,6 +57,7 @@ from event_collector.ingest.schema_routes import SchemaRoutes
 from event_collector.ingest.validation import ValidatedBatch
 from event_collector.ingest.volume import EventVolume
 from event_collector.privacy.requests import RegulationRequests
+from event_collector.schemas.cache import SchemaCache, TenantLookup
 from event_collector.schemas.registry import SchemaRegistry
 
 # Time kept back for answering after delivery (docs/ingestion.md).
@@ -74,6 +75,11 @@ class Services:
     rates: RateLimiter | None = None  # keys issued with a rate limit (auth/rates.py); None: no limits
     regulations: RegulationRequests | None = None  # privacy requests (ingest/regulations.py); None: no such routes
     schemas: SchemaRegistry | None = None  # tenants' own types and plans (ingest/schema_routes.py); None: no route
+    schema_cache: SchemaCache | None = None  # what events are checked against (schemas/cache.py); None: built-ins
+
+    def schemas_of(self, tenant: str) -> TenantLookup | None:
+        """One request's view of the tenant's schemas (read only if an event needs them)."""
+        return None if self.schema_cache is None else self.schema_cache.for_request(tenant)
 
 
 @dataclass
@@ -162,7 +168,12 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
         return result
 
     def ingest(tenant: str, events: list[Any], sent_at: int | None = None) -> BatchResult:
-        return deliver(validation.validate_batch(events, tenant=tenant, received_at=received_at(), sent_at=sent_at))
+        schemas = services.schemas_of(tenant)
+        return deliver(
+            validation.validate_batch(
+                events, tenant=tenant, received_at=received_at(), sent_at=sent_at, schemas=schemas
+            )
+        )
 
     def answer(model: Any) -> dict[str, Any]:
         document: dict[str, Any] = model.model_dump(mode="json")
@@ -199,7 +210,11 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
         batch = validated(SegmentBatch, body)
         messages = [_with_batch_defaults(message, batch) for message in batch.batch]
         validated_batch = segment.validate_messages(
-            messages, tenant=admission.tenant, received_at=received_at(), sent_at=batch.sentAt
+            messages,
+            tenant=admission.tenant,
+            received_at=received_at(),
+            sent_at=batch.sentAt,
+            schemas=services.schemas_of(admission.tenant),
         )
         return answer(SegmentResult(**dict(deliver(validated_batch))))
 
@@ -207,7 +222,11 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
         def post_segment_message() -> dict[str, Any]:
             admission, body = body_for_sending(segment.MAX_BATCH_BYTES)
             validated_batch = segment.validate_messages(
-                [body], tenant=admission.tenant, received_at=received_at(), message_type=message_type
+                [body],
+                tenant=admission.tenant,
+                received_at=received_at(),
+                message_type=message_type,
+                schemas=services.schemas_of(admission.tenant),
             )
             return answer(SegmentResult(**dict(deliver(validated_batch))))
 
@@ -249,10 +268,13 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
     @app.get("/v1/counts")
     def get_counts() -> dict[str, Any]:
         parameters = query()
+        tenant = reader()
+        schemas = services.schemas_of(tenant)
         counts = read_counts(
             services.counters,
-            tenant=reader(),
+            tenant=tenant,
             event_type=parameters["event_type"],
+            owns=schemas.event_type if schemas is not None else None,
             key=parameters.get("key"),
             start=parameters.get("from"),
             end=parameters.get("to"),

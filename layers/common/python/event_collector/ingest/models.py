@@ -9,10 +9,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    WithJsonSchema,
+    model_validator,
+)
 
-from event_collector.event_types import EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
-from event_collector.identifiers import MAX_CLIENT_ID_LENGTH, has_control_characters, is_client_id
+from event_collector.event_types import DECLARED_FIELDS, EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS
+from event_collector.identifiers import EVENT_TYPE_PATTERN, MAX_CLIENT_ID_LENGTH, has_control_characters, is_client_id
 from event_collector.json_values import is_valid_unicode, problems_in_value
 from event_collector.schemas.registry import RegisteredSchema, TenantSchemas, UnplannedPolicy
 
@@ -175,6 +184,23 @@ class Track(EventBase):
     properties: LakeObject = Field(default_factory=dict)
 
 
+_BUILT_IN_TYPES: list[JsonValue] = [name for name in sorted(DECLARED_FIELDS)]  # noqa: C416 - typed for pydantic
+
+
+class CustomEvent(EventBase):
+    """An event of a type the tenant registered (``event-collector-admin put-schema``): this envelope, and the
+    type's own fields, checked against the latest version of its JSON Schema (docs/schemas.md). Another
+    tenant's type is unknown here, as a type never registered."""
+
+    # defer_build: built with a container's first custom event, not at every cold start (bench/cold_import_bench.py)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
+    event_type: str = Field(
+        pattern=EVENT_TYPE_PATTERN,
+        description="A type this tenant registered",
+        json_schema_extra={"not": {"enum": _BUILT_IN_TYPES}},
+    )
+
+
 EVENT_MODELS: dict[str, type[EventBase]] = {
     "page_view": PageView,
     "button_click": ButtonClick,
@@ -187,7 +213,11 @@ class EventBatch(_Strict):
     one bad event does not reject the rest."""
 
     events: list[Any] = Field(
-        description="Events of a registered type: " + ", ".join(sorted(EVENT_MODELS)),
+        description=(
+            "Events of a built-in type ("
+            + ", ".join(sorted(EVENT_MODELS))
+            + ") or of a type the tenant registered with its JSON Schema (CustomEvent)"
+        ),
         json_schema_extra={"items": {"type": "object"}},
     )
     sent_at: Timestamp | None = Field(default=None, description="Client clock when sending, for skew correction")

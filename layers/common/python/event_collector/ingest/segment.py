@@ -19,7 +19,8 @@ never stored. ``messageId`` is the event id (a resend
 deduplicates); the ``timestamp`` column is epoch milliseconds corrected by
 ``sentAt``, as our own API's ``sent_at`` corrects it. As Segment requires, each message names a user
 (``userId`` or ``anonymousId``), a track its ``event``, an alias its
-``previousId`` and ``userId``.
+``previousId`` and ``userId``. A ``track`` is checked against the tenant's plan for its ``event``, or its
+policy for unplanned names (``custom.track_plan_problems``), as our own ``track`` is.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from event_collector.ingest.validation import (
     stored_event,
 )
 from event_collector.json_values import problems_in_value
+from event_collector.schemas.cache import TenantLookup
 
 SegmentType = Literal["track", "page", "screen", "identify", "group", "alias"]
 EVENT_TYPES: dict[str, str] = {
@@ -173,9 +175,11 @@ def validate_messages(
     sent_at: int | None = None,
     message_type: str | None = None,
     request_id: str | None = None,
+    schemas: TenantLookup | None = None,
 ) -> ValidatedBatch:
     """Each message on its own, as our own API's events are. ``message_type``: the type a single-message
-    route implies (``/v1/track``); ``sent_at``: the batch's ``sentAt``, when a message has none."""
+    route implies (``/v1/track``); ``sent_at``: the batch's ``sentAt``, when a message has none;
+    ``schemas``: the tenant's track plans (None: none)."""
     request_id = request_id or uuid.uuid4().hex
     if not messages:
         raise ClientInputError(400, "empty_batch", "'batch' must hold at least one message")
@@ -184,7 +188,7 @@ def validate_messages(
     accepted: list[AcceptedEvent] = []
     rejected: list[RejectedEvent] = []
     for index, raw in enumerate(messages):
-        outcome = _one(raw, index, tenant, received_at, sent_at, message_type, request_id)
+        outcome = _one(raw, index, tenant, received_at, sent_at, message_type, request_id, schemas)
         if isinstance(outcome, AcceptedEvent):
             accepted.append(outcome)
         else:
@@ -200,6 +204,7 @@ def _one(
     sent_at: int | None,
     message_type: str | None,
     request_id: str,
+    schemas: TenantLookup | None,
 ) -> AcceptedEvent | list[str]:
     if not isinstance(raw, dict):
         return ["a message must be a JSON object"]
@@ -214,6 +219,12 @@ def _one(
         message = SegmentMessage.model_validate(raw)
     except ValidationError as error:
         return error_messages(error)
+    if schemas is not None and message.type == "track" and message.event is not None:
+        from event_collector.ingest.custom import track_plan_problems  # with the first plan: not at cold start
+
+        problems = track_plan_problems(message.event, message.properties or {}, schemas, name_field="event")
+        if problems:
+            return problems
     clock = message.sentAt if message.sentAt is not None else sent_at
     offset = 0 if clock is None else received_at - clock
     as_sent = {name: raw[name] for name in ("timestamp", "sentAt") if isinstance(raw.get(name), str)}

@@ -3,6 +3,10 @@
 One bad event never rejects its batch (partial acceptance); every rejection
 names its index and its reasons. The server alone sets ``tenant``,
 ``received_at``, generated ``event_id`` s and the skew-corrected ``timestamp``.
+
+An ``event_type`` that is not built-in is looked up among the tenant's own types (``schemas``, read
+through the container's cache only when an event needs it: a batch of built-in types other than
+``track`` never reads it) and checked by ``custom.py``, which builds on :func:`stored_event`.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from event_collector.errors import ClientInputError
-from event_collector.event_types import COUNTER_FIELDS, EARLIEST_TIMESTAMP_MS
-from event_collector.identifiers import is_client_id
-from event_collector.ingest.models import EVENT_MODELS, RejectedEvent
+from event_collector.event_types import COUNTER_FIELDS, DECLARED_FIELDS, EARLIEST_TIMESTAMP_MS
+from event_collector.identifiers import is_client_id, is_event_type
+from event_collector.ingest.models import EVENT_MODELS, RejectedEvent, Track
 from event_collector.json_values import canonical_json, compact_json
+from event_collector.schemas.cache import TenantLookup
 
 MAX_EVENTS_PER_BATCH = 500
 MAX_BODY_BYTES = 1024 * 1024
@@ -93,14 +98,16 @@ def validate_event(
     received_at: int,
     clock_offset: int,
     generated_event_id: str,
+    schemas: TenantLookup | None = None,
 ) -> AcceptedEvent | list[str]:
-    """Return the enriched event, or the list of reasons it was rejected."""
+    """Return the enriched event, or the list of reasons it was rejected. ``schemas``: the tenant's own
+    types and track plans (None: built-in types only, no plan)."""
     if not isinstance(raw, dict):
         return ["event must be a JSON object"]
     event_type = raw.get("event_type")
     model = EVENT_MODELS.get(event_type) if isinstance(event_type, str) else None
     if model is None:
-        return [f"event_type: must be one of {', '.join(sorted(EVENT_MODELS))}"]
+        return _validate_custom(raw, event_type, tenant, received_at, clock_offset, generated_event_id, schemas)
     too_large = size_problem(raw)
     if too_large:
         return too_large
@@ -108,6 +115,12 @@ def validate_event(
         event = model.model_validate(raw)
     except ValidationError as error:
         return error_messages(error)
+    if schemas is not None and isinstance(event, Track):
+        from event_collector.ingest.custom import track_plan_problems  # custom.py builds on this module
+
+        problems = track_plan_problems(event.name, event.properties, schemas)
+        if problems:
+            return problems
 
     return stored_event(
         event.event_type,
@@ -116,6 +129,36 @@ def validate_event(
         received_at=received_at,
         timestamp=None if event.timestamp is None else event.timestamp + clock_offset,
         fields=event.payload(),
+    )
+
+
+def _validate_custom(
+    raw: dict[str, Any],
+    event_type: Any,
+    tenant: str,
+    received_at: int,
+    clock_offset: int,
+    generated_event_id: str,
+    schemas: TenantLookup | None,
+) -> AcceptedEvent | list[str]:
+    # A built-in type not sent here (Segment's screen) or a name no type can have is never looked up.
+    known = isinstance(event_type, str) and is_event_type(event_type) and event_type not in DECLARED_FIELDS
+    schema = schemas.event_type(event_type) if schemas is not None and known else None
+    if schema is None:
+        others = " or a type registered for this tenant" if schemas is not None else ""
+        return [f"event_type: must be one of {', '.join(sorted(EVENT_MODELS))}{others}"]
+    too_large = size_problem(raw)
+    if too_large:
+        return too_large
+    from event_collector.ingest.custom import validate_custom_event  # custom.py builds on this module
+
+    return validate_custom_event(
+        raw,
+        schema,
+        tenant=tenant,
+        received_at=received_at,
+        clock_offset=clock_offset,
+        generated_event_id=generated_event_id,
     )
 
 
@@ -165,8 +208,10 @@ def validate_batch(
     received_at: int,
     sent_at: int | None = None,
     request_id: str | None = None,
+    schemas: TenantLookup | None = None,
 ) -> ValidatedBatch:
-    """Validate and enrich every event; ``request_id`` (random when absent) prefixes generated event ids.
+    """Validate and enrich every event; ``request_id`` (random when absent) prefixes generated event ids;
+    ``schemas``: the tenant's own types and track plans, read once, when an event first needs them.
 
     A generated id is ``<request id>-<index>``: unique without one UUID per event,
     and it tells which request an event came from.
@@ -188,6 +233,7 @@ def validate_batch(
             received_at=received_at,
             clock_offset=clock_offset,
             generated_event_id=f"{request_id}-{index}",
+            schemas=schemas,
         )
         if isinstance(outcome, AcceptedEvent):
             accepted.append(outcome)

@@ -35,6 +35,7 @@ from event_collector.schemas.registry import (
     TypeTaken,
     VersionTaken,
 )
+from event_collector.schemas.validator import compile_problems
 
 MAX_VERSION = 999_999  # aws/schemas_table.py keeps six digits
 TYPE_TAKEN = "this event type is registered by another tenant: choose another name"
@@ -94,6 +95,9 @@ def _register_once(
     decision = _decide(kind, name, document, latest)
     if isinstance(decision, Refused):
         return decision
+    not_compiled = compile_problems(document)  # the collector's validator: a pattern Python's re takes may not compile
+    if not_compiled:
+        return Refused(tuple(not_compiled))
     if decision.unchanged:
         return decision
     if decision.version > MAX_VERSION:
