@@ -14,8 +14,9 @@ awswrangler builds every TableInput and PartitionInput (``wr.catalog.create_parq
   ``append`` refuses any type change and its ``overwrite`` deletes every partition first, so the table is
   rewritten with its internal ``update`` mode (one ``UpdateTable``, partitions untouched; pinned by
   tests/event_collector/aws/test_glue.py), after every partition took the widened types (Athena checks
-  each partition's types against the table's; awswrangler has no call for it: ``BatchUpdatePartition``). Any other type change is refused with a
-  :class:`StorageError`: its files hold the old type (an evolution ``schemas/evolution.py`` refuses);
+  each partition's types against the table's; awswrangler has no call for it: ``BatchUpdatePartition``).
+  Any other type change is refused with a :class:`StorageError`: its files hold the old type (an
+  evolution ``schemas/evolution.py`` refuses);
 - a table another run created between awswrangler's read and its create (awswrangler then leaves
   it as it found it) is merged on a second pass;
 - partitions are added, never changed: awswrangler sends 100 per ``BatchCreatePartition`` and
