@@ -165,9 +165,11 @@ def test_given_a_registered_type_when_sent_compacted_and_evolved_then_the_lake_i
     assert any(message.startswith("/total:") and "0" in message for message in errors[f"bad-minimum-{RUN}"])
 
     # Another tenant cannot send the type: to it, the type does not exist.
-    refused = send(stack, [order(f"other-{RUN}", order_id="C-1", total=1)], OTHER)
-    assert refused["accepted"] == 0
-    assert any(message.startswith("event_type") for message in refused["rejected"][0]["errors"])
+    status, refused = post(
+        stack, "/v1/events", json.dumps({"events": [order(f"other-{RUN}", order_id="C-1", total=1)]}).encode(), OTHER
+    )
+    assert (status, refused["error"]) == (400, "no_valid_events"), refused
+    assert any(message.startswith("event_type:") for message in refused["details"][0]["errors"])
 
     # Compaction: the type's own table, typed in Parquet and in Glue.
     settle(stack)

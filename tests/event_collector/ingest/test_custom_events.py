@@ -227,3 +227,26 @@ def test_given_a_stored_schema_the_validator_cannot_compile_when_its_events_come
 @given(st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False))
 def test_given_any_number_when_stored_asstored_json_text_then_it_is_exactly_its_canonical_json(number):
     assert stored_json_text(number) == canonical_json(number)
+
+
+def test_given_a_cached_version_when_an_event_needs_the_version_registered_since_then_a_recheck_accepts_it(registry):
+    clock = [0.0]
+    cache = SchemaCache(registry, 60, clock=lambda: clock[0])
+
+    def send(event: dict[str, Any]) -> Any:
+        lookup = cache.for_request("acme")
+        return validate_batch([event], tenant="acme", received_at=RECEIVED, request_id="r", schemas=lookup)
+
+    assert len(send({"event_type": "order_completed", "order_id": "A-1", "total": 1}).accepted) == 1
+    evolved = json.loads(json.dumps(ORDER))
+    evolved["properties"]["gift"] = {"type": "boolean"}
+    registry.put_version(RegisteredSchema("acme", "type", "order_completed", 2, evolved, 0))
+    gift = {"event_type": "order_completed", "order_id": "A-2", "total": 1, "gift": True}
+
+    refused = send(gift)  # version 1, read a moment ago, refuses the field; no read again yet
+    assert any(message.startswith("/gift:") for message in refused.rejected[0].errors)
+    clock[0] += 5.0
+    taken = send(gift)
+
+    assert json.loads(taken.accepted[0].line)["schema_version"] == "2"
+    assert json.loads(taken.accepted[0].line)["gift"] == "true"

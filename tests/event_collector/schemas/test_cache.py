@@ -157,3 +157,37 @@ def test_given_a_lookup_when_no_event_needs_it_then_nothing_is_read(registry, cl
     cache.for_request("acme")
 
     assert registry.reads == 0
+
+
+def test_given_a_tenant_accepting_unplanned_names_when_they_keep_coming_then_no_read_after_the_first(registry, clock):
+    cache = SchemaCache(registry, 3600, clock=clock)
+
+    for _ in range(100):  # 100 requests over 50 s, each with a track name that has no plan
+        assert cache.for_request("acme").track_plan("Never Planned") is None
+        clock.now += 0.5
+
+    assert registry.reads == 1  # accepted either way: a plan registered since waits for the TTL
+
+
+def test_given_a_tenant_rejecting_unplanned_names_when_a_plan_is_registered_then_a_recheck_finds_it(registry, clock):
+    registry.set_unplanned("acme", "reject")
+    cache = SchemaCache(registry, 3600, clock=clock)
+    assert cache.for_request("acme").track_plan("Order Completed") is None
+    plan = RegisteredSchema("acme", "track", "Order Completed", 1, ORDER, 0)
+    registry.put_version(plan)
+
+    clock.now += RECHECK_SECONDS
+    assert cache.for_request("acme").track_plan("Order Completed") == plan
+
+
+def test_given_a_kept_version_when_an_event_fails_it_then_a_newer_version_is_found_once_per_recheck(registry, clock):
+    cache = SchemaCache(registry, 3600, clock=clock)
+    kept = cache.for_request("acme").event_type("order_completed")
+    assert kept == order_type()
+    registry.put_version(order_type(version=2))
+
+    assert cache.for_request("acme").newer(order_type()) is None  # read a moment ago: not again
+    clock.now += RECHECK_SECONDS
+    assert cache.for_request("acme").newer(order_type()) == order_type(version=2)
+    assert cache.for_request("acme").event_type("order_completed") == order_type(version=2)
+    assert registry.reads == 2  # the first, and one recheck

@@ -101,6 +101,12 @@ def track_plan_problems(
             quoted = canonical_json(name)
             return [f"{name_field}: no tracking plan for {quoted} and this tenant rejects unplanned events"]
         return []
+    problems = _plan_check(plan, name, properties, name_field)
+    newer = schemas.newer(plan) if problems else None  # refused by the kept version: the one registered since
+    return problems if newer is None else _plan_check(newer, name, properties, name_field)
+
+
+def _plan_check(plan: RegisteredSchema, name: str, properties: Mapping[str, Any], name_field: str) -> list[str]:
     try:
         checked = compiled(plan).check(properties, "/properties")
     except SchemaNotCompiled as error:

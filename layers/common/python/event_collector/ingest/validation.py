@@ -152,9 +152,20 @@ def _validate_custom(
         return too_large
     from event_collector.ingest.custom import validate_custom_event  # custom.py builds on this module
 
-    return validate_custom_event(
+    outcome = validate_custom_event(
         raw,
         schema,
+        tenant=tenant,
+        received_at=received_at,
+        clock_offset=clock_offset,
+        generated_event_id=generated_event_id,
+    )
+    newer = schemas.newer(schema) if isinstance(outcome, list) and schemas is not None else None
+    if newer is None:
+        return outcome
+    return validate_custom_event(  # refused by the kept version: the one registered since decides
+        raw,
+        newer,
         tenant=tenant,
         received_at=received_at,
         clock_offset=clock_offset,

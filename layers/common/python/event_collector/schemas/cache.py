@@ -3,9 +3,10 @@
 - A tenant's :class:`~event_collector.schemas.registry.TenantSchemas` are read in one call and kept for
   ``ttl_seconds`` (``SCHEMA_CACHE_SECONDS``, default 60; 0 reads them for every request that needs them):
   a new version, plan or policy holds in every container from ``ttl_seconds`` after it was registered.
-- An event type or track name the cached schemas do not know makes the cache read the tenant again, at
-  most once per ``recheck_seconds`` (5) per tenant: a type registered a moment ago works within seconds,
-  and a client sending a type that does not exist cannot turn each request into a read.
+- An event type the cached schemas do not know, an event its cached version refuses, or (for a tenant
+  that rejects unplanned names) a track name without a plan makes the cache read the tenant again, at
+  most once per ``recheck_seconds`` (5) per tenant: a type or version registered a moment ago works
+  within seconds, and a client sending what no schema takes cannot turn each request into a read.
 - A request reads the registry once at most (:class:`TenantLookup`), and not at all when none of its
   events needs a schema (``page_view``, ``button_click``, or no event at all).
 - A failed read keeps what was read before, reports the failure (``on_load_failed``: a log line and the
@@ -117,8 +118,20 @@ class TenantLookup:
         return found if found is not None else self._after_recheck().types.get(name)
 
     def track_plan(self, name: str) -> RegisteredSchema | None:
-        found = self._current().tracks.get(name)
-        return found if found is not None else self._after_recheck().tracks.get(name)
+        """The tenant's plan for ``name``. A name without one is read again only when the tenant rejects
+        unplanned names: under ``accept`` the event is taken either way until the TTL brings the plan."""
+        current = self._current()
+        found = current.tracks.get(name)
+        if found is not None or current.unplanned == "accept":
+            return found
+        return self._after_recheck().tracks.get(name)
+
+    def newer(self, schema: RegisteredSchema) -> RegisteredSchema | None:
+        """After an event failed ``schema``: a later version of it a recheck finds (None if none). A
+        client sending an event of a version registered a moment ago is not refused for up to the TTL."""
+        kept = self._after_recheck()
+        found = (kept.types if schema.kind == "type" else kept.tracks).get(schema.name)
+        return found if found is not None and found.version > schema.version else None
 
     @property
     def unplanned(self) -> UnplannedPolicy:
