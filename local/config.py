@@ -43,6 +43,8 @@ class LocalConfig:
     counting_mode: str = "realtime"
     # Seconds the gateway waits for a slow or half-sent request before answering 400.
     read_timeout: float = 10.0
+    # None: the template's SchemaCacheSeconds default (60); 0 reads a tenant's schemas on every request.
+    schema_cache_seconds: int | None = None
     # Optional: one more address the AWS emulator listens on, for `sam local`'s Lambda containers on Linux
     # (the Docker bridge's, which they reach as host.docker.internal); docs/local-mode.md.
     docker_address: str | None = None
@@ -106,6 +108,14 @@ def _docker_address(name: str) -> str | None:
     return str(address)
 
 
+def _schema_cache_seconds(name: str) -> int | None:
+    """The template's SchemaCacheSeconds range (0 to 3600), or None for its default."""
+    value: int | None = _number(name, None, int)
+    if value is not None and value > 3600:
+        raise ConfigError(f"{name}={value!r} must be at most 3600 (the template's SchemaCacheSeconds range)")
+    return value
+
+
 def config_from_environment() -> LocalConfig:
     """The settings; raises :class:`ConfigError` naming the variable when one is unusable."""
     env = os.environ
@@ -125,6 +135,7 @@ def config_from_environment() -> LocalConfig:
         fault_injection=_flag("LOCAL_FAULT_INJECTION"),
         compaction_interval=_number("LOCAL_COMPACTION_INTERVAL", None, float, positive=True),
         read_timeout=_number("LOCAL_READ_TIMEOUT", "10", float, positive=True),
+        schema_cache_seconds=_schema_cache_seconds("LOCAL_SCHEMA_CACHE_SECONDS"),
         api_type=api_type,
         counting_mode=counting_mode,
         docker_address=_docker_address("LOCAL_AWS_DOCKER_ADDRESS"),

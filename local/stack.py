@@ -75,6 +75,7 @@ class LocalStack:
                 "CountingMode": self.config.counting_mode,
                 # The local Firehose (moto) writes each put at once: nothing to wait for before a deletion.
                 "FirehoseBufferIntervalSeconds": "0",
+                **self._schema_cache(),
             },
         )
         self._aws_environment()
@@ -177,6 +178,10 @@ class LocalStack:
         self.async_invoker.submit(function_arn, event)
         if self._fault("duplicate_s3_events"):  # S3 delivers at least once
             self.async_invoker.submit(function_arn, event)
+
+    def _schema_cache(self) -> dict[str, str]:
+        seconds = self.config.schema_cache_seconds
+        return {} if seconds is None else {"SchemaCacheSeconds": str(seconds)}
 
     def _create_demo_tenants(self) -> list[dict[str, str]]:
         from event_collector.aws.tenant_keys_table import TenantKeysTable

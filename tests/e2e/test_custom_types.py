@@ -66,7 +66,8 @@ ORDER_SCHEMA: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("custom-types"))
+    # Every request reads the tenant's schemas: version 2 applies at once (the cache's own tests cover the TTL).
+    running = start_stack(tmp_path_factory.mktemp("custom-types"), {"LOCAL_SCHEMA_CACHE_SECONDS": "0"})
     yield running
     stop_stack(running)
 

@@ -111,6 +111,8 @@ def test_the_running_stack_ports_are_refused_for_a_second_stack(local_stack: Run
         ({"LOCAL_READ_TIMEOUT": "abc"}, "LOCAL_READ_TIMEOUT"),
         ({"LOCAL_READ_TIMEOUT": "-1"}, "LOCAL_READ_TIMEOUT"),
         ({"LOCAL_AUTHORIZER_TTL": "1.5"}, "LOCAL_AUTHORIZER_TTL"),
+        ({"LOCAL_SCHEMA_CACHE_SECONDS": "-1"}, "LOCAL_SCHEMA_CACHE_SECONDS"),
+        ({"LOCAL_SCHEMA_CACHE_SECONDS": "3601"}, "LOCAL_SCHEMA_CACHE_SECONDS"),
         ({"LOCAL_AWS_DOCKER_ADDRESS": "docker0"}, "LOCAL_AWS_DOCKER_ADDRESS"),
         ({"LOCAL_AWS_DOCKER_ADDRESS": "0.0.0.0"}, "LOCAL_AWS_DOCKER_ADDRESS"),  # noqa: S104 - refused, never bound
     ],
