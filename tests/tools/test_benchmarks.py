@@ -47,6 +47,7 @@ def test_given_the_schema_validation_benchmark_when_run_quickly_then_the_baselin
     assert re.search(r"^\s+valid +[0-9.]+ us", output, re.MULTILINE)
     # The collector's own path for a custom type, against the built-in baseline of the same run.
     assert re.search(r"^\s+custom valid +[0-9.]+ us +[0-9.]+x \| invalid +[0-9.]+ us +[0-9.]+x$", output, re.MULTILINE)
+    assert re.search(r"^\s+like for like: .* [0-9.]+ us; the custom type costs +[0-9.]+x that$", output, re.MULTILINE)
     timed = re.findall(r"^\s+([\w-]+) +\S+ +valid +[0-9.]+ us +[0-9.]+x \| invalid +[0-9.]+ us", output, re.MULTILINE)
     skipped = re.findall(r"^\s+([\w-]+) +not installed", output, re.MULTILINE)
     assert sorted(timed + skipped) == ["fastjsonschema", "jsonschema", "jsonschema-rs"]
