@@ -102,3 +102,42 @@ def _all_ids(stack: RunningStack) -> list[tuple[str, str]]:
     from tools.harness import compacted_rows
 
     return list(compacted_rows(stack.info))
+
+
+def test_python_library_track_messages_are_held_to_the_tenants_tracking_plan(stack: RunningStack) -> None:
+    """Issue 23: a tenant's plan for "Order Completed" and its choice to reject unplanned names apply to
+    what Segment's own library sends, unchanged: only the planned, valid message is stored."""
+    from segment.analytics.client import Client  # type: ignore[import-untyped]
+
+    from event_collector.aws.schemas_table import SchemasTable
+    from event_collector.schemas.registration import Registered, register
+
+    tenant = f"segment-plan-{uuid.uuid4().hex[:6]}"
+    write_key = issue_key(stack, tenant)
+    schemas = SchemasTable(stack.aws("dynamodb"), stack.info["schemas_table"])
+    plan = {
+        "type": "object",
+        "properties": {"orderId": {"type": "string"}, "revenue": {"type": "number", "minimum": 0}},
+        "required": ["orderId"],
+    }
+    assert isinstance(register(schemas, tenant, "track", "Order Completed", plan, 0), Registered)
+    schemas.set_unplanned(tenant, "reject")
+    run = f"plan-{uuid.uuid4().hex[:8]}"
+
+    failures: list[Any] = []
+    client = Client(
+        write_key,
+        host=stack.info["api_url"],
+        max_retries=2,
+        upload_interval=0.05,
+        on_error=lambda error, batch: failures.append((str(error), batch)),
+    )
+    client.track("u-1", "Order Completed", {"orderId": "A-1", "revenue": 12.5}, message_id=f"{run}-valid")
+    client.track("u-1", "Order Completed", {"revenue": -1}, message_id=f"{run}-invalid")
+    client.track("u-1", "Cart Viewed", {"items": 2}, message_id=f"{run}-unplanned")
+    client.flush()
+    client.join()
+
+    assert failures == []  # Segment's API answers 200 to a batch with rejected messages; so does ours
+    settle(stack)
+    assert compacted_ids(stack, tenant, run) == {f"{run}-valid": 1}
