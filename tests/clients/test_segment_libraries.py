@@ -107,7 +107,7 @@ def _all_ids(stack: RunningStack) -> list[tuple[str, str]]:
 def test_python_library_track_messages_are_held_to_the_tenants_tracking_plan(stack: RunningStack) -> None:
     """Issue 23: a tenant's plan for "Order Completed" and its choice to reject unplanned names apply to
     what Segment's own library sends, unchanged: only the planned, valid message is stored."""
-    from segment.analytics.client import Client  # type: ignore[import-untyped]
+    from segment.analytics.client import Client
 
     from event_collector.aws.schemas_table import SchemasTable
     from event_collector.schemas.registration import Registered, register
