@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from event_collector.aws.schemas_table import SchemasTable
 from event_collector.compaction.contracts import CompactRequest, PlanRequest, RefreshRequest, ReportRequest
 from event_collector.ingest.openapi import openapi_document
 from event_collector.ingest.routes import DOCS_PATH, ROUTES
+from event_collector.schemas.registration import Registered, register
 from tests.conftest import api_request, basic, call, load_function
 from tests.fakes.keys import DerivedKeys
 from tools.openapi import openapi_json
@@ -167,13 +169,19 @@ def test_given_gateway_responses_when_declared_then_each_has_cors_and_a_json_bod
 
 
 @pytest.mark.parametrize("sample", sorted(p.name for p in (ROOT / "events").glob("collector-*.json")))
-def test_given_each_sample_event_when_invoked_then_the_collector_answers_2xx(collector, lambda_context, sample):
+def test_given_each_sample_event_when_invoked_then_the_collector_answers_2xx(collector, aws, lambda_context, sample):
     event = json.loads((ROOT / "events" / sample).read_text())
+    # The custom event's type, registered for the samples' tenant as `put-schema demo order_completed` would.
+    document = json.loads((ROOT / "events/schema-order-completed.json").read_text())
+    registry = SchemasTable(aws.dynamodb, os.environ["SCHEMAS_TABLE_NAME"])
+    assert isinstance(register(registry, "demo", "type", "order_completed", document, 0), Registered)
     if "Authorization" in (event.get("headers") or {}):  # the samples' placeholder key, made valid here
         header = basic("demo", DerivedKeys.api_key_for("demo"))
         event["headers"]["Authorization"], event["multiValueHeaders"]["Authorization"] = header, [header]
-    status, _, _ = call(collector, event, lambda_context)
+    status, _, body = call(collector, event, lambda_context)
     assert status in (200, 202)  # POST /v1/regulations records a new request: 202
+    if sample == "collector-post-custom-event.json":
+        assert (body["accepted"], body["rejected"]) == (1, [])
 
 
 def test_given_the_sample_authorizer_event_when_invoked_then_the_unknown_key_is_denied(authorizer, lambda_context):

@@ -145,6 +145,15 @@ def _counted(field: str, expected: int) -> Callable[[Any], str | None]:
     return check
 
 
+def _stored_all(count: int) -> Callable[[Any], str | None]:
+    def check(response: Any) -> str | None:
+        body = json.loads(response.get("body") or "null")
+        found = (response["statusCode"], body and body.get("accepted"), body and body.get("rejected"))
+        return None if found == (200, count, []) else f"answered {found}"
+
+    return check
+
+
 def _with_authorization(event: Any, value: str, origin: str | None = None) -> Any:
     event = copy.deepcopy(event)
     for name, header in (("Authorization", value), ("Origin", origin)):
@@ -197,6 +206,19 @@ def collector_steps(collector: str) -> list[Step]:
         event["multiValueHeaders"]["Content-Encoding"] = ["gzip"]
         return event
 
+    def custom_event(event: Any, outputs: dict[str, Any]) -> Any:
+        # The sample's order, as an event of the type this tenant registered (type names are the stack's).
+        event = with_key(event, outputs)
+        body = json.loads(event["body"])
+        body["events"][0]["event_type"] = mine(outputs)["custom_type"]
+        event["body"] = json.dumps(body)
+        return event
+
+    def lists_own_type(response: Any) -> str | None:
+        types = json.loads(response.get("body") or "{}").get("types", {})
+        found = {name: entry.get("version") for name, entry in types.items()}
+        return None if response["statusCode"] == 200 and list(found.values()) == [1] else f"listed {found}"
+
     def limit_holds(responses: Any) -> str | None:
         statuses = [response["statusCode"] for response in responses]
         retry = (responses[-1].get("multiValueHeaders") or {}).get("Retry-After")
@@ -205,6 +227,9 @@ def collector_steps(collector: str) -> list[Step]:
     return [
         Step(collector, "collector-get-health.json", check=_http_ok),
         Step(collector, "collector-post-events.json", with_key, _answered(200, **{"Access-Control-Allow-Origin": "*"})),
+        # A tenant's own type: its schema compiled by jsonschema-rs from the Dependencies layer, the line typed.
+        Step(collector, "collector-post-custom-event.json", custom_event, _stored_all(1), label=" (own type)"),
+        Step(collector, "collector-get-schemas.json", as_tenant, lists_own_type),
         Step(collector, "collector-post-page-view.json", with_key, _http_ok),
         Step(collector, "collector-post-button-click.json", with_key, _http_ok),
         # The three posts above hold two page views of https://example.com/ and two clicks of "buy".
@@ -257,6 +282,15 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
         record["object"]["key"] = outputs["list_raw"]()[0]
         return event
 
+    def custom_raw_object(event: Any, outputs: dict[str, Any]) -> Any:
+        # The raw object holding acme's own type (the first one holds its built-in events): both are compacted.
+        event = copy.deepcopy(event)
+        marker = b'"event_type":"order_completed"'
+        (key,) = [key for key in outputs["list_raw"]() if marker in outputs["read_raw"](key)]
+        event["Records"][0]["s3"]["bucket"]["name"] = names["RawBucket"]
+        event["Records"][0]["s3"]["object"]["key"] = key
+        return event
+
     def planned(event: Any, outputs: dict[str, Any]) -> Any:
         (item_key,) = outputs["list_items"](outputs["plan"]["items_prefix"])  # what the Map's ItemReader lists
         return {**event, "item_key": item_key, "cutoff": outputs["plan"]["cutoff"]}
@@ -287,7 +321,13 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
         # awswrangler, in the Wrangler layer, registered each compacted type's and the ledger's day in Glue.
         tables = [*response["event_types"], "compaction_ledger"]
         missing = [table for table in tables if not outputs["glue_partitions"](table)]
-        return f"no Glue partitions for {missing}" if missing else None
+        if missing:
+            return f"no Glue partitions for {missing}"
+        # acme's own type: a typed table, its columns following events/schema-order-completed.json.
+        columns = outputs["glue_columns"]("order_completed")
+        expected = {"total": "bigint", "placed_at": "timestamp", "shipping": "struct<city:string,express:boolean>"}
+        wrong = {name: columns.get(name) for name, kind in expected.items() if columns.get(name) != kind}
+        return f"order_completed's Glue columns: {wrong}" if wrong else None
 
     def registered_raw(response: Any, outputs: dict[str, Any]) -> str | None:
         # Refresh's awswrangler registered the raw hours it was handed, and Glue lists them.
@@ -309,6 +349,13 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
             "fan-out-s3-put.json",
             raw_object,
             lambda r: None if r["objects"] and r["objects"][0]["lines_out"] else f"nothing fanned out: {r}",
+        ),
+        Step(
+            "FanOutFunction",
+            "fan-out-s3-put.json",
+            custom_raw_object,
+            lambda r: None if r["objects"] and r["objects"][0]["lines_out"] else f"nothing fanned out: {r}",
+            label=" (a tenant's own type)",
         ),
         Step(
             "CompactionPlanFunction",
@@ -402,7 +449,7 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
     provision_data_resources(resolver, clients)
     keys = TenantKeysTable(clients.dynamodb, resolver.physical_name("TenantKeysTable"))
     admin = TenantAdmin(keys, lambda: int(time.time()))
-    tenants = {}
+    tenants: dict[str, dict[str, Any]] = {}
     for collector, tenant in (("CollectorFunction", "acme"), ("HttpCollectorFunction", "globex")):
         admin.create_tenant(tenant)
         tenants[collector] = {
@@ -412,6 +459,17 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
             "rate_limited_keys": [admin.issue_key(tenant, rate_per_minute=RATE_PER_MINUTE).api_key for _ in range(2)],
             "publishable_key": admin.issue_key(tenant, scope="publishable", origins=(ORIGIN,)).api_key,
         }
+    # Each collector's tenant registers a type of its own, as `event-collector-admin put-schema` does.
+    from event_collector.aws.schemas_table import SchemasTable
+    from event_collector.schemas.registration import Registered, register
+
+    registry = SchemasTable(clients.dynamodb, resolver.physical_name("SchemasTable"))
+    document = json.loads((ROOT / "events/schema-order-completed.json").read_text())
+    for collector, custom_type in (("CollectorFunction", "order_completed"), ("HttpCollectorFunction", "invoice")):
+        tenant = str(tenants[collector]["tenant"])
+        if not isinstance(register(registry, tenant, "type", custom_type, document, 0), Registered):
+            raise ParityFailure(f"could not register {custom_type} for {tenant}")
+        tenants[collector]["custom_type"] = custom_type
     resources = resolver.template["Resources"]
     names = {
         logical_id: resolver.physical_name(logical_id)
@@ -439,6 +497,14 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         listed = clients.s3.list_objects_v2(Bucket=names["RawBucket"], Prefix=RAW_PREFIX).get("Contents", [])
         return [item["Key"] for item in listed]
 
+    def read_raw(key: str) -> bytes:
+        body: bytes = clients.s3.get_object(Bucket=names["RawBucket"], Key=key)["Body"].read()
+        return gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+
+    def glue_columns(table: str) -> dict[str, str]:
+        found = clients.glue.get_table(DatabaseName=resolver.physical_name("GlueDatabase"), Name=table)
+        return {column["Name"]: column["Type"] for column in found["Table"]["StorageDescriptor"]["Columns"]}
+
     def list_items(prefix: str) -> list[str]:
         listed = clients.s3.list_objects_v2(Bucket=names["LakeBucket"], Prefix=prefix).get("Contents", [])
         return [item["Key"] for item in listed]
@@ -462,6 +528,8 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         "tenants": tenants,
         "list_raw": list_raw,
         "list_items": list_items,
+        "read_raw": read_raw,
+        "glue_columns": glue_columns,
         "glue_partitions": glue_partitions,
         "request_deletion": request_deletion,
     }
