@@ -165,3 +165,21 @@ def test_given_a_compacted_table_of_an_older_version_when_refreshed_then_refresh
 
     assert catalog.tables["order_completed"] == list(older.columns)
     assert "total" in dict(catalog.tables["order_completed_raw"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "design question (reported): one custom event in a unit above the threshold sends the whole unit, its "
+        "built-in types included, to the Lambda engine; a unit too large for one Lambda then fails on every retry "
+        "and blocks the tenant's compaction of every type, though Athena could take the built-in part"
+    ),
+)
+def test_given_a_unit_over_the_threshold_with_one_custom_event_when_compacted_then_built_in_rows_still_go_to_athena():
+    lake = Lake()
+    lake.land(order("o1"), *(event(f"t{index}", at(20, 10)) for index in range(50)))
+    athena = RecordingEngine()
+
+    compact_tenant(request(), compaction(lake, large_unit_bytes=1, large_units=athena, schemas=ORDERS), NOW)
+
+    assert athena.units != []

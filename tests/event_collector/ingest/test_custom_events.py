@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from event_collector.ingest.custom import stored_json_text
 from event_collector.ingest.segment import validate_messages
 from event_collector.ingest.validation import MAX_EVENT_BYTES, validate_batch
-from event_collector.json_values import canonical_json
+from event_collector.json_values import canonical_json, loads_strict
 from event_collector.schemas.cache import SchemaCache
 from event_collector.schemas.registry import RegisteredSchema
 from event_collector.schemas.validator import forget_compiled
@@ -250,3 +250,26 @@ def test_given_a_cached_version_when_an_event_needs_the_version_registered_since
 
     assert json.loads(taken.accepted[0].line)["schema_version"] == "2"
     assert json.loads(taken.accepted[0].line)["gift"] == "true"
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    ["9007199254740993.0", "12345678901234567.0", "4503599627370496.5", "9.007199254740993e15", "-9007199254740993.0"],
+)
+def test_given_an_integer_field_when_a_large_integer_is_spelled_with_a_fraction_or_exponent_then_refused_not_rounded(
+    registry, spelled
+):
+    # The parser reads such a spelling as a double, which beyond 2^52 has no fraction digits: 9007199254740993.0
+    # becomes 9007199254740992 and 4503599627370496.5 an integer, so what was sent is not what would be stored.
+    event = loads_strict(f'{{"event_type": "item_viewed", "qty": {spelled}}}')
+
+    [message] = errors(registry, event)
+
+    assert message.startswith("/qty: ")
+    assert "fraction or an exponent" in message
+
+
+def test_given_an_integer_field_when_an_integer_below_2_52_is_spelled_as_a_float_then_stored_exactly(registry):
+    event = loads_strict('{"event_type": "order_completed", "order_id": "o-1", "total": 4503599627370495.0}')
+
+    assert stored(registry, event)["total"] == "4503599627370495"

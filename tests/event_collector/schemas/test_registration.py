@@ -9,6 +9,7 @@ import pytest
 from event_collector.errors import StorageError
 from event_collector.schemas.registration import Refused, Registered, register
 from event_collector.schemas.registry import RegisteredSchema, VersionTaken
+from event_collector.schemas.validator import compiled, forget_compiled
 from tests.event_collector.schemas.helpers import event_schema
 from tests.fakes.schemas import MemorySchemas
 
@@ -165,3 +166,44 @@ def test_given_concurrent_registrations_winning_twice_when_registered_then_stora
 
     with pytest.raises(StorageError, match="kept winning"):
         register(registry, "acme", "type", "order_completed", WITH_COUPON, T0)
+
+
+@pytest.mark.parametrize("kind", ["type", "track"])
+@pytest.mark.parametrize(
+    ("pattern", "matching", "other"),
+    [
+        ("^\\p{Lu}+$", "ÉTÉ", "été"),  # a Unicode property: Python's re has no \p
+        ("^(?<year>\\d{4})-\\d{2}$", "2026-12", "26-12"),  # a named group as ECMA-262 spells it
+        ("^\\cA$", "\x01", "A"),  # a control escape
+        ("^\\u{1F600}$", "\U0001f600", "u"),  # a code point escape
+    ],
+)
+def test_given_an_ecma_262_pattern_pythons_re_refuses_when_registered_then_taken_and_events_are_checked_by_it(
+    kind, pattern, matching, other
+):
+    # Draft 2020-12 patterns are ECMA-262's, which the collector's validator reads: one it compiles is a valid
+    # schema, whatever Python's re makes of it.
+    registry = MemorySchemas()
+    document = event_schema({"code": {"type": "string", "pattern": pattern}})
+
+    registered = register(registry, "acme", kind, "code_entered", document, T0)
+
+    assert isinstance(registered, Registered)
+    [stored] = registry.versions("acme", kind, "code_entered")
+    forget_compiled()  # compiled schemas are kept by tenant, kind, name and version: the same for each case
+    checker = compiled(stored)
+    assert checker.check({"code": matching}) == {"code": matching}
+    assert isinstance(checker.check({"code": other}), list)
+
+
+@pytest.mark.parametrize(("pattern", "shown"), [("(", '"("'), ("[", '"["')])
+def test_given_a_pattern_no_engine_compiles_when_registered_then_refused_naming_it(pattern, shown):
+    for document in (
+        event_schema({"code": {"type": "string", "pattern": pattern}}),
+        event_schema({"codes": {"type": "object", "patternProperties": {pattern: {}}}}),
+    ):
+        refused = register(MemorySchemas(), "acme", "type", "code_entered", document, T0)
+
+        assert isinstance(refused, Refused)
+        assert refused.messages[0].startswith("the schema does not compile: ")
+        assert shown in refused.messages[0]

@@ -11,8 +11,9 @@ document, and besides what the draft requires it must:
   must name draft 2020-12) only at the top;
 - use only keywords of draft 2020-12 (or ``x-`` annotations) and formats it defines: an unknown one
   is most often a typo (``propertes``, ``date_time``) that would leave events unchecked;
-- give each keyword a value of the right kind, require only the fields it declares, compile every
-  ``pattern``, and never declare a field whose schema is ``false`` (it could never be sent).
+- give each keyword a value of the right kind, require only the fields it declares (a ``pattern`` is a
+  string here: the validator compiles it at registration, ``validator.compile_problems``), and never
+  declare a field whose schema is ``false`` (it could never be sent).
 
 Problems are values (:class:`SchemaProblem`), never exceptions: each names where it is in the schema as
 a JSON pointer (``#/properties/price/type``) and, when it concerns a field, the field as a JSON pointer

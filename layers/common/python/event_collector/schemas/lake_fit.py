@@ -8,7 +8,8 @@ Two walks, each naming a value by its JSON pointer:
   ``properties``, and the validator never meets a string it cannot encode;
 - :func:`fitted`, once the event is valid: each declared field against its kind (``fields.py``). A
   ``bigint`` holds an integer within int64 whatever its spelling (draft 2020-12 counts ``1.0`` and ``1e300``
-  as integers): ``1.0`` is stored as ``1``, ``1e300`` refused. A ``double`` refuses an integer beyond
+  as integers): ``1.0`` is stored as ``1``, ``1e300`` refused, and so is such a spelling from 2^52 up, where
+  the parsed double may be another integer than the one sent. A ``double`` refuses an integer beyond
   2^53, which no double holds exactly (a number sent with a fraction or an exponent is a double already).
   A ``timestamp`` is a date-time ``formats.date_time_millis`` reads (the validator asserts the same
   function as its ``date-time`` format, so this only keeps the promise where it is used).
@@ -32,6 +33,9 @@ from event_collector.schemas.fields import Field, Shape
 from event_collector.schemas.formats import date_time_millis
 
 MAX_EXACT_INTEGER = 2**53  # every integer up to it in magnitude is a double, exactly
+# From 2^52 up a double has no fraction digits: a number spelled with a fraction or an exponent there may have
+# been rounded by the parser to an integer other than the one sent (9007199254740993.0 reads as ...992).
+MAX_EXACT_SPELLED_INTEGER = 2**52
 
 
 def unsafe_values(value: Any, where: str = "") -> list[str]:
@@ -181,6 +185,12 @@ def _bigint(value: Any, where: str, problems: list[str]) -> Any:
         whole = int(value)
         if not INT64_MIN <= whole <= INT64_MAX:
             problems.append(f"{where}: {value!r} is an integer beyond 64 bits")
+            return value
+        if abs(whole) >= MAX_EXACT_SPELLED_INTEGER:
+            problems.append(
+                f"{where}: an integer from 2^52 up spelled with a fraction or an exponent ({value!r} as read) may "
+                "not be the one sent; send its digits alone"
+            )
             return value
         return whole
     return value

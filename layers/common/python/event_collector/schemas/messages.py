@@ -17,6 +17,7 @@ from event_collector.schemas.document import pointer_token
 from event_collector.schemas.fields import json_type
 
 MAX_SHOWN_CHARACTERS = 40
+MAX_FALLBACK_CHARACTERS = 120  # the library's own message, for a kind without one here
 _COMPARISONS = {"Minimum": ">=", "Maximum": "<=", "ExclusiveMinimum": ">", "ExclusiveMaximum": "<"}
 _COUNTS = {
     "MinLength": ("at least", "characters long"),
@@ -36,10 +37,11 @@ def pointer(path: Any, prefix: str = "") -> str:
 
 def shown(value: Any) -> str:
     """A value as JSON, cut short when long."""
-    text = canonical_json(value)
-    if len(text) > MAX_SHOWN_CHARACTERS:
-        return text[: MAX_SHOWN_CHARACTERS - 3] + "..."
-    return text
+    return _cut(canonical_json(value), MAX_SHOWN_CHARACTERS)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text[: limit - 3] + "..." if len(text) > limit else text
 
 
 def error_messages(error: Any, prefix: str = "", root: str = "event") -> Iterator[str]:
@@ -67,7 +69,7 @@ def _expected(kind: str, error: Any) -> str:
     if kind in _COUNTS:
         least, unit = _COUNTS[kind]
         return f"must be {least} {error.kind.limit} {unit}"
-    return str(error.message)
+    return _cut(str(error.message).split("\n", 1)[0], MAX_FALLBACK_CHARACTERS)  # the library's quotes values
 
 
 def _type(error: Any) -> str:
@@ -112,7 +114,11 @@ _DESCRIBE: dict[str, Callable[[Any], str]] = {
     "BacktrackLimitExceeded": lambda error: "the schema's pattern takes too long to match this value",
     "MultipleOf": lambda error: f"must be a multiple of {shown(error.kind.multiple_of)}, got {shown(error.instance)}",
     "UniqueItems": lambda error: "items must be unique",
-    "Contains": lambda error: "no item matches the schema of contains",
+    # The library reports minContains and maxContains as Contains too, each as if no item matched.
+    "Contains": lambda error: (
+        "not as many items match the schema of contains as contains, minContains and maxContains ask"
+    ),
+    "UnevaluatedItems": lambda error: "has items beyond those the schema evaluates (unevaluatedItems)",
     "FalseSchema": lambda error: "not allowed by the schema",
     "Not": lambda error: f"must not match the schema {shown(error.kind.schema)}",
     "PropertyNames": lambda error: f"a field name is not allowed: {error.kind.error.message}",
