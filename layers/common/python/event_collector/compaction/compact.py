@@ -138,7 +138,7 @@ def unit_id(objects: Iterable[PendingObject]) -> str:
 
 
 def compact_tenant(request: CompactRequest, compaction: Compaction, now: datetime) -> CompactResult:
-    """Compact the tenant's closed pending objects (one unit) and record the result.
+    """Compact the tenant's closed pending objects (one unit, or two: :func:`_by_engine`) and record the result.
 
     A retry in the same run never loses what an earlier attempt achieved: a recorded result is
     kept rather than replaced by "skipped", and a unit already compacted is only marked done."""
@@ -155,36 +155,72 @@ def compact_tenant(request: CompactRequest, compaction: Compaction, now: datetim
         if not closed:
             return _record(compaction, request, previous or CompactResult(tenant=tenant, status="skipped"), previous)
         pending, objects = _unit(closed, tenant)
-        unit = unit_id(pending)
-        if previous is not None and previous.status == "ok" and previous.unit == unit:
-            # This run compacted the unit already; only its recount or marking its objects done was lost.
-            _recount(compaction, tenant, previous, now)
-            state.done(tenant, [item.key for item in pending])
-            return previous
-        _remove_uncommitted(compaction, tenant, unit)
-        bytes_in = sum(item.size for item in pending)
-        large = compaction.large_unit_bytes
-        custom = sorted({item.partition.event_type for item in objects} - set(DECLARED_FIELDS))
-        typed = read_types(compaction.schemas, custom)  # once per invocation, before anything is written
-        if compaction.large_units is not None and large is not None and bytes_in > large and not typed:
-            state.set_inflight(tenant, Inflight(unit, []))  # Athena names its own files: nothing to remove
-            result = compaction.large_units.compact(tenant, unit, objects)
-            state.clear_inflight(tenant)
-        else:
-            result = _compact_with_lambda(compaction, tenant, unit, pending, objects, typed)
-        # Whichever engine ran: the hours it consumed (Refresh registers them, the recount recounts them).
-        update = {"files_in": len(pending), "bytes_in": bytes_in, "raw_partitions": _raw_partitions(objects)}
-        result = result.model_copy(update=update)
-        if previous is not None and previous.status == "ok" and result.status == "ok":
-            # An earlier attempt of this run compacted another unit (late objects arrived since): keep both.
-            result = combined(previous, result)
-        result = _record(compaction, request, result)
-        if result.status == "ok":
-            _recount(compaction, tenant, result, now)  # a failure here leaves the objects pending: retried
-        state.done(tenant, [item.key for item in pending])
+        result = previous
+        for part_pending, part_objects in _by_engine(compaction, pending, objects):
+            result = _compact_unit(request, compaction, part_pending, part_objects, result, now)
+            if result.status != "ok":
+                break  # the other part's objects stay pending: the next run takes them
+        assert result is not None  # one part at least: the unit is not empty
         return result
     finally:
         state.release_lease(tenant, owner)
+
+
+def _by_engine(
+    compaction: Compaction, pending: list[PendingObject], objects: list[EventObject]
+) -> list[tuple[list[PendingObject], list[EventObject]]]:
+    """The unit, or, when it is one for the large-unit engine but holds a tenant's own types too (which only
+    the Lambda engine types), two units: its built-in types' objects for that engine, then the others for
+    Lambda. One custom event never sends a large unit's built-in types to one Lambda (each object holds one
+    type, so the split is by object; the second unit deduplicates against the first's ledger)."""
+    large = compaction.large_unit_bytes
+    if compaction.large_units is None or large is None or sum(item.size for item in pending) <= large:
+        return [(pending, objects)]
+    built_in = [index for index, item in enumerate(objects) if item.partition.event_type in DECLARED_FIELDS]
+    if not built_in or len(built_in) == len(objects):
+        return [(pending, objects)]
+    own = [index for index in range(len(objects)) if index not in set(built_in)]
+    return [([pending[i] for i in part], [objects[i] for i in part]) for part in (built_in, own)]
+
+
+def _compact_unit(
+    request: CompactRequest,
+    compaction: Compaction,
+    pending: list[PendingObject],
+    objects: list[EventObject],
+    previous: CompactResult | None,
+    now: datetime,
+) -> CompactResult:
+    """One unit of the tenant's objects, with whichever engine fits it; recorded, recounted, marked done."""
+    tenant, state = request.tenant, compaction.state
+    unit = unit_id(pending)
+    if previous is not None and previous.status == "ok" and previous.unit == unit:
+        # This run compacted the unit already; only its recount or marking its objects done was lost.
+        _recount(compaction, tenant, previous, now)
+        state.done(tenant, [item.key for item in pending])
+        return previous
+    _remove_uncommitted(compaction, tenant, unit)
+    bytes_in = sum(item.size for item in pending)
+    large = compaction.large_unit_bytes
+    custom = sorted({item.partition.event_type for item in objects} - set(DECLARED_FIELDS))
+    typed = read_types(compaction.schemas, custom)  # once per invocation, before anything is written
+    if compaction.large_units is not None and large is not None and bytes_in > large and not typed:
+        state.set_inflight(tenant, Inflight(unit, []))  # Athena names its own files: nothing to remove
+        result = compaction.large_units.compact(tenant, unit, objects)
+        state.clear_inflight(tenant)
+    else:
+        result = _compact_with_lambda(compaction, tenant, unit, pending, objects, typed)
+    # Whichever engine ran: the hours it consumed (Refresh registers them, the recount recounts them).
+    update = {"files_in": len(pending), "bytes_in": bytes_in, "raw_partitions": _raw_partitions(objects)}
+    result = result.model_copy(update=update)
+    if previous is not None and previous.status == "ok" and result.status == "ok":
+        # An earlier attempt of this run compacted another unit (late objects arrived since): keep both.
+        result = combined(previous, result)
+    result = _record(compaction, request, result)
+    if result.status == "ok":
+        _recount(compaction, tenant, result, now)  # a failure here leaves the objects pending: retried
+    state.done(tenant, [item.key for item in pending])
+    return result
 
 
 def _recount(compaction: Compaction, tenant: str, result: CompactResult, now: datetime) -> None:
