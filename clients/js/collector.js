@@ -140,7 +140,7 @@ export function createCollector(options) {
 
   function send(eventType, fields = {}, extra = {}) {
     // An event of a type registered for the tenant (docs/schemas.md): its own fields, then envelope fields.
-    return enqueue(base(eventType, { ...fields, ...extra }));
+    return enqueue({ ...base(eventType, { ...fields, ...extra }), event_type: eventType }); // a field cannot retype it
   }
 
   function page(extra = {}) {

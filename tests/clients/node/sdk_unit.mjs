@@ -209,7 +209,7 @@ const facts = {};
   const { calls, fetch } = scripted([[200, null]]);
   const c = createCollector({ apiUrl: "http://api.example/", writeKey: "k1", storage: null, fetch, flushAt: 100 });
   c.identify("user-9");
-  const id = c.send("order_completed", { order_id: "A-1", total: 12 }, { event_id: "e-1" });
+  const id = c.send("order_completed", { order_id: "A-1", total: 12, event_type: "page_view" }, { event_id: "e-1" });
   await c.close();
   facts.custom = { id, event: JSON.parse(calls[0].body).events[0] };
 }

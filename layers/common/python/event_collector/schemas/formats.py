@@ -20,8 +20,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 _DATE_TIME = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
-    r"(?P<zone>[Zz]|[+-]\d{2}:\d{2})",
+    # Hours, minutes and seconds by their RFC 3339 ranges here, not by datetime.fromisoformat, whose reading of
+    # `T24:00:00` changes across Python versions (the runtime's 3.13 is not the development 3.11).
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\.(?P<fraction>\d+))?"
+    r"(?P<zone>[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
     flags=re.ASCII,
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
