@@ -20,7 +20,8 @@ help:
 	@echo "make test     lint, cfn-lint, statelint and every test"
 	@echo "make parity   sam build, then import and invoke every function as the Lambda runtime would (Python 3.13)"
 	@echo "make compact  run one compaction on the running local stack"
-	@echo "make query    print rows per event type and tenant from the local compacted tables"
+	@echo "make query    rows per event type and tenant in the local compacted tables, or SQL='select ...' over them"
+	@echo "              (DuckDB; FORMAT=json for JSON lines); with STACK=<name> the SQL runs in that stack's Athena"
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    benchmarks under bench/"
 	@echo "make cost     USD per million events, by line item, for 1, 20 and 500 events per request"
@@ -78,8 +79,11 @@ local: venv
 compact: venv
 	$(BIN)/python -m local.compact
 
+# SQL, FORMAT, STACK and REGION reach the program through the environment (make exports command-line
+# variables), so quotes in the SQL are never the shell's.
 query: venv
-	$(BIN)/python -m local.query
+	$(if $(STACK),$(BIN)/python -m event_collector_cli.query --stack-name "$$STACK" $(if $(REGION),--region "$$REGION"),\
+		$(BIN)/python -m local.query) $(if $(SQL),--sql "$$SQL") $(if $(FORMAT),--format "$$FORMAT")
 
 bench: venv
 	$(BIN)/python bench/collector_bench.py

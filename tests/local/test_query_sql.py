@@ -193,3 +193,14 @@ def test_given_no_sql_when_queried_then_the_summary_is_kept_and_sample_rows_foll
     assert lines[
         lines.index("newest rows of sql_order (all of them: make query SQL='select * from sql_order'):") + 1
     ].startswith("event_id,event_type,received_at,timestamp,schema_version")
+
+
+def test_given_make_query_with_sql_and_format_when_run_then_both_reach_the_program_quotes_intact(lake):
+    environment = {**os.environ, "LOCAL_STATE_DIR": str(lake.stack_file.parent)}
+    sql = """select url as "the url" from page_view where event_id = 'sql-pv-two'"""
+    command = ["make", "--no-print-directory", "query", f"SQL={sql}", "FORMAT=json"]
+
+    result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == '{"the url":"/sql/two"}'
