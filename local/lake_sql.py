@@ -16,7 +16,7 @@ with the catalog's types, as the OpenX SerDe reads them (a nested value as its J
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +133,16 @@ def glue_tables(glue: Any, database: str) -> list[dict[str, Any]]:
     return [table for page in pages for table in page["TableList"]]
 
 
-def register_lake(con: Any, glue: Any, s3: Any, database: str, workdir: Path) -> list[str]:
-    """One view per table of ``database``; the names registered, in name order."""
+def register_lake(
+    con: Any, glue: Any, s3: Any, database: str, workdir: Path, only: Collection[str] | None = None
+) -> list[str]:
+    """One view per table of ``database`` (or of those named in ``only``); the names registered, in name
+    order. Every table's files are copied on each call: a query's tables cannot be known before DuckDB
+    binds it."""
     registered = []
     for table in sorted(glue_tables(glue, database), key=lambda table: table["Name"]):
+        if only is not None and table["Name"] not in only:
+            continue
         statement = view_sql(con, table, download_table(s3, table, workdir))
         if statement is not None:
             con.execute(statement)

@@ -18,7 +18,7 @@ import argparse
 import sys
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,13 +63,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @contextmanager
-def local_lake(info: dict[str, Any]) -> Iterator[tuple[Any, Path]]:
-    """A DuckDB connection with one view per Glue table of the stack, and a temporary directory for it."""
+def local_lake(info: dict[str, Any], only: Collection[str] | None = None) -> Iterator[tuple[Any, Path]]:
+    """A DuckDB connection with one view per Glue table of the stack (or of those in ``only``), and a
+    temporary directory for it."""
     import duckdb
 
+    glue, s3 = local_client(info, "glue"), local_client(info, "s3")
     with tempfile.TemporaryDirectory(prefix="make-query-") as workdir, duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        register_lake(con, local_client(info, "glue"), local_client(info, "s3"), info["glue_database"], Path(workdir))
+        register_lake(con, glue, s3, info["glue_database"], Path(workdir), only)
         yield con, Path(workdir)
 
 
@@ -110,8 +112,9 @@ def summary(info: dict[str, Any]) -> int:
             table = glue.get_table(DatabaseName=info["glue_database"], Name=event_type)["Table"]
             columns = ", ".join(f"{c['Name']} {c['Type']}" for c in table["StorageDescriptor"]["Columns"])
             print(f"  {event_type}: {columns}")
-    with local_lake(info) as (con, workdir):
-        for event_type in sorted({event_type for event_type, _ in counts}):
+    compacted = sorted({event_type for event_type, _ in counts})
+    with local_lake(info, only=compacted) as (con, workdir):
+        for event_type in compacted:
             # event types are identifiers ([a-z][a-z0-9_]*: identifiers.py), as are the views' names
             print(f"\nnewest rows of {event_type} (all of them: make query SQL='select * from {event_type}'):")  # noqa: S608
             newest = f"SELECT * FROM {event_type} ORDER BY received_at DESC, event_id LIMIT {SAMPLE_ROWS}"  # noqa: S608
