@@ -179,7 +179,8 @@ def _by_engine(
     built_in = [index for index, item in enumerate(objects) if item.partition.event_type in DECLARED_FIELDS]
     if not built_in or len(built_in) == len(objects):
         return [(pending, objects)]
-    own = [index for index in range(len(objects)) if index not in set(built_in)]
+    taken = set(built_in)  # once: a backlog's unit may hold thousands of objects
+    own = [index for index in range(len(objects)) if index not in taken]
     return [([pending[i] for i in part], [objects[i] for i in part]) for part in (built_in, own)]
 
 
