@@ -6,6 +6,7 @@ schemas (tenants' own event types and tracking plans the events are checked agai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -91,26 +92,29 @@ def counting_failed(error: Exception, events: int) -> None:
     metrics.add_metric(name="CounterUpdateFailures", unit=MetricUnit.Count, value=1)
 
 
-def suppressions_not_loaded(tenant: str, error: Exception) -> None:
-    """The request goes on with the suppressions loaded before, or none: its events are delivered rather than
-    lost (docs/privacy.md, "Suppression")."""
-    message = "Suppressions not loaded; the tenant's last known list applies"
-    if isinstance(error, StorageError):
-        logger.error(message, tenant=tenant, error=str(error))
-    else:  # not an AWS answer: a defect, logged with its traceback
-        logger.exception(message, tenant=tenant, error=str(error))
-    metrics.add_metric(name="SuppressionLoadFailures", unit=MetricUnit.Count, value=1)
+def load_failure_reporter(message: str, metric: str) -> Callable[[str, Exception], None]:
+    """What a per-container cache calls when a tenant's entry could not be read: one log line (with its
+    traceback when the failure is not an AWS answer, i.e. a defect) and one ``metric`` (alarmed)."""
+
+    def report(tenant: str, error: Exception) -> None:
+        if isinstance(error, StorageError):
+            logger.error(message, tenant=tenant, error=str(error))
+        else:
+            logger.exception(message, tenant=tenant, error=str(error))
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+
+    return report
 
 
-def schemas_not_loaded(tenant: str, error: Exception) -> None:
-    """The request goes on with the tenant's schemas read before, or is answered 503 without them
-    (schemas/cache.py)."""
-    message = "Event schemas not read; the tenant's last known schemas apply, if any"
-    if isinstance(error, StorageError):
-        logger.error(message, tenant=tenant, error=str(error))
-    else:  # not an AWS answer: a defect, logged with its traceback
-        logger.exception(message, tenant=tenant, error=str(error))
-    metrics.add_metric(name="SchemaLoadFailures", unit=MetricUnit.Count, value=1)
+# The request goes on with the suppressions loaded before, or none: its events are delivered rather than lost
+# (docs/privacy.md, "Suppression").
+suppressions_not_loaded = load_failure_reporter(
+    "Suppressions not loaded; the tenant's last known list applies", "SuppressionLoadFailures"
+)
+# The request goes on with the tenant's schemas read before, or is answered 503 without them (schemas/cache.py).
+schemas_not_loaded = load_failure_reporter(
+    "Event schemas not read; the tenant's last known schemas apply, if any", "SchemaLoadFailures"
+)
 
 
 collector = build()
