@@ -16,6 +16,7 @@ from event_collector.counts.layout import (
     hour_attribute,
     is_hour_attribute,
 )
+from event_collector.counts.rollups import DayRollup, from_item, rollup_pk, rollup_sk, to_item
 
 
 class MemoryCounters:
@@ -23,6 +24,7 @@ class MemoryCounters:
         self.items: dict[tuple[str, str], dict[str, int]] = {}
         self.applied: set[str] = set()
         self.writes = 0
+        self.rollup_items: dict[tuple[str, str], dict] = {}  # the adapter's attribute values, as DynamoDB holds them
 
     def counted(self, source_id: str) -> bool:
         return source_id in self.applied
@@ -91,3 +93,20 @@ class MemoryCounters:
                 if attribute[0] == "h" and attribute[1:].isdigit() and first_hour <= label <= last_hour:
                     counts[label] = value
         return counts
+
+    def put_rollups(self, rollups: Sequence[DayRollup]) -> None:
+        for rollup in rollups:
+            item = to_item(rollup)
+            self.rollup_items[(item["pk"]["S"], item["sk"]["S"])] = item
+
+    def delete_rollups(self, tenant: str, day: str, event_types: Sequence[str]) -> None:
+        for event_type in event_types:
+            self.rollup_items.pop((rollup_pk(tenant, event_type), rollup_sk(day)), None)
+
+    def rollups(self, tenant: str, event_type: str, first_day: str, last_day: str) -> list[DayRollup]:
+        pk, first, last = rollup_pk(tenant, event_type), rollup_sk(first_day), rollup_sk(last_day)
+        return [
+            from_item(item)
+            for (found, sk), item in sorted(self.rollup_items.items())
+            if found == pk and first <= sk <= last
+        ]

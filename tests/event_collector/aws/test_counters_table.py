@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 
@@ -9,6 +10,7 @@ import pytest
 
 from event_collector.aws.counters_table import CountersTable
 from event_collector.counts.layout import HourGroup, key_increments, total_increment
+from event_collector.counts.rollups import DayRollup, top_entry
 from event_collector.errors import StorageError
 
 HOUR = 1_780_000_000_000 // 3_600_000 * 3_600_000  # 2026-05-28T20
@@ -79,3 +81,31 @@ def test_given_a_counter_over_several_days_when_deleted_then_every_day_item_goes
     assert deleted == (2, 30)
     assert pks == {"acme#page_view#k:/home", "acme#page_view#*"}
     assert counters.total("acme#page_view#*") == 3
+
+
+def _rollup(event_type: str, day: str, events: int, top: tuple = ()) -> DayRollup:
+    return DayRollup("acme", event_type, day, events, sessions=2, users=1, keys=len(top), top=top)
+
+
+def test_given_rollups_of_thirty_types_when_written_and_read_then_each_type_reads_its_days_as_written(counters):
+    long_key = "/" + "x" * 1200
+    top = (top_entry("/a", 5, 2, 1), top_entry(long_key, 1, 1, 1))
+    rollups = [_rollup(f"type_{n}", day, n, top) for n in range(30) for day in ("2026-05-27", "2026-05-28")]
+    counters.put_rollups(rollups)  # 60 items: more than one BatchWriteItem
+
+    read = counters.rollups("acme", "type_7", "2026-05-28", "2026-06-30")
+
+    assert read == [_rollup("type_7", "2026-05-28", 7, top)]
+    assert read[0].top[1].hashed
+    assert read[0].top[1].key == hashlib.sha256(long_key.encode()).hexdigest()
+    assert counters.total("acme#type_7#*") == 0  # a rollup is no counter
+
+
+def test_given_a_type_gone_from_a_day_when_its_rollup_is_deleted_then_only_that_day_of_that_type_goes(counters):
+    counters.put_rollups([_rollup("track", "2026-05-27", 3), _rollup("track", "2026-05-28", 4)])
+    counters.put_rollups([_rollup("page_view", "2026-05-28", 9)])
+
+    counters.delete_rollups("acme", "2026-05-28", ["track"])
+
+    assert [r.day for r in counters.rollups("acme", "track", "2026-05-01", "2026-05-31")] == ["2026-05-27"]
+    assert [r.events for r in counters.rollups("acme", "page_view", "2026-05-28", "2026-05-28")] == [9]

@@ -21,6 +21,7 @@ from event_collector.counts.layout import (
     hour_attribute,
     is_hour_attribute,
 )
+from event_collector.counts.rollups import DayRollup, from_item, rollup_pk, rollup_sk, to_item
 from event_collector.errors import StorageError
 
 if TYPE_CHECKING:
@@ -260,6 +261,44 @@ class CountersTable:
             else:
                 raise StorageError("deleting counters failed: items left unprocessed")
         return len(keys)
+
+    # -- daily rollups (counts/rollups.py): compaction writes them, the API reads them ------------------
+    def put_rollups(self, rollups: Sequence[DayRollup]) -> None:
+        """Each (tenant, type, day) replaced whole, ``BatchWriteItem`` 25 at a time."""
+        self._batch_write([{"PutRequest": {"Item": to_item(rollup)}} for rollup in rollups], "writing rollups")
+
+    def delete_rollups(self, tenant: str, day: str, event_types: Sequence[str]) -> None:
+        """The day's items of types it no longer has (a deletion removed their every event)."""
+        keys = [{"pk": {"S": rollup_pk(tenant, t)}, "sk": {"S": rollup_sk(day)}} for t in event_types]
+        self._batch_write([{"DeleteRequest": {"Key": key}} for key in keys], "deleting rollups")
+
+    def rollups(self, tenant: str, event_type: str, first_day: str, last_day: str) -> list[DayRollup]:
+        """The type's rollups from ``first_day`` to ``last_day`` (``YYYY-MM-DD``, inclusive), oldest first."""
+        query = {
+            "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": rollup_pk(tenant, event_type)},
+                ":first": {"S": rollup_sk(first_day)},
+                ":last": {"S": rollup_sk(last_day)},
+            },
+        }
+        return [from_item(item) for item in self._query(query)]
+
+    def _batch_write(self, requests: list[dict[str, Any]], doing: str) -> None:
+        for start in range(0, len(requests), BATCH_WRITE):
+            request: dict[str, Any] = {self._table_name: requests[start : start + BATCH_WRITE]}
+            for attempt in range(UNPROCESSED_ATTEMPTS):
+                if attempt:
+                    time.sleep(random.uniform(0, UNPROCESSED_DELAY_SECONDS * 2**attempt))  # noqa: S311 - jitter
+                try:
+                    request = self._client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                except aws_errors() as error:
+                    raise StorageError(f"{doing} failed: {error_code(error)}") from error
+                if not request:
+                    break
+            else:
+                raise StorageError(f"{doing} failed: items left unprocessed")
 
     # -- reads (the API) --------------------------------------------------------------------
     def total(self, pk: str) -> int:
