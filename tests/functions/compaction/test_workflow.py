@@ -336,3 +336,38 @@ def test_given_real_time_counts_off_by_a_resend_when_compacted_then_the_counters
     assert result["status"] == "SUCCEEDED", result
     assert counters.total("acme#track#k:Signed Up") == 2
     assert counters.total("acme#track#*") == 2
+
+
+def test_given_a_seeded_lake_when_the_workflow_runs_then_daily_counts_has_each_days_keys_in_glue_and_dynamodb(
+    workflow,
+):
+    """The deployed Compact (functions/compaction_compact/app.py) keeps the daily rollup: its Parquet file and
+    Glue partition per tenant and day, and the API's items in the counters table."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from event_collector.aws.counters_table import CountersTable
+
+    seed(workflow)
+
+    assert workflow.run(FUTURE)["status"] == "SUCCEEDED"
+
+    partitions = workflow.glue.get_partitions(DatabaseName=DB, TableName="daily_counts")["Partitions"]
+    assert sorted(p["Values"] for p in partitions) == [
+        ["acme", "2026-11-20"],
+        ["acme", "2026-11-21"],
+        ["globex", "2026-11-20"],
+    ]
+    key = "rollups/daily_counts/tenant=acme/day=2026-11-20/rollup.parquet"
+    body = workflow.aws.s3.get_object(Bucket=os.environ["LAKE_BUCKET_NAME"], Key=key)["Body"].read()
+    assert sorted(tuple(r.values()) for r in pq.read_table(io.BytesIO(body)).to_pylist()) == [
+        ("button_click", "buy", 1, 1, 0),
+        ("page_view", "https://x/e1", 1, 1, 0),  # sent twice, compacted once
+        ("page_view", "https://x/e2", 1, 1, 0),
+        ("page_view", "https://x/e3", 1, 1, 0),
+    ]
+    counters = CountersTable(workflow.aws.dynamodb, os.environ["COUNTERS_TABLE_NAME"])
+    (views,) = counters.rollups("acme", "page_view", "2026-11-20", "2026-11-20")
+    assert (views.events, views.sessions, views.keys) == (3, 1, 3)
+    assert [r.events for r in counters.rollups("acme", "track", "2026-11-01", "2026-11-30")] == [1]
