@@ -93,6 +93,7 @@ bench: venv
 	$(BIN)/python bench/compaction_bench.py
 	$(BIN)/python bench/regulation_bench.py
 	$(BIN)/python bench/schema_validation_bench.py
+	$(BIN)/python bench/rollup_bench.py
 
 cost: venv
 	$(BIN)/python bench/cost_model.py $(COST_ARGS)

@@ -7,6 +7,7 @@ when the collector began authenticating the requests that send events.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -74,3 +75,18 @@ def test_given_the_cost_model_when_run_on_a_small_month_then_every_design_is_pri
     rollup = re.search(r"Daily rollup .* ([0-9.]+) USD per million events over a day of hourly runs", result.stdout)
     assert rollup is not None
     assert float(rollup.group(1)) > 0
+
+
+def test_given_the_rollup_benchmark_when_run_on_a_small_day_then_both_ways_agree_and_are_timed(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "rollup_bench.py"), "--sizes", "20000"],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"20,000 rows: in memory .* deployed .* time [0-9.]+x, memory [0-9.]+x", result.stdout)

@@ -177,3 +177,46 @@ def test_given_the_rollup_fails_when_compacting_then_the_objects_stay_pending_an
     assert (result.status, result.rows_out) == ("ok", 1)
     assert lake.state.pending("acme") == []
     assert [r.events for r in items.rollups("acme", "page_view", "2026-11-20", "2026-11-20")] == [1]
+
+
+@pytest.mark.parametrize("spill_rows", [1_000_000, 7, 1])
+def test_given_a_day_larger_than_memory_holds_when_rolled_up_then_partitions_give_the_exact_same_counts(
+    monkeypatch, spill_rows
+):
+    """Above SPILL_ROWS a type's day is partitioned on disk (by key, and by each distinct value): the counts
+    must be exactly those of counting everything at once, nulls and the day's distinct totals included."""
+    import random
+
+    from event_collector.compaction import rollup
+
+    monkeypatch.setattr(rollup, "SPILL_ROWS", spill_rows)
+    rng = random.Random(24)  # noqa: S311 - test data
+    views = [
+        view(
+            f"v{n}",
+            20,
+            rng.randrange(24),
+            rng.choice(["/a", "/b", "/c", "/d", None]),
+            rng.choice(["s1", "s2", "s3", None]),
+            rng.choice(["u1", "u2", None]),
+        )
+        for n in range(60)
+    ]
+    lake = Lake()
+    lake.land(*views[:30])
+    lake.land(*views[30:])
+    setup, items, _ = wired(lake)
+
+    compact_tenant(request(), setup, NOW)
+
+    expected = []
+    for url in ["/a", "/b", "/c", "/d", None]:
+        mine = [v for v in views if v["url"] == url]
+        if mine:
+            sessions = {v["session_id"] for v in mine} - {None}
+            users = {v["anonymous_id"] for v in mine} - {None}
+            expected.append(("page_view", url, len(mine), len(sessions), len(users)))
+    expected.sort(key=lambda row: (-row[2], row[1] is None, row[1] or ""))
+    assert rollup_rows(lake, DAY_20) == expected
+    (item,) = items.rollups("acme", "page_view", "2026-11-20", "2026-11-20")
+    assert (item.events, item.sessions, item.users) == (60, 3, 2)

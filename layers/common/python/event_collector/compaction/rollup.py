@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,7 +51,10 @@ ROLLUP_SCHEMA = pa.schema(
         ("users", pa.int64()),
     ]
 )
+ROWS_SCHEMA = pa.schema([("key", pa.string()), ("session", pa.string()), ("user", pa.string())])
+_ONE_COLUMN = {name: pa.schema([ROWS_SCHEMA.field(name)]) for name in ("session", "user")}
 READ_BATCH_ROWS = 256 * 1024
+SPILL_ROWS = 2_000_000  # a type's day above this is partitioned on local disk first: memory holds one partition
 
 
 class LakeFiles(Protocol):
@@ -141,48 +144,124 @@ def day_types(lake: LakeFiles, bucket: str, tenant: str, day: Day, scratch: str)
 def _day(rollups: Rollups, tenant: str, day: Day, scratch: str) -> tuple[pa.Table, list[DayRollup], int]:
     tables, items, read = [], [], 0
     for event_type in day_types(rollups.lake, rollups.bucket, tenant, day, scratch):
-        rows = _type_rows(rollups, tenant, event_type, day, scratch)
-        if rows.num_rows == 0:
-            continue
-        read += rows.num_rows
-        grouped = _grouped(event_type, rows)
-        tables.append(grouped)
-        items.append(_item(tenant, event_type, day, rows, grouped))
+        with tempfile.TemporaryDirectory(dir=scratch) as files:
+            paths = _download(rollups, tenant, event_type, day, files)
+            rows = sum(pq.ParquetFile(path).metadata.num_rows for path in paths)
+            if rows == 0:
+                continue
+            totals = _aggregate(event_type, _rows(paths, event_type), rows, files)
+        read += rows
+        tables.append(totals.grouped)
+        items.append(_item(tenant, event_type, day, totals))
     table = pa.concat_tables(tables) if tables else ROLLUP_SCHEMA.empty_table()
     return table, items, read
 
 
-def _type_rows(rollups: Rollups, tenant: str, event_type: str, day: Day, scratch: str) -> pa.Table:
-    """``key``, ``session`` and ``user`` of every compacted row of the type that day, as text."""
-    key_field = COUNTER_FIELDS.get(event_type)
-    path = os.path.join(scratch, "compacted.parquet")
-    parts = []
+def _download(rollups: Rollups, tenant: str, event_type: str, day: Day, into: str) -> list[str]:
+    """Every compacted file of the type's day (whoever wrote it), copied to local disk."""
+    paths: list[str] = []
     for key, _, size in rollups.lake.listing(rollups.bucket, compacted_prefix(event_type, tenant, day)):
         if parse_compacted_object_key(key) is None or size == 0:
             continue
+        path = os.path.join(into, f"{len(paths)}.parquet")
         rollups.lake.get_file(rollups.bucket, key, path)
+        paths.append(path)
+    return paths
+
+
+def _rows(paths: list[str], event_type: str) -> Iterator[pa.Table]:
+    """``key``, ``session`` and ``user`` of every row, as text, a batch at a time (a few columns read)."""
+    key_field = COUNTER_FIELDS.get(event_type)
+    for path in paths:
         source = pq.ParquetFile(path)
         present = set(source.schema_arrow.names)
         wanted = [name for name in (key_field, "session_id", "user_id", "anonymous_id") if name and name in present]
         for batch in source.iter_batches(batch_size=READ_BATCH_ROWS, columns=wanted):
-            parts.append(
-                pa.table(
-                    {
-                        "key": _text(batch, key_field),
-                        "session": _text(batch, "session_id"),
-                        "user": pc.coalesce(_text(batch, "user_id"), _text(batch, "anonymous_id")),
-                    }
-                )
+            yield pa.table(
+                {
+                    "key": _text(batch, key_field),
+                    "session": _text(batch, "session_id"),
+                    "user": pc.coalesce(_text(batch, "user_id"), _text(batch, "anonymous_id")),
+                },
+                schema=ROWS_SCHEMA,
             )
-    if not parts:
-        return pa.table({"key": pa.array([], pa.string()), "session": pa.array([], pa.string()), "user": []})
-    return pa.concat_tables(parts)
 
 
 def _text(batch: pa.RecordBatch, name: str | None) -> pa.Array:
     if name is None or name not in batch.schema.names:
         return pa.nulls(batch.num_rows, pa.string())
     return batch.column(name).cast(pa.string())
+
+
+@dataclass(frozen=True)
+class _Totals:
+    grouped: pa.Table  # ROLLUP_SCHEMA rows of the type, most events first, then by key
+    events: int
+    sessions: int  # distinct over the day
+    users: int
+
+
+def _aggregate(event_type: str, rows: Iterator[pa.Table], count: int, scratch: str) -> _Totals:
+    """The type's day: in memory up to ``SPILL_ROWS`` rows, else partitioned on local disk first, so memory
+    holds one partition whatever the day's size. Rows go to a partition by a hash of their key (all of a
+    key's rows meet: its distinct sessions are exact), and the day's distinct sessions and users are
+    counted over partitions by a hash of the value itself (each value in one partition: the sums are exact).
+    """
+    partitions = -(-count // SPILL_ROWS)
+    if partitions == 1:
+        table = pa.concat_tables(rows)
+        return _Totals(
+            _grouped(event_type, table), table.num_rows, _distinct(table["session"]), _distinct(table["user"])
+        )
+    spills = {
+        column: [_Spill(os.path.join(scratch, f"{column}-{n}.arrow")) for n in range(partitions)]
+        for column in ("key", "session", "user")
+    }
+    for table in rows:
+        for column, files in spills.items():
+            part = table if column == "key" else table.select([column]).filter(pc.is_valid(table[column]))
+            where = _partition_of(part[column], partitions)
+            for n in pc.unique(where).to_pylist():
+                files[n].write(part.filter(pc.equal(where, n)))
+    grouped = [_grouped(event_type, spill.read(ROWS_SCHEMA)) for spill in spills["key"]]
+    table = pa.concat_tables(grouped)
+    order = pc.sort_indices(table, sort_keys=[("events", "descending", "at_end"), ("key", "ascending", "at_end")])
+    sessions = sum(_distinct(spill.read(_ONE_COLUMN["session"])["session"]) for spill in spills["session"])
+    users = sum(_distinct(spill.read(_ONE_COLUMN["user"])["user"]) for spill in spills["user"])
+    return _Totals(table.take(order), count, sessions, users)
+
+
+def _partition_of(values: pa.ChunkedArray, partitions: int) -> pa.Array:
+    """Each value's partition: Python's hash of the value (salted per process, so no choice of keys piles
+    them into one), computed once per distinct value of the batch; null in partition 0."""
+    encoded = pc.dictionary_encode(values.combine_chunks())
+    of_value = pa.array([hash(value) % partitions for value in encoded.dictionary.to_pylist()], pa.int64())
+    return pc.fill_null(pc.take(of_value, encoded.indices), 0)
+
+
+class _Spill:
+    """One partition's Arrow IPC file, opened on its first rows."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._writer: pa.ipc.RecordBatchFileWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if self._writer is None:
+            self._writer = pa.ipc.new_file(self.path, table.schema)
+        self._writer.write_table(table)
+
+    def read(self, schema: pa.Schema) -> pa.Table:
+        if self._writer is None:
+            return schema.empty_table()
+        self._writer.close()
+        self._writer = None
+        with pa.memory_map(self.path) as source:
+            table = pa.ipc.open_file(source).read_all()
+        os.remove(self.path)
+        return table
 
 
 def _grouped(event_type: str, rows: pa.Table) -> pa.Table:
@@ -207,21 +286,22 @@ def _grouped(event_type: str, rows: pa.Table) -> pa.Table:
     return table.take(order)
 
 
-def _item(tenant: str, event_type: str, day: Day, rows: pa.Table, grouped: pa.Table) -> DayRollup:
-    keyed = [row for row in grouped.to_pylist() if row["key"] is not None]  # most events first, then key
+def _item(tenant: str, event_type: str, day: Day, totals: _Totals) -> DayRollup:
+    keyed = totals.grouped.filter(pc.is_valid(totals.grouped["key"]))  # most events first, then key
+    top = keyed.slice(0, TOP_KEYS).to_pylist()
     return DayRollup(
         tenant=tenant,
         event_type=event_type,
         day=day.iso,
-        events=rows.num_rows,
-        sessions=_distinct(rows.column("session")),
-        users=_distinct(rows.column("user")),
-        keys=len(keyed),
-        top=tuple(top_entry(row["key"], row["events"], row["sessions"], row["users"]) for row in keyed[:TOP_KEYS]),
+        events=totals.events,
+        sessions=totals.sessions,
+        users=totals.users,
+        keys=keyed.num_rows,
+        top=tuple(top_entry(row["key"], row["events"], row["sessions"], row["users"]) for row in top),
     )
 
 
-def _distinct(column: pa.ChunkedArray) -> int:
+def _distinct(column: pa.ChunkedArray | pa.Array) -> int:
     return int(pc.count_distinct(column, mode="only_valid").as_py())
 
 
