@@ -45,6 +45,7 @@ _PARTITION_DIRECTORY = re.compile(r"(?P<key>[a-z_]+)=[^/]+")
 # json_extract_string would answer its JSON text); from_unixtime takes seconds (received_at / 1000) and
 # gives a timestamp with time zone, printed in the session's UTC; date_format's %Y %m %d %H are
 # strftime's (its other specifiers are MySQL's: %i minutes, %s seconds, which strftime spells otherwise).
+# A macro of a built-in's name (date_diff) is found first: DuckDB's own is then out of reach, as wanted.
 ATHENA_FUNCTIONS = {
     "json_extract_scalar(json_text, path)": (
         "CASE WHEN json_type(json_text, path) IN ('OBJECT', 'ARRAY') THEN NULL "
@@ -52,6 +53,9 @@ ATHENA_FUNCTIONS = {
     ),
     "from_unixtime(seconds)": "to_timestamp(seconds)",
     "date_format(moment, format)": "strftime(moment, format)",
+    # Trino counts whole units between the two (23:00 to 01:00 is 0 days); DuckDB's own date_diff counts the
+    # boundaries crossed (1 day), its date_sub whole units.
+    "date_diff(unit, start, finish)": "date_sub(unit, start, finish)",
 }
 
 

@@ -136,3 +136,15 @@ def test_given_epoch_milliseconds_when_read_with_from_unixtime_and_date_format_t
     ).fetchone()
 
     assert (hour, str(day), str(week)) == ("2026-11-20 10:00", "2026-11-20", "2026-11-16")  # weeks start on Monday
+
+
+def test_given_two_times_when_date_diff_is_asked_then_whole_units_between_them_count_as_in_athena(athena_spelling):
+    late_evening, early_morning = 1_795_129_200_000, 1_795_136_400_000  # 2026-11-19T23:00Z, 2026-11-20T01:00Z
+
+    days, hours = athena_spelling.execute(
+        "select date_diff('day', from_unixtime(? / 1000), from_unixtime(? / 1000)), "
+        "date_diff('hour', from_unixtime(? / 1000), from_unixtime(? / 1000))",
+        [late_evening, early_morning] * 2,
+    ).fetchone()
+
+    assert (days, hours) == (0, 2)  # not 1 day: no whole day between them, though midnight is crossed
