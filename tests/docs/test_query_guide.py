@@ -46,16 +46,7 @@ def duckdb_lake(guide_lake: RunningStack) -> Iterator[tuple[Any, Path]]:
         yield connection
 
 
-# daily_counts is written by the rollup of issue 24, being built on another branch (i24-rollup).
-NEEDS_ROLLUP = pytest.mark.xfail(strict=True, reason="needs i24-rollup: no daily_counts table yet")
-
-
-def query_param(block: doc_blocks.Block) -> Any:
-    marks = [NEEDS_ROLLUP] if re.search(r"\bFROM daily_counts\b", block.text, flags=re.I) else []
-    return pytest.param(block, id=block.id, marks=marks)
-
-
-@pytest.mark.parametrize("block", [query_param(block) for block in QUERIES])
+@pytest.mark.parametrize("block", [pytest.param(block, id=block.id) for block in QUERIES])
 def test_given_the_guides_data_when_a_query_of_the_guide_runs_then_it_prints_the_output_shown(duckdb_lake, block):
     con, workdir = duckdb_lake
     output = workdir / "output.csv"
@@ -94,5 +85,6 @@ def test_given_the_guides_table_of_tables_then_each_lists_the_catalogs_columns_i
         for event_type in DECLARED_FIELDS
     }
     expected["compaction_ledger"] = [name for name, _ in catalog.LEDGER_COLUMNS]
+    expected["daily_counts"] = [name for name, _ in catalog.DAILY_COUNTS_COLUMNS]
 
     assert {table: documented.get(table) for table in expected} == expected

@@ -74,7 +74,6 @@ def test_given_page_views_sent_and_compacted_when_page_view_is_queried_then_even
     assert result.stdout == EXPECTED
 
 
-@pytest.mark.xfail(strict=True, reason="needs i24-rollup: no daily_counts table yet")
 def test_given_page_views_sent_and_compacted_when_daily_counts_is_queried_then_it_holds_the_same_numbers(
     compacted,
 ):
