@@ -1,12 +1,11 @@
 """The known data set of docs/querying.md: what the guide's expected outputs are computed from.
 
-Each batch goes through the collector's own validation (``validate_batch`` for ``/v1/events``,
-``segment.validate_messages`` for Segment's routes: ids, skew correction by ``sent_at``, Segment's mapping
-to our types and columns) with a fixed ``received_at``, and its stored lines are delivered as Firehose
-delivers them: one GZIP object under ``raw/YYYY/MM/DD/HH/`` of the local stack's raw bucket, whose S3
-notification runs the real fan-out; the test then runs the real compaction. Only the receive time is not
-the server's clock: the guide's expected output shows days and weeks, which must not change with the date
-the test runs on.
+Each batch goes through the collector's own code below its HTTP edge: validation (``validate_batch`` for
+``/v1/events``, ``segment.validate_messages`` for Segment's routes: ids, skew correction by ``sent_at``,
+Segment's mapping to our types and columns) with a fixed ``received_at``, then its ``EventIngestor`` and
+Firehose adapter, put to the local stack's delivery stream, whose object in the raw bucket runs the real
+fan-out; the test then runs the real compaction. Only the receive time is not the server's clock: the
+guide's expected output shows days and weeks, which must not change with the date the test runs on.
 
 The data, tenant ``demo`` unless named (people: user ``u1``, ``u3``, ``u4``, anonymous ``a2``):
 
@@ -22,11 +21,12 @@ The data, tenant ``demo`` unless named (people: user ``u1``, ``u3``, ``u4``, ano
 
 from __future__ import annotations
 
-import gzip
 from datetime import UTC, datetime
 from typing import Any
 
+from event_collector.aws.firehose import FirehoseRecordSink
 from event_collector.ingest import segment
+from event_collector.ingest.delivery import EventIngestor
 from event_collector.ingest.validation import ValidatedBatch, validate_batch
 from tests.local.conftest import RunningStack
 
@@ -120,12 +120,8 @@ def batches() -> list[ValidatedBatch]:
 
 
 def deliver(stack: RunningStack) -> None:
-    """Every batch as one Firehose object in the raw bucket (the fan-out runs on its notification)."""
-    s3 = stack.aws("s3")
-    for index, batch in enumerate(batches()):
-        assert batch.rejected == [], batch.rejected
-        received = batch.accepted[0].received_at
-        hour = datetime.fromtimestamp(received / 1000, tz=UTC)
-        key = f"raw/{hour:%Y/%m/%d/%H}/guide-{index}"
-        body = gzip.compress(b"".join(event.line for event in batch.accepted))
-        s3.put_object(Bucket=stack.info["raw_bucket"], Key=key, Body=body)
+    """Every batch through the collector's ingestor to the stack's Firehose (no counters: not read here)."""
+    ingestor = EventIngestor(FirehoseRecordSink(stack.aws("firehose"), stack.info["delivery_stream"]))
+    for batch in batches():
+        result = ingestor.ingest(batch)
+        assert (result.accepted, result.rejected) == (len(batch.accepted), []), result
