@@ -93,6 +93,11 @@ ENVIRONMENT = {
     "CORS_ALLOW_ORIGIN": "*",
     "KEY_CACHE_SECONDS": "300",  # the collector's own key checks hit its cache here; misses priced below
     "COUNTING_MODE": "realtime",
+    "FIREHOSE_BUFFER_INTERVAL_SECONDS": "300",
+    "REGULATIONS_TABLE_NAME": "cost-regulations",
+    "SUPPRESSION_CACHE_SECONDS": "60",
+    "SCHEMAS_TABLE_NAME": "cost-schemas",
+    "SCHEMA_CACHE_SECONDS": "60",
 }
 COUNTING_MODES = ("realtime", "delivered")
 RAW_BUCKET = "cost-raw"
@@ -299,6 +304,8 @@ class Pipeline:
             "COUNTERS_TABLE_NAME": "CountersTable",
             "TENANT_KEYS_TABLE_NAME": "TenantKeysTable",
             "COMPACTION_STATE_TABLE_NAME": "CompactionStateTable",
+            "REGULATIONS_TABLE_NAME": "RegulationsTable",
+            "SCHEMAS_TABLE_NAME": "SchemasTable",
         }
         for name, logical_id in tables.items():  # keys and indexes as template.yaml declares them
             declared = resources[logical_id]["Properties"]
@@ -438,6 +445,7 @@ class LakeHour:
     transitions: int
     events: int
     stored_bytes: int  # raw GZIP + lake objects + compacted files, for an hour's events
+    rollup: tuple[Usage, Usage]  # the daily rollup inside Compact, on a day's first and last run (rollup_share)
 
 
 def lake_hour(pipeline: Pipeline, events_per_flush: int, flushes: int) -> LakeHour:
@@ -488,7 +496,53 @@ def lake_hour(pipeline: Pipeline, events_per_flush: int, flushes: int) -> LakeHo
         for item in page.get("Contents", [])
     )
     # Plan, AnyWork, CompactTenants, Refresh, Report, AnyTenantFailed, Done; a child's start and its Compact.
-    return LakeHour(fan_out, steps, 7 + 2 * len(items), events, stored)
+    return LakeHour(fan_out, steps, 7 + 2 * len(items), events, stored, rollup_share(pipeline))
+
+
+def rollup_share(pipeline: Pipeline) -> tuple[Usage, Usage]:
+    """What a run's daily rollup costs, metered apart from the rest of Compact: ``roll_up_days`` (Compact's
+    own) run again on every tenant's day, which writes the same file and items. The day is recomputed whole,
+    so a run reads every compacted file of the day so far: measured on the day's first run (this hour's
+    files) and on its last (24 hours' files: this hour's copied 23 times under other unit names, removed
+    after). Cost grows linearly in between, so a day of hourly runs averages the two."""
+    from event_collector.compaction.rollup import roll_up_days
+    from event_collector.lake.layout import Day, compacted_type_prefix
+
+    rollups = pipeline.modules["compaction_compact"].compaction.rollups
+    s3, lake = pipeline.boto3.client("s3"), ENVIRONMENT["LAKE_BUCKET_NAME"]
+
+    def measured() -> Usage:
+        usage = Usage()
+        pipeline.meter.current = usage
+        with captured_output() as written:
+            started = time.process_time()
+            for tenant in pipeline.tenants:
+                roll_up_days(rollups, tenant, [Day.of(HOUR)])
+            usage.cpu_seconds += time.process_time() - started
+        usage.log_bytes += written[0]
+        return usage
+
+    first = measured()
+    pipeline.meter.current = Usage()  # the copies are the bench's, not the pipeline's
+    files = [
+        item["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=lake, Prefix=compacted_type_prefix())
+        for item in page.get("Contents", [])
+    ]
+    copies = []
+    for hour in range(1, 24):
+        for key in files:
+            folder, name = key.rsplit("/", 1)
+            copy = f"{folder}/{hour:032x}-{name.rsplit('-', 1)[1]}"
+            s3.copy_object(Bucket=lake, Key=copy, CopySource={"Bucket": lake, "Key": key})
+            copies.append(copy)
+    last = measured()
+    pipeline.meter.current = Usage()
+    for start in range(0, len(copies), 1000):
+        s3.delete_objects(Bucket=lake, Delete={"Objects": [{"Key": key} for key in copies[start : start + 1000]]})
+    for tenant in pipeline.tenants:  # the rollup of this hour again, as the run left it
+        roll_up_days(rollups, tenant, [Day.of(HOUR)])
+    return first, last
 
 
 # -- pricing -------------------------------------------------------------------------------------------------
@@ -625,6 +679,25 @@ def print_design(per_request: int, design: Design, lines: dict[str, dict[str, fl
     return total
 
 
+def print_rollup(lake: LakeHour, a: Assumptions) -> None:
+    """The daily rollup's share of Compact (issue 24): per hourly run and per million events."""
+    per_run = []
+    for usage in lake.rollup:
+        pricer = Pricer(a, deployed_design("REST", "realtime"))
+        pricer.lambda_usage("rollup", "rollup", "compaction_compact", usage)
+        per_run.append(sum(pricer.lines["rollup"].values()))
+    (first, last), mean = lake.rollup, sum(per_run) / 2
+    print(
+        f"  Daily rollup (daily_counts, inside Compact), per hourly run of {lake.events:,} events, {a.tenants} "
+        f"tenants: {first.cpu_seconds:.3f} s CPU and {per_run[0]:.6f} USD on a day's first run, "
+        f"{last.cpu_seconds:.3f} s and {per_run[1]:.6f} USD on its last (it rereads the day so far); "
+        f"{mean * 1e6 / lake.events:.4f} USD per million events over a day of hourly runs"
+    )
+    for label, usage in (("first", first), ("last", last)):
+        calls = ", ".join(f"{name} {count}" for name, count in sorted(usage.calls.items()))
+        print(f"    AWS calls of the {label} run: {calls}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events-per-month", type=int, default=Assumptions.events_per_month)
@@ -670,6 +743,7 @@ def main() -> None:
                 f"  {per_request} event(s)/request, {api}: real-time counts cost {realtime - delivered:+.3f} USD per "
                 f"million events over delivered counts ({realtime / delivered:.2f}x)"
             )
+    print_rollup(lake, a)
     low, high, source = prices.GAME_ANALYTICS_PIPELINE
     print(f"  For comparison: AWS Game Analytics Pipeline, as quoted in issue 13: {low:.2f}-{high:.2f} ({source})")
 

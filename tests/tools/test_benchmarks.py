@@ -52,3 +52,25 @@ def test_given_the_schema_validation_benchmark_when_run_quickly_then_the_baselin
     skipped = re.findall(r"^\s+([\w-]+) +not installed", output, re.MULTILINE)
     assert sorted(timed + skipped) == ["fastjsonschema", "jsonschema", "jsonschema-rs"]
     assert timed  # jsonschema at least: the dev tools bring it (aws-sam-translator)
+
+
+SMALL_MONTH = ("--events-per-month", "100000", "--sample-events", "20", "--flushes", "1")
+
+
+def test_given_the_cost_model_when_run_on_a_small_month_then_every_design_is_priced_and_the_rollup_apart():
+    """`make cost` once failed at start-up for months: the functions gained settings its environment lacked."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "cost_model.py"), "--summary", *SMALL_MONTH],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = re.findall(r"^  (1|20|500) +(?:[0-9.]+ +){4}[0-9.]+$", result.stdout, re.MULTILINE)
+    assert rows == ["1", "20", "500"]
+    rollup = re.search(r"Daily rollup .* ([0-9.]+) USD per million events over a day of hourly runs", result.stdout)
+    assert rollup is not None
+    assert float(rollup.group(1)) > 0

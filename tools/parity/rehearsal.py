@@ -318,11 +318,15 @@ def steps(names: dict[str, str], catcher_url: str) -> list[Step]:
         return event
 
     def registered_compacted(response: Any, outputs: dict[str, Any]) -> str | None:
-        # awswrangler, in the Wrangler layer, registered each compacted type's and the ledger's day in Glue.
-        tables = [*response["event_types"], "compaction_ledger"]
+        # awswrangler, in the Wrangler layer, registered each compacted type's, the ledger's and the daily
+        # rollup's day in Glue; the rollup's items for the API are in the counters table.
+        tables = [*response["event_types"], "compaction_ledger", "daily_counts"]
         missing = [table for table in tables if not outputs["glue_partitions"](table)]
         if missing:
             return f"no Glue partitions for {missing}"
+        unrolled = [t for t in response["event_types"] if not outputs["rollups"](response["tenant"], t)]
+        if unrolled:
+            return f"no daily rollup items for {unrolled}"
         # acme's own type: a typed table, its columns following events/schema-order-completed.json.
         columns = outputs["glue_columns"]("order_completed")
         expected = {"total": "bigint", "placed_at": "timestamp", "shipping": "struct<city:string,express:boolean>"}
@@ -514,6 +518,12 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         pages = clients.glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
         return [partition["Values"] for page in pages for partition in page["Partitions"]]
 
+    def rollups(tenant: str, event_type: str) -> list[Any]:
+        from event_collector.aws.counters_table import CountersTable
+
+        counters = CountersTable(clients.dynamodb, resolver.physical_name("CountersTable"))
+        return counters.rollups(tenant, event_type, "2000-01-01", "2099-12-31")
+
     def request_deletion(tenant: str, user_id: str) -> None:
         # As `event-collector-admin delete-user` does (the collector's route is rehearsed above).
         from event_collector.aws.regulations_table import RegulationsTable
@@ -531,6 +541,7 @@ def provision(port: int) -> tuple[dict[str, str], Callable[[str], dict[str, str]
         "read_raw": read_raw,
         "glue_columns": glue_columns,
         "glue_partitions": glue_partitions,
+        "rollups": rollups,
         "request_deletion": request_deletion,
     }
     return names, environment, seeded

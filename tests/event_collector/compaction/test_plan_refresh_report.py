@@ -79,6 +79,7 @@ def test_given_compaction_results_when_refreshed_then_every_table_exists_and_raw
         catalog.tables
     )
     assert "compaction_ledger" in catalog.tables
+    assert catalog.partition_keys["daily_counts"] == ("tenant", "day")  # named queries over it run from the start
     assert ("properties", "string") in catalog.tables["track_raw"]
 
 

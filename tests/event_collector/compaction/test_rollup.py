@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import pyarrow.parquet as pq
 import pytest
@@ -154,7 +155,7 @@ class FailingItems(MemoryCounters):
         super().__init__()
         self.fail = True
 
-    def put_rollups(self, rollups):
+    def put_rollups(self, rollups: Sequence[DayRollup]) -> None:
         if self.fail:
             raise StorageError("writing rollups failed: ProvisionedThroughputExceededException")
         super().put_rollups(rollups)

@@ -1,7 +1,8 @@
 """Refresh: keep the Glue catalog current after a compaction run.
 
-- every built-in event type has both of its tables, and the ledger table
-  exists, so the Athena named queries run before a type was ever compacted;
+- every built-in event type has both of its tables, and the ledger and the
+  daily rollup's tables exist, so the Athena named queries run before a type
+  was ever compacted;
 - every tenant's own type the run compacted has both of its tables too, from its
   latest schema (read once): the raw one as text; the compacted one typed, created
   if it is missing (Compact evolves it, with the files whose types it must match);
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 from event_collector.compaction.contracts import CompactResult
 from event_collector.compaction.typed import TypeSchemas, read_types
 from event_collector.event_types import DECLARED_FIELDS
-from event_collector.lake.catalog import TableSpec, compacted_table, ledger_table, raw_table
+from event_collector.lake.catalog import TableSpec, compacted_table, daily_counts_table, ledger_table, raw_table
 
 
 class Catalog(Protocol):
@@ -46,6 +47,7 @@ def refresh(
         catalog.ensure_table(compacted_table(event_type, lake_bucket))
         catalog.ensure_table(raw_table(event_type, lake_bucket))
     catalog.ensure_table(ledger_table(lake_bucket))
+    catalog.ensure_table(daily_counts_table(lake_bucket))
     raw_specs = {event_type: raw_table(event_type, lake_bucket) for event_type in DECLARED_FIELDS}
     typed = read_types(schemas, sorted({*compacted, *hours_by_type} - set(DECLARED_FIELDS)))
     for event_type, table in sorted(typed.items()):
