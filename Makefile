@@ -13,7 +13,7 @@ SAM_CLI_VERSION := 1.170.0
 # `sam build` without a container needs the Lambda runtime's Python (3.13) on PATH.
 PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname $$(dirname $$(command -v python3.13 2>/dev/null || echo /x/x)))
 
-.PHONY: help venv node-clients lint format cfn-lint statelint test local compact query bench cost load build parity sam-local smoke openapi clean
+.PHONY: help venv node-clients lint format cfn-lint statelint test local compact query bench cost load build parity sam-local smoke openapi named-queries clean
 
 help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
@@ -31,6 +31,7 @@ help:
 	@echo "make sam-local  sam local start-api against the running make local (needs Docker; API_TYPE=REST|HTTP)"
 	@echo "make smoke    check a deployed stack: STACK=<name> [REGION=...] (docs/deploy.md)"
 	@echo "make openapi  regenerate docs/openapi.json from the collector's models"
+	@echo "make named-queries  rewrite template.yaml's Athena named queries from queries/*.sql"
 
 $(STAMP): $(REQUIREMENTS)
 	@echo "Installing the development environment into $(VENV) from the pinned requirements"
@@ -103,6 +104,9 @@ load: venv
 
 openapi: venv
 	$(BIN)/python -m tools.openapi > docs/openapi.json
+
+named-queries: venv
+	$(BIN)/python -m tools.named_queries
 
 $(SAM_VENV)/bin/sam:
 	$(PYTHON) -m venv $(SAM_VENV)

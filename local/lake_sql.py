@@ -11,6 +11,10 @@ rule, which Athena follows), copied from the local S3 into a temporary directory
 Types: a Parquet table's columns keep the files' types (a tenant's own types: structs, timestamps...);
 a column the catalog has but no file holds yet reads NULL of the catalog's type. Raw JSON tables are read
 with the catalog's types, as the OpenX SerDe reads them (a nested value as its JSON text).
+
+Athena's spelling: the functions of Athena (Trino) that DuckDB names otherwise are macros here
+(:data:`ATHENA_FUNCTIONS`), so a statement written for Athena (queries/*.sql, docs/querying.md) runs
+unchanged, with Athena's results on the values the lake stores (epoch-millisecond bigints, JSON text).
 """
 
 from __future__ import annotations
@@ -37,6 +41,22 @@ _SCALARS = {
 # The statement's rows, named for the COPY that prints them; no Glue table starts with "_" (identifiers.py).
 RESULT_VIEW = "_make_query_result"
 _PARTITION_DIRECTORY = re.compile(r"(?P<key>[a-z_]+)=[^/]+")
+# Athena's name -> DuckDB's body. Trino's json_extract_scalar answers NULL for an object or an array (DuckDB's
+# json_extract_string would answer its JSON text); from_unixtime takes seconds (received_at / 1000) and
+# gives a timestamp with time zone, printed in the session's UTC; date_format's %Y %m %d %H are
+# strftime's (its other specifiers are MySQL's: %i minutes, %s seconds, which strftime spells otherwise).
+# A macro of a built-in's name (date_diff) is found first: DuckDB's own is then out of reach, as wanted.
+ATHENA_FUNCTIONS = {
+    "json_extract_scalar(json_text, path)": (
+        "CASE WHEN json_type(json_text, path) IN ('OBJECT', 'ARRAY') THEN NULL "
+        "ELSE json_extract_string(json_text, path) END"
+    ),
+    "from_unixtime(seconds)": "to_timestamp(seconds)",
+    "date_format(moment, format)": "strftime(moment, format)",
+    # Trino counts whole units between the two (23:00 to 01:00 is 0 days); DuckDB's own date_diff counts the
+    # boundaries crossed (1 day), its date_sub whole units.
+    "date_diff(unit, start, finish)": "date_sub(unit, start, finish)",
+}
 
 
 def quoted(name: str) -> str:
@@ -126,6 +146,11 @@ def view_sql(con: Any, table: dict[str, Any], files: list[Path]) -> str | None:
     ]
     view = f"CREATE VIEW {quoted(table['Name'])} AS SELECT {', '.join(selected + partition_columns)}"
     return f"{view} FROM {source}"
+
+
+def define_athena_functions(con: Any) -> None:
+    for signature, body in ATHENA_FUNCTIONS.items():
+        con.execute(f"CREATE MACRO {signature} AS {body}")
 
 
 def glue_tables(glue: Any, database: str) -> list[dict[str, Any]]:

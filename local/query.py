@@ -27,7 +27,7 @@ from event_collector.event_types import DECLARED_FIELDS
 from event_collector_cli.compacted import read_compacted
 
 from .compact import load_stack_info
-from .lake_sql import one_line, register_lake, write_result
+from .lake_sql import define_athena_functions, one_line, register_lake, write_result
 
 SAMPLE_ROWS = 3
 FORMATS = ("csv", "json")
@@ -71,6 +71,7 @@ def local_lake(info: dict[str, Any], only: Collection[str] | None = None) -> Ite
     glue, s3 = local_client(info, "glue"), local_client(info, "s3")
     with tempfile.TemporaryDirectory(prefix="make-query-") as workdir, duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
+        define_athena_functions(con)
         register_lake(con, glue, s3, info["glue_database"], Path(workdir), only)
         yield con, Path(workdir)
 

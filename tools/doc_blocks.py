@@ -4,7 +4,8 @@ A block's language says what it is:
 
 - ``bash``, ``sh``, ``shell``: commands, run by the test against a local stack;
   ``console``: a transcript, whose ``$ `` lines are the commands;
-- ``text``, ``json``, ``yaml``, ``sql``: no commands (diagrams, layouts, output, queries), never run;
+- ``text``, ``json``, ``yaml``, ``sql``: no commands (diagrams, layouts, output, queries), never run
+  (except the ``sql`` blocks of :data:`QUERY_DOCUMENTS`, below);
   one holding a command line is a problem (it would slip through untested): a
   line whose first word (after a ``$ `` prompt and ``NAME=value`` assignments)
   is a command this repository ships (``pyproject.toml``'s scripts, such as
@@ -18,6 +19,11 @@ A marker on the line right before the opening fence changes the treatment:
 - ``<!-- doc-test: aws -->``: needs a real AWS account; listed, not run;
 - ``<!-- doc-test: skip <reason> -->``: cannot run in a test (runs forever,
   runs the tests themselves, needs Docker...); listed with its reason.
+
+In :data:`QUERY_DOCUMENTS` (docs/querying.md), a ``sql`` block is a query the docs test runs over the
+local lake (treatment ``query``, tests/docs/test_query_guide.py): the ``text`` block right after it
+(blank lines between are allowed) is its expected output, CSV as ``make query`` prints it. A query
+without one is a problem.
 
 Anything else is a problem the test reports: a block without a language, an
 unknown language or marker, a skip without a reason, a marker on a text block
@@ -36,7 +42,7 @@ from typing import Literal
 
 from tools.template import ROOT
 
-Treatment = Literal["run", "aws", "skip", "text"]
+Treatment = Literal["run", "aws", "skip", "text", "query"]
 
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "console"})
 TEXT_LANGUAGES = frozenset({"text", "json", "yaml", "sql"})
@@ -53,6 +59,8 @@ KNOWN_TOOLS = frozenset(
         "sam", "sh", "source", "sudo", "uv", "wget",
     }
 )  # fmt: skip
+# Documents whose sql blocks run, each against the output shown in the text block after it.
+QUERY_DOCUMENTS = frozenset({"docs/querying.md"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*\s+")
 
 
@@ -86,6 +94,7 @@ class Block:
     text: str
     treatment: Treatment
     reason: str = ""
+    expected: str = ""  # a query's expected output (the text block after it)
 
     @property
     def id(self) -> str:
@@ -140,6 +149,8 @@ def scan_markdown(path: str, markdown: str) -> tuple[list[Block], list[str]]:
         text = "".join(_dedent(line, len(opening.group("indent"))) + "\n" for line in lines[index + 1 : closing])
         marker = MARKER.search(lines[index - 1]) if index else None
         block, problem = _classify(path, index + 1, opening.group("info").lower(), text, marker)
+        if block and block.language == "sql" and path in QUERY_DOCUMENTS and not problem:
+            block, problem = _query(block, lines, closing + 1)
         if block:
             blocks.append(block)
         if problem:
@@ -148,6 +159,21 @@ def scan_markdown(path: str, markdown: str) -> tuple[list[Block], list[str]]:
             problems.append(f"{path}:{index + 1}: the block is never closed")
         index = closing + 1
     return blocks, problems
+
+
+def _query(block: Block, lines: list[str], after: int) -> tuple[Block, str | None]:
+    """The sql block as a query with its expected output: the text block after it, blank lines between."""
+    index = after
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    opening = FENCE.match(lines[index]) if index < len(lines) else None
+    query = Block(block.path, block.line, block.language, block.text, "query")
+    if opening is None or opening.group("info").lower() != "text":
+        return query, "a query needs its expected output: a text block right after it, CSV as make query prints it"
+    closing = _closing_line(lines, index, opening.group("fence"))
+    indent = len(opening.group("indent"))
+    expected = "".join(_dedent(line, indent) + "\n" for line in lines[index + 1 : closing])
+    return Block(block.path, block.line, block.language, block.text, "query", expected=expected), None
 
 
 def _opens_block(lines: list[str], index: int) -> bool:

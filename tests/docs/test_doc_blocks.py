@@ -146,3 +146,28 @@ def test_the_commands_we_ship_are_read_from_pyproject():
     from tools.doc_blocks import shipped_commands
 
     assert {"event-collector-admin", "event-collector-lake", "event-collector-smoke"} <= shipped_commands()
+
+
+def test_given_a_sql_block_of_the_query_guide_when_scanned_then_it_is_a_query_with_the_output_after_it():
+    document = markdown(f"{FENCE}sql", "select 1 as one", FENCE, "", f"{FENCE}text", "one", "1", FENCE)
+
+    [query, output], problems = scan_markdown("docs/querying.md", document)
+
+    assert problems == []
+    assert (query.treatment, query.text, query.expected) == ("query", "select 1 as one\n", "one\n1\n")
+    assert output.treatment == "text"
+
+
+def test_given_a_query_of_the_guide_without_its_output_when_scanned_then_it_is_a_problem():
+    document = markdown(f"{FENCE}sql", "select 1", FENCE, "Prose, then:", f"{FENCE}text", "1", FENCE)
+
+    _, problems = scan_markdown("docs/querying.md", document)
+
+    assert len(problems) == 1
+    assert problems[0].startswith("docs/querying.md:1: a query needs its expected output"), problems
+
+
+def test_given_a_sql_block_elsewhere_when_scanned_then_it_is_text_never_run():
+    [block], problems = scan_markdown("docs/schemas.md", markdown(f"{FENCE}sql", "select 1", FENCE))
+
+    assert (problems, block.treatment) == ([], "text")

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from local.lake_sql import duckdb_type, one_line, table_files, view_sql
+from local.lake_sql import define_athena_functions, duckdb_type, one_line, table_files, view_sql
 
 PARTITIONS = ["tenant", "year", "month", "day"]
 
@@ -91,3 +91,60 @@ def test_given_a_parser_error_when_shown_then_it_is_one_line_without_the_source_
         duckdb.connect().sql("selec 1")
 
     assert one_line(raised.value) == 'Parser Error: syntax error at or near "selec"'
+
+
+@pytest.fixture
+def athena_spelling() -> duckdb.DuckDBPyConnection:
+    """A connection as ``make query`` makes it: UTC, Athena's functions defined."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    define_athena_functions(con)
+    return con
+
+
+@pytest.mark.parametrize(
+    ("json_text", "path", "athena"),
+    [
+        ('{"plan":"pro","seats":3}', "$.plan", "pro"),
+        ('{"plan":"pro","seats":3}', "$.seats", "3"),
+        ('{"price":9.5,"trial":true}', "$.price", "9.5"),
+        ('{"price":9.5,"trial":true}', "$.trial", "true"),
+        ('{"invitee":{"role":"admin"}}', "$.invitee.role", "admin"),
+        ('{"invitee":{"role":"admin"}}', "$.invitee", None),  # an object is not a scalar: NULL, as Trino
+        ('{"tags":["a","b"]}', "$.tags", None),  # nor is an array
+        ('{"tags":["a","b"]}', "$.tags[1]", "b"),
+        ('{"plan":null}', "$.plan", None),
+        ('{"plan":"pro"}', "$.missing", None),
+        ('{"name":"K\\u00f6ln \\"Mitte\\""}', "$.name", 'Köln "Mitte"'),
+    ],
+)
+def test_given_json_text_when_read_with_athenas_json_extract_scalar_then_the_scalar_is_text_as_in_athena(
+    athena_spelling, json_text, path, athena
+):
+    assert athena_spelling.execute("select json_extract_scalar(?, ?)", [json_text, path]).fetchone() == (athena,)
+
+
+def test_given_epoch_milliseconds_when_read_with_from_unixtime_and_date_format_then_utc_as_in_athena(
+    athena_spelling,
+):
+    received_at = 1_795_168_859_999  # 2026-11-20T10:00:59.999Z
+
+    hour, day, week = athena_spelling.execute(
+        "select date_format(from_unixtime(? / 1000), '%Y-%m-%d %H:00'), cast(from_unixtime(? / 1000) as date), "
+        "cast(date_trunc('week', from_unixtime(? / 1000)) as date)",
+        [received_at] * 3,
+    ).fetchone()
+
+    assert (hour, str(day), str(week)) == ("2026-11-20 10:00", "2026-11-20", "2026-11-16")  # weeks start on Monday
+
+
+def test_given_two_times_when_date_diff_is_asked_then_whole_units_between_them_count_as_in_athena(athena_spelling):
+    late_evening, early_morning = 1_795_129_200_000, 1_795_136_400_000  # 2026-11-19T23:00Z, 2026-11-20T01:00Z
+
+    days, hours = athena_spelling.execute(
+        "select date_diff('day', from_unixtime(? / 1000), from_unixtime(? / 1000)), "
+        "date_diff('hour', from_unixtime(? / 1000), from_unixtime(? / 1000))",
+        [late_evening, early_morning] * 2,
+    ).fetchone()
+
+    assert (days, hours) == (0, 2)  # not 1 day: no whole day between them, though midnight is crossed
