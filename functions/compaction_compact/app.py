@@ -4,8 +4,8 @@ Runs with the Arrow layer (pyarrow from PyPI) and the Wrangler layer (awswrangle
 the tables and partitions in Glue and runs the Athena engine; docs/dependencies.md); hands a unit
 too large for one Lambda to Athena, unless it holds a tenant's own event type: the Lambda engine types
 that from its latest schema in the Schemas table, read once per invocation. The result is recorded
-where Report reads it, and the counters of the hours the unit touched are recounted from the ledger
-(compaction/recount.py).
+where Report reads it, the counters of the hours the unit touched are recounted from the ledger
+(compaction/recount.py), and the daily rollup of its days recomputed (compaction/rollup.py).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from event_collector.compaction.athena import AthenaEngine
 from event_collector.compaction.compact import Compaction, S3ResultLog, compact_tenant, result_summary
 from event_collector.compaction.contracts import CompactRequest
 from event_collector.compaction.recount import Recount
+from event_collector.compaction.rollup import Rollups
 from event_collector.config import CompactSettings, load
 from event_collector.counts.record import CountingLimits
 
@@ -36,6 +37,7 @@ dynamodb = client("dynamodb")
 store = S3ObjectStore(client("s3"))
 wrangler_session = session()  # awswrangler makes its Glue, Athena and S3 clients from it
 catalog = GlueCatalog(wrangler_session, settings.glue_database_name)
+counters = CountersTable(dynamodb, settings.counters_table_name)
 compaction = Compaction(
     lake_bucket=settings.lake_bucket_name,
     store=store,
@@ -53,10 +55,9 @@ compaction = Compaction(
     ),
     results=S3ResultLog(store, settings.lake_bucket_name),
     schemas=SchemasTable(dynamodb, settings.schemas_table_name),
-    recount=Recount(
-        CountersTable(dynamodb, settings.counters_table_name),
-        CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days),
-    ),
+    recount=Recount(counters, CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days)),
+    # The daily_counts rollup of the days a unit touched: Parquet and Glue for Athena, items for the API.
+    rollups=Rollups(store, settings.lake_bucket_name, catalog, counters),
 )
 
 

@@ -19,6 +19,7 @@ from event_collector.aws.counters_table import CountersTable
 from event_collector.aws.regulations_table import RegulationsTable
 from event_collector.aws.s3 import S3ObjectStore
 from event_collector.compaction.contracts import RegulateRequest
+from event_collector.compaction.rollup import Rollups
 from event_collector.config import RegulateSettings, load
 from event_collector.counts.record import CountingLimits
 from event_collector.lake.layout import run_regulations_key
@@ -33,18 +34,18 @@ settings = load(RegulateSettings)
 dynamodb = client("dynamodb")
 store = S3ObjectStore(client("s3"))
 regulations = RegulationsTable(dynamodb, settings.regulations_table_name)
+counters = CountersTable(dynamodb, settings.counters_table_name)
 deletion = Deletion(
     lake_bucket=settings.lake_bucket_name,
     lake=store,
     state=CompactionStateTable(dynamodb, settings.compaction_state_table_name),
     raw_bucket=settings.raw_bucket_name,
     raw=store,
-    counters=Counters(
-        CountersTable(dynamodb, settings.counters_table_name),
-        CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days),
-    ),
+    counters=Counters(counters, CountingLimits(settings.counter_keys_per_hour, settings.counter_retention_days)),
     firehose_buffer_seconds=settings.firehose_buffer_interval_seconds,
     suppression_cache_seconds=settings.suppression_cache_seconds,
+    # The rollup of the days that lost events, recomputed (no Glue here: those days' partitions exist).
+    rollups=Rollups(store, settings.lake_bucket_name, None, counters),
 )
 
 

@@ -160,6 +160,30 @@ def test_given_the_ledger_and_raw_tables_when_queried_then_they_are_views_too(la
     assert result.stdout == "ledger,raw,hours\n3,5,1\n", result.stderr
 
 
+def test_given_a_compacted_lake_when_daily_counts_is_queried_then_each_key_has_the_events_sent_once(lake):
+    result = make_query(
+        lake,
+        "--sql",
+        "select tenant, event_type, key, events, sessions from daily_counts "
+        "where key like '/sql/%' order by tenant, key",
+    )
+
+    assert result.stdout == (
+        "tenant,event_type,key,events,sessions\n"
+        "demo,page_view,/sql/0,1,1\n"
+        "demo,page_view,/sql/1,1,1\n"
+        "demo-two,page_view,/sql/two,1,1\n"
+    ), result.stderr
+
+
+def test_given_a_tenants_own_type_when_rolled_up_then_it_has_one_row_without_a_key(lake):
+    result = make_query(
+        lake, "--sql", "select tenant, day, key, events from daily_counts where event_type = 'sql_order'"
+    )
+
+    assert result.stdout == "tenant,day,key,events\ndemo,2026-11-20,,2\n", result.stderr
+
+
 @pytest.mark.parametrize(
     ("sql", "message"),
     [

@@ -21,6 +21,7 @@ from event_collector.aws.s3 import S3ObjectStore
 from event_collector.compaction.compact import Compaction, compact_tenant
 from event_collector.compaction.contracts import CompactRequest, Plan, RegulateRequest, RegulateResult
 from event_collector.compaction.recount import Recount
+from event_collector.compaction.rollup import Rollups
 from event_collector.compaction.typed import TypeSchemas
 from event_collector.counts.record import CountingLimits
 from event_collector.lake.fan_out import FanOut
@@ -107,6 +108,7 @@ class World:
             catalog=MemoryCatalog(),
             recount=Recount(self.counters, CountingLimits()),
             schemas=schemas,
+            rollups=Rollups(self.store, LAKE, MemoryCatalog(), self.counters),
         )
         request = CompactRequest(item_key=run_item_key(run, tenant), run_id=run, cutoff=FAR)
         result = compact_tenant(request, compaction, datetime(2026, 11, 26, tzinfo=UTC))
@@ -140,6 +142,7 @@ class World:
             raw=self.store,
             counters=Counters(self.counters, CountingLimits()),
             firehose_buffer_seconds=300,
+            rollups=Rollups(self.store, LAKE, None, self.counters),
         )
 
     def sweep(self, budget: Any = None, cutoff: datetime = FAR, run: str | None = None) -> tuple[RegulateResult, Stats]:
@@ -188,6 +191,7 @@ class World:
             if value.encode() in body or value in readable(body)
         ]
         found += [f"counter {pk}#{sk}" for pk, sk in self.counters.items if value in pk]
+        found += [f"rollup {pk}#{sk}" for (pk, sk), item in self.counters.rollup_items.items() if value in str(item)]
         found += [f"regulation {r.id}" for r in self.regulations.stored.values() if value in repr(r)]
         return found
 

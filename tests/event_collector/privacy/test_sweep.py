@@ -67,8 +67,11 @@ def test_given_files_without_the_user_when_swept_then_they_are_not_rewritten(wor
         key for (b, key) in world.contents() if world.s3.head_object(Bucket=b, Key=key)["ETag"] != before.get(key)
     }
     day20 = "year=2026/month=11/day=20"
-    assert {key.split("/")[0] for key in stats.changed} == {"raw", "events", "compacted", "ledger"}
-    assert all(day20 in key or key.startswith("raw/2026/11/20/") for key in stats.changed)
+    assert {key.split("/")[0] for key in stats.changed} == {"raw", "events", "compacted", "ledger", "rollups"}
+    assert all(
+        day20 in key or key.startswith(("raw/2026/11/20/", "rollups/daily_counts/tenant=acme/day=2026-11-20/"))
+        for key in stats.changed
+    )
     assert changed == set(stats.changed)
 
 
@@ -92,13 +95,15 @@ def test_given_parquet_files_when_decided_then_large_ones_are_read_in_ranges_sma
 ):
     """A file above WHOLE_READ_BYTES is decided on ranged reads of the matched columns and fetched whole only
     when it holds the user; a smaller one is fetched once, whole, and decided and rewritten from that copy."""
-    from event_collector.privacy import passes
+    from event_collector.privacy import passes, sweep
 
     world.send(event("a1", at(20, 10), user_id=USER), event("o1", at(20, 10), user_id=OTHER))
     world.send(event("o2", at(21, 10), user_id=OTHER))
     world.compact()
     world.ask(USER)
     monkeypatch.setattr(passes, "WHOLE_READ_BYTES", whole_read_bytes)
+    # The rollup's recompute reads the rewritten day again, as a Compact would (test_..._rolled_up_day...).
+    monkeypatch.setattr(sweep, "rollups_pass", lambda context, tenant: None)
     gets = record_calls(world.s3, "GetObject")
 
     world.sweep()
@@ -439,3 +444,22 @@ def test_given_an_unsuppress_asked_while_its_suppressions_sweep_is_under_way_the
     world.sweep()
 
     assert set(world.rows()) == {"o1", "after"}
+
+
+def test_given_a_rolled_up_day_when_a_user_is_deleted_then_the_day_is_recomputed_without_their_events(world):
+    world.send(
+        event("a1", at(20, 11), "page_view", user_id=USER, url=f"https://example.com/u/{USER}", session_id="s-1"),
+        event("a2", at(20, 12), "page_view", user_id=USER, url="https://example.com/", session_id="s-1"),
+        event("o1", at(20, 12), "page_view", user_id=OTHER, url="https://example.com/", session_id="s-2"),
+    )
+    world.compact()
+    (before,) = world.counters.rollups("acme", "page_view", "2026-11-20", "2026-11-20")
+    assert (before.events, before.sessions, before.users, before.keys) == (3, 2, 2, 2)
+    world.ask(USER)
+
+    world.sweep()
+
+    (after,) = world.counters.rollups("acme", "page_view", "2026-11-20", "2026-11-20")
+    assert (after.events, after.sessions, after.users, after.keys) == (1, 1, 1, 1)
+    assert [(entry.key, entry.events) for entry in after.top] == [("https://example.com/", 1)]
+    assert world.holding(USER) == []  # nor in the rollup's Parquet file, nor in its item

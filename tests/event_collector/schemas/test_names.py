@@ -14,6 +14,7 @@ from event_collector.lake.catalog import (
     CORE_COLUMNS,
     LEDGER_TABLE,
     RAW_PARTITION_KEYS,
+    daily_counts_table,
     raw_table,
 )
 from event_collector.schemas.names import (
@@ -46,6 +47,7 @@ def test_given_the_envelope_the_server_and_the_lake_when_listed_then_every_name_
 def test_given_the_catalog_when_a_type_names_its_tables_then_the_names_refused_are_the_ones_it_uses():
     assert raw_table("order_completed", "lake").name == "order_completed" + RAW_TABLE_SUFFIX
     assert LEDGER_TABLE in LAKE_TABLES
+    assert daily_counts_table("lake").name in LAKE_TABLES
 
 
 @given(field_names)
@@ -79,6 +81,7 @@ def test_given_a_free_identifier_when_registered_as_a_type_then_nothing_is_wrong
     [
         *((name, "is a built-in event type") for name in DECLARED_FIELDS),
         ("compaction_ledger", "would name a table the lake already has"),
+        ("daily_counts", "would name a table the lake already has"),
         ("page_view_raw", "would name a table the lake already has"),
         ("orders_raw", "would name a table the lake already has"),
         ("Order", "is not an event type name"),

@@ -15,7 +15,8 @@ The steps, and why in this order (docs/compaction.md):
 5. upload, register tables and partitions in Glue;
 6. commit (clear the in-flight record), record the result, recount the
    counters of the hours the unit touched from the ledger (:mod:`.recount`),
-   then mark the objects done.
+   recompute the daily rollup of the days it touched (:mod:`.rollup`), then
+   mark the objects done.
 
 A unit holds at most ``MAX_UNIT_DAYS`` days of objects (a backlog is worked
 off oldest first, a unit per run): that bounds the open Parquet writers and
@@ -41,6 +42,7 @@ import pyarrow.parquet as pq
 from event_collector.compaction.contracts import CompactRequest, CompactResult, RawPartitionRef
 from event_collector.compaction.engine import LEDGER_BATCH_ROWS, Outputs, compact_streams
 from event_collector.compaction.recount import Recount, recount_partitions
+from event_collector.compaction.rollup import Rollups, days_of, roll_up_days
 from event_collector.compaction.typed import TypedTable, TypeSchemas, read_types
 from event_collector.event_types import DECLARED_FIELDS
 from event_collector.lake.catalog import TableSpec, compacted_table, ledger_table
@@ -128,6 +130,7 @@ class Compaction:
     results: ResultLog | None = None
     recount: Recount | None = None  # the counters of the hours a unit touched, set from the ledger
     schemas: TypeSchemas | None = None  # tenants' own event types (the Schemas table in the cloud)
+    rollups: Rollups | None = None  # the daily_counts rollup of the days a unit touched
 
 
 def unit_id(objects: Iterable[PendingObject]) -> str:
@@ -198,6 +201,7 @@ def _compact_unit(
     if previous is not None and previous.status == "ok" and previous.unit == unit:
         # This run compacted the unit already; only its recount or marking its objects done was lost.
         _recount(compaction, tenant, previous, now)
+        _roll_up(compaction, tenant, previous)
         state.done(tenant, [item.key for item in pending])
         return previous
     _remove_uncommitted(compaction, tenant, unit)
@@ -220,6 +224,7 @@ def _compact_unit(
     result = _record(compaction, request, result)
     if result.status == "ok":
         _recount(compaction, tenant, result, now)  # a failure here leaves the objects pending: retried
+        _roll_up(compaction, tenant, result)  # the same
     state.done(tenant, [item.key for item in pending])
     return result
 
@@ -229,6 +234,11 @@ def _recount(compaction: Compaction, tenant: str, result: CompactResult, now: da
         recount_partitions(
             result.raw_partitions, tenant, compaction.recount, compaction.store, compaction.lake_bucket, now=now
         )
+
+
+def _roll_up(compaction: Compaction, tenant: str, result: CompactResult) -> None:
+    if compaction.rollups is not None:
+        roll_up_days(compaction.rollups, tenant, days_of(result.raw_partitions))
 
 
 _SUMMED = (

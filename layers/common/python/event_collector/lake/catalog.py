@@ -6,7 +6,9 @@ Two tables per event type, both partitioned by tenant and time, and the ledger:
   ``events/<event_type>/`` (OpenX JSON SerDe), partitions down to the hour;
 - ``<event_type>``: the compacted, deduplicated Parquet under
   ``compacted/<event_type>/``, partitions by day;
-- ``compaction_ledger``: the ids compacted per tenant and day (``ledger/``).
+- ``compaction_ledger``: the ids compacted per tenant and day (``ledger/``);
+- ``daily_counts``: the daily rollup (``rollups/daily_counts/``), one row per tenant, day, event type and
+  key (compaction/rollup.py).
 
 A tenant's own event type (docs/schemas.md) has the same two tables, with its schema's columns: the
 raw one every field as text (as stored), the compacted one typed (``struct``, ``timestamp``...) after
@@ -24,7 +26,14 @@ from typing import Any, Literal, TypeAlias
 
 from event_collector.event_types import COMMON_FIELDS, DECLARED_FIELDS
 from event_collector.identifiers import is_event_type
-from event_collector.lake.layout import COMPACTED_ROOT, EVENTS_ROOT, LEDGER_ROOT, table_location
+from event_collector.lake.layout import (
+    COMPACTED_ROOT,
+    DAILY_COUNTS,
+    EVENTS_ROOT,
+    LEDGER_ROOT,
+    ROLLUPS_ROOT,
+    table_location,
+)
 
 # Columns every event has, in file order; everything else is text.
 CORE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -183,5 +192,26 @@ def ledger_table(lake_bucket: str) -> TableSpec:
         location=table_location(lake_bucket, LEDGER_ROOT),
         columns=LEDGER_COLUMNS,
         partition_keys=COMPACTED_PARTITION_KEYS,
+        data_format="parquet",
+    )
+
+
+DAILY_COUNTS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("event_type", "string"),
+    ("key", "string"),  # the type's counter field's value (COUNTER_FIELDS); NULL without one
+    ("events", "bigint"),
+    ("sessions", "bigint"),  # distinct session_id
+    ("users", "bigint"),  # distinct coalesce(user_id, anonymous_id)
+)
+DAILY_COUNTS_PARTITION_KEYS = ("tenant", "day")  # day: YYYY-MM-DD, the UTC day of received_at
+
+
+def daily_counts_table(lake_bucket: str) -> TableSpec:
+    """The daily rollup: per tenant and day, one row per event type and key, exact after dedup."""
+    return TableSpec(
+        name=DAILY_COUNTS,
+        location=table_location(lake_bucket, ROLLUPS_ROOT, DAILY_COUNTS),
+        columns=DAILY_COUNTS_COLUMNS,
+        partition_keys=DAILY_COUNTS_PARTITION_KEYS,
         data_format="parquet",
     )

@@ -7,6 +7,7 @@
 | quarantine (fan-out) | ``quarantine/YYYY/MM/DD/HH/<source id>.json.gz`` |
 | compacted file | ``compacted/<event_type>/tenant=<t>/year=YYYY/month=MM/day=DD/<unit>-<n>.parquet`` |
 | id ledger | ``ledger/tenant=<t>/year=YYYY/month=MM/day=DD/<unit>.parquet`` |
+| daily rollup (``daily_counts``) | ``rollups/daily_counts/tenant=<t>/day=YYYY-MM-DD/rollup.parquet`` |
 | Athena's files | any other visible name in a compacted or ledger day (``INSERT INTO`` names them itself) |
 | compaction run | ``compaction/runs/<run>/items/<tenant>.json``, ``.../results/<tenant>.json``; ``compaction/map/`` |
 | Athena queries of a tenant's unit | ``compaction/athena/tenant=<t>/queries.json`` |
@@ -43,6 +44,8 @@ EVENTS_ROOT = "events"
 QUARANTINE_ROOT = "quarantine"
 COMPACTED_ROOT = "compacted"
 LEDGER_ROOT = "ledger"
+ROLLUPS_ROOT = "rollups"
+DAILY_COUNTS = "daily_counts"  # the rollup's table (lake/catalog.py) and its folder under ROLLUPS_ROOT
 RUNS_ROOT = "compaction/runs"
 ATHENA_ROOT = "compaction/athena"
 SWEEP_PREFIX = "regulations/sweep/"
@@ -63,6 +66,10 @@ _COMPACTED = re.compile(
 _LEDGER = re.compile(rf"^{LEDGER_ROOT}/tenant=(?P<tenant>{_TENANT})/{_DAY}/(?P<name>[^/]+)$")
 _ANY_COMPACTED = re.compile(
     rf"^{COMPACTED_ROOT}/(?P<event_type>{_TYPE})/tenant=(?P<tenant>{_TENANT})/{_DAY}/(?P<name>[^/]+)$"
+)
+_DAILY_COUNTS = re.compile(
+    rf"^{ROLLUPS_ROOT}/{DAILY_COUNTS}/tenant=(?P<tenant>{_TENANT})/"
+    r"day=(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})/rollup\.parquet$"
 )
 _FOREIGN_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,254}")  # Athena's: <query id>_<uuid>[.<ext>]
 _UNIT_LEDGER_NAME = re.compile(rf"(?P<unit>{_NAME})\.parquet")
@@ -321,6 +328,24 @@ def parse_ledger_object_key(key: str) -> LedgerObject | None:
         return None
     mine = _UNIT_LEDGER_NAME.fullmatch(found["name"])
     return LedgerObject(key, found["tenant"], day, mine["unit"] if mine else None, found["name"])
+
+
+def daily_counts_prefix(tenant: str, day: Day) -> str:
+    _check(None, tenant)
+    return f"{ROLLUPS_ROOT}/{DAILY_COUNTS}/tenant={tenant}/day={day.iso}/"
+
+
+def daily_counts_object_key(tenant: str, day: Day) -> str:
+    """The one file of a tenant's day of the rollup, rewritten whole when the day is recomputed."""
+    return f"{daily_counts_prefix(tenant, day)}rollup.parquet"
+
+
+def parse_daily_counts_object_key(key: str) -> tuple[str, Day] | None:
+    """(tenant, day) of a rollup file's key."""
+    found = _DAILY_COUNTS.fullmatch(key)
+    if not found or (day := _day(found)) is None:
+        return None
+    return found["tenant"], day
 
 
 def written_by(key: str, unit: str) -> bool:

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from event_collector.compaction.contracts import RawPartitionRef
 from event_collector.compaction.recount import Recount, recount_partitions
+from event_collector.compaction.rollup import Rollups, has_rollup, roll_up_days
 from event_collector.counts.layout import HOUR_MS, counter_pk
 from event_collector.counts.record import CountingLimits
 from event_collector.counts.recount import RecountStore
@@ -32,6 +33,7 @@ from event_collector.lake.layout import (
     RAW_PREFIX,
     Day,
     compacted_type_prefix,
+    daily_counts_object_key,
     events_prefix,
     ledger_prefix,
     parse_compacted_object_key,
@@ -107,6 +109,7 @@ class Deletion:
     firehose_buffer_seconds: int = 900
     suppression_cache_seconds: int = SUPPRESSION_CACHE_SECONDS  # the collectors' SuppressionCacheSeconds
     work_dir: str | None = None
+    rollups: Rollups | None = None  # the daily rollup of the days that lost events (compaction/rollup.py)
 
 
 @dataclass
@@ -461,6 +464,21 @@ def counters_pass(context: Context, matcher: Matcher, tenant: str) -> None:
                 removed = {target.request: {"counters": 1} for target in owners}
                 context.journal.write(area, "counter\n" + pk, Receipt(key="counter", removed=removed))
                 counters.store.delete_counter(pk)
+
+
+def rollups_pass(context: Context, tenant: str) -> None:
+    """The daily rollup of every day whose compacted rows lost events is recomputed from what is left, so its
+    counts (and top keys) are the compacted tables' again. Only days with a rollup already (written by
+    Compact, their partition registered; a day compacted before rollups existed has none). Run from the
+    receipts, after the counters, so a crash before it ends runs it again."""
+    rollups = context.deletion.rollups
+    if rollups is None:
+        return
+    receipts = context.journal.receipts(tenant_area(tenant))
+    days = {Day.of_millis(hour) for receipt in receipts for _, hour in receipt.hours}
+    kept = [day for day in sorted(days) if has_rollup(rollups.lake, rollups.bucket, tenant, day)]
+    roll_up_days(rollups, tenant, kept)
+    context.stats.changed += [daily_counts_object_key(tenant, day) for day in kept]
 
 
 def _partition(tenant: str, event_type: str, hour: int) -> RawPartitionRef:

@@ -48,6 +48,7 @@ from event_collector.privacy.passes import (
     ledger_pass,
     quarantine_pass,
     raw_pass,
+    rollups_pass,
 )
 from event_collector.privacy.regulations import Regulation, RegulationStore, request_id
 from event_collector.privacy.schedule import is_due
@@ -226,6 +227,7 @@ def _tenant(
         on_phase(progress.phase)  # before the save: a crash after it finds the lease already held
         context.journal.save(context.sweep)
     counters_pass(context, matcher, tenant)
+    rollups_pass(context, tenant)
     return True
 
 

@@ -31,7 +31,7 @@ LAKE_FIELDS = ("year", "month", "day", "hour", EXTRA_FIELD)
 RESERVED_FIELDS = frozenset((*ENVELOPE_FIELDS, *SERVER_FIELDS, *LAKE_FIELDS))
 
 # The Glue tables the lake names itself (lake/catalog.py): a type may not take one of their names.
-LAKE_TABLES = ("compaction_ledger",)
+LAKE_TABLES = ("compaction_ledger", "daily_counts")
 RAW_TABLE_SUFFIX = "_raw"
 
 
