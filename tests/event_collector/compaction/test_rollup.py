@@ -154,7 +154,7 @@ class FailingItems(MemoryCounters):
         super().__init__()
         self.fail = True
 
-    def put_rollups(self, rollups):  # type: ignore[no-untyped-def]
+    def put_rollups(self, rollups):
         if self.fail:
             raise StorageError("writing rollups failed: ProvisionedThroughputExceededException")
         super().put_rollups(rollups)
