@@ -146,6 +146,11 @@ def test_given_a_month_through_the_pipeline_when_the_last_30_days_are_shown_then
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "dashboard-30-days.png"), full_page=True)
 
+        page.select_option("#range", "90d")  # the month is the last 30 of 90 days
+        wait(page, "document.getElementById('chart-svg').dataset.days === '90'")
+        assert page.get_attribute("#chart-svg", "data-from") == "2026-09-02"
+        assert bars(page) == expected_bars()
+        assert top_rows(page) == expected_keys(COMPACTED)
         page.set_viewport_size({"width": 390, "height": 844})
         wait(page, "Number(document.getElementById('chart-svg').getAttribute('width')) <= 390")
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
