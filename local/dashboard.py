@@ -2,11 +2,12 @@
 
 The page, local/dashboard.html, is one static file served as it is: finding
 /dashboard/api/tenants it runs in local mode; copied anywhere else it asks for
-an API URL and a key and reads GET /v1/counts itself (docs/local-mode.md,
-"Dashboard"). It never holds a secret key: it sends with a demo tenant's
-publishable key and reads counts through /dashboard/api/counts, which asks
-GET /v1/counts here with the tenant's secret key. Like every local route,
-these answer only the stack's own address (local/gateway/app.py).
+an API URL and a key and reads GET /v1/counts and GET /v1/counts/daily itself
+(docs/local-mode.md, "Dashboard"). It never holds a secret key: it sends with a
+demo tenant's publishable key and reads counts through /dashboard/api/counts
+and /dashboard/api/daily, which ask those routes here with the tenant's secret
+key. Like every local route, these answer only the stack's own address
+(local/gateway/app.py).
 """
 
 from __future__ import annotations
@@ -81,21 +82,28 @@ def dashboard_routes(stack: LocalStack) -> dict[tuple[str, str], LocalRoute]:
         shown = [{"tenant": tenant["tenant"], "publishable_key": tenant["publishable_key"]} for tenant in known]
         return 200, {"tenants": shown, "counting_mode": stack.config.counting_mode}
 
-    def counts(request: LocalRequest) -> Answer:
-        """GET /v1/counts for a demo tenant, asked here with its secret key; the API's answer as it is."""
-        _allowed(request, {"tenant", "event_type", "key", "from", "to"})
-        tenant = tenant_of(request.query)
-        forwarded = {name: value for name, value in request.query.items() if name != "tenant"}
-        credentials = base64.b64encode(f"{tenant}:{secret_keys()[tenant]}".encode()).decode()
-        asked = urllib.request.Request(
-            f"{stack.config.api_url}/v1/counts?{urllib.parse.urlencode(forwarded)}",
-            headers={"Authorization": f"Basic {credentials}"},
-        )
-        try:
-            with urllib.request.urlopen(asked, timeout=30) as answer:
-                return answer.status, {"Content-Type": "application/json"}, answer.read()
-        except urllib.error.HTTPError as error:
-            return error.code, {"Content-Type": "application/json"}, error.read()
+    def forwarding(path: str, names: set[str]) -> LocalRoute:
+        """``path`` of the API (a count route) for a demo tenant, asked here with its secret key; the API's
+        answer as it is, its errors included. Takes ``tenant`` and the route's own query parameters, listed
+        here: importing the route table (ingest/routes.py) creates the route modules' Powertools loggers in the
+        stack's own process, which turned the functions' log lines on (tests/local/test_lifecycle.py)."""
+
+        def forward(request: LocalRequest) -> Answer:
+            _allowed(request, names)
+            tenant = tenant_of(request.query)
+            forwarded = {name: value for name, value in request.query.items() if name != "tenant"}
+            credentials = base64.b64encode(f"{tenant}:{secret_keys()[tenant]}".encode()).decode()
+            asked = urllib.request.Request(
+                f"{stack.config.api_url}{path}?{urllib.parse.urlencode(forwarded)}",
+                headers={"Authorization": f"Basic {credentials}"},
+            )
+            try:
+                with urllib.request.urlopen(asked, timeout=30) as answer:
+                    return answer.status, {"Content-Type": "application/json"}, answer.read()
+            except urllib.error.HTTPError as error:
+                return error.code, {"Content-Type": "application/json"}, error.read()
+
+        return forward
 
     def top(request: LocalRequest) -> tuple[int, Any]:
         """A tenant's keys of one type with their events over the range (the API has no such route)."""
@@ -139,7 +147,12 @@ def dashboard_routes(stack: LocalStack) -> dict[tuple[str, str], LocalRoute]:
     routes: dict[tuple[str, str], LocalRoute] = {
         ("GET", DASHBOARD_PATH): page,
         ("GET", OLD_DEMO_PATH): old_demo,
-        ("GET", API_PREFIX + "/counts"): _answering_errors(counts),
+        ("GET", API_PREFIX + "/counts"): _answering_errors(
+            forwarding("/v1/counts", {"tenant", "event_type", "key", "from", "to"})
+        ),
+        ("GET", API_PREFIX + "/daily"): _answering_errors(
+            forwarding("/v1/counts/daily", {"tenant", "event_type", "from", "to", "limit"})
+        ),
     }
     for path, route in json_routes.items():
         routes[("GET", API_PREFIX + path)] = _answering_errors(_as_json(route))

@@ -1,8 +1,9 @@
 """Collector Lambda: the API (event_collector.ingest.api) wired to Firehose and four DynamoDB tables:
 the counters (written once Firehose took a request's events, in the default counting mode; read by the
-GET routes; a rate-limited key's minutes), the tenant keys (the routes that send events authenticate
-here), the regulations (privacy requests; the suppressed users whose events it drops, cached) and the
-schemas (tenants' own event types and tracking plans the events are checked against, cached)."""
+GET routes, with the compaction's daily rollups; a rate-limited key's minutes), the tenant keys (the routes
+that send events authenticate here), the regulations (privacy requests; the suppressed users whose events it
+drops, cached) and the schemas (tenants' own event types and tracking plans the events are checked against,
+cached)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,14 @@ def build(
     schemas = SchemasTable(dynamodb, settings.schemas_table_name)
     schema_cache = SchemaCache(schemas, settings.schema_cache_seconds, on_load_failed=schemas_not_loaded)
     services = Services(
-        ingestor, counters, access, rates=rates, regulations=regulations, schemas=schemas, schema_cache=schema_cache
+        ingestor,
+        counters,
+        access,
+        rates=rates,
+        regulations=regulations,
+        schemas=schemas,
+        schema_cache=schema_cache,
+        rollups=counters,  # the daily rollups live in the counters table (counts/rollups.py)
     )
     return create_collector(services, cors_allow_origin=settings.cors_allow_origin)
 

@@ -64,6 +64,46 @@ def test_given_any_counts_query_when_read_then_200_or_a_named_4xx(
         assert body["message"]
 
 
+DAYS = st.one_of(
+    st.none(),
+    st.text(max_size=20),
+    st.dates().map(str),
+    st.sampled_from(
+        [
+            "0001-01-01",
+            "9999-12-31",
+            "1999-12-31",
+            "2100-01-01",
+            "2026-02-30",
+            "20260301",
+            "\uff12\uff10\uff12\uff16-01-01",
+        ]
+    ),
+)
+
+
+@HOSTILE
+@given(
+    event_type=st.one_of(st.sampled_from(["page_view", "track"]), st.text(max_size=80)),
+    start=DAYS,
+    end=DAYS,
+    limit=st.one_of(st.none(), st.integers(min_value=-5, max_value=10**6).map(str), st.text(max_size=10)),
+)
+@example(event_type="page_view", start="2000-01-01", end="2000-12-31", limit="100")
+@example(event_type="page_view", start="2099-01-01", end=None, limit="0")
+def test_given_any_daily_counts_query_when_read_then_200_or_a_named_400(
+    collector, lambda_context, event_type, start, end, limit
+):
+    parameters = query(event_type=event_type, limit=limit, **{"from": start, "to": end})
+
+    status, _, body = call(collector, api_request("GET", "/v1/counts/daily", query=parameters), lambda_context)
+
+    assert status in (200, 400), (status, body)
+    if status == 400:
+        assert body["error"] == "invalid_query"
+        assert body["message"]
+
+
 @HOSTILE
 @given(value=st.one_of(st.text(max_size=100), st.just("x" * 9000)), route=st.sampled_from(["button", "page"]))
 def test_given_any_seed_count_query_when_read_then_200_or_422(collector, lambda_context, value, route):
@@ -83,6 +123,8 @@ def test_given_any_seed_count_query_when_read_then_200_or_422(collector, lambda_
         ("/v1/counts", [("event_type", "track"), ("event_type", "page_view")], 400, "'event_type'"),
         ("/v1/counts", [("event_type", "track"), ("form", "2026-01-01T00:00:00Z")], 400, "'form'"),
         ("/v1/counts", [("event_type", "track"), ("writeKey", "k")], 400, "'writeKey'"),
+        ("/v1/counts/daily", [("event_type", "track"), ("limit", "1"), ("limit", "2")], 400, "'limit'"),
+        ("/v1/counts/daily", [("event_type", "track"), ("key", "a")], 400, "'key'"),
         ("/button/click/count", [("button_id", "a"), ("button_id", "b")], 422, "'button_id'"),
         ("/web/page_view/count", [("url", "a"), ("url", "b")], 422, "'url'"),
         ("/button/click/count", [("button_id", "\x00")], 422, "'button_id' must be"),
@@ -105,6 +147,7 @@ def test_given_a_repeated_unknown_or_bad_parameter_when_counted_then_a_4xx_names
         ("/web/page_view/count", [("url", "https://example.com/a b"), ("_", "1700000000000")]),
         ("/button/click/count", [("button_id", "buy now"), ("_", "1700000000001")]),
         ("/v1/counts", [("event_type", "page_view"), ("_", "1700000000002")]),
+        ("/v1/counts/daily", [("event_type", "page_view"), ("_", "1700000000003")]),
     ],
 )
 def test_given_jquery_s_cache_buster_when_counted_then_it_is_ignored_and_the_count_answers(

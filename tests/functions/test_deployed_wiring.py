@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from event_collector.aws.counters_table import CountersTable
+from event_collector.counts.rollups import DayRollup, top_entry
 from tests.functions.deployed import Api, DeployedStack, basic, context, start_deployed_stack
 
 ORIGIN = "https://shop.example"
@@ -247,3 +250,31 @@ def test_given_a_request_with_many_distinct_keys_then_every_counter_is_written_s
     assert (sent.status, sent.body["accepted"]) == (200, 60)
     assert counted == [2] * 30
     assert every.body["total"] == 60
+
+
+def test_given_rollups_and_today_s_events_then_the_daily_route_answers_both_behind_the_authorizer(api, stack, tenant):
+    """The deployed composition's rollups are the counters table's (compaction writes them there): days it
+    rolled up answer from their item, today from the counters the request just wrote."""
+    auth = secret(stack, tenant)
+    sent = api.request("POST", "/v1/events", auth=auth, body={"events": [{"event_type": "track", "name": "Paid"}] * 3})
+    (received,) = {line["received_at"] for line in stack.raw_lines() if line["tenant"] == tenant}
+    today = datetime.fromtimestamp(received / 1000, tz=UTC).date()
+    before = [str(today - timedelta(days=offset)) for offset in (3, 1)]
+    table = CountersTable(stack.clients.dynamodb, stack.name("CountersTable"))
+    table.put_rollups([DayRollup(tenant, "track", day, 5, 2, 1, 1, (top_entry("Paid", 5, 2, 1),)) for day in before])
+    span = [("event_type", "track"), ("from", before[0]), ("to", str(today))]
+
+    daily = api.request("GET", "/v1/counts/daily", auth=auth, query=span)
+    key = stack.admin().issue_key(tenant, scope="publishable", origins=(ORIGIN,)).api_key
+    publishable = api.request("GET", "/v1/counts/daily", auth=basic(tenant, key), query=span)
+
+    assert sent.status == 200
+    assert daily.status == 200, daily.body
+    assert [(day["day"], day["events"], day["source"]) for day in daily.body["days"]] == [
+        (before[0], 5, "compacted"),
+        (str(today - timedelta(days=2)), 0, None),
+        (before[1], 5, "compacted"),
+        (str(today), 3, "realtime"),
+    ]
+    assert (daily.body["total"], daily.body["keys"]) == (13, [{"key": "Paid", "kind": "key", "events": 10}])
+    assert publishable.status == 403  # the count routes take a secret key only

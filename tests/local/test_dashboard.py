@@ -97,6 +97,23 @@ def test_given_events_when_counts_are_read_through_the_dashboard_then_they_are_t
     assert local_stack.request("GET", f"/dashboard/api/counts?tenant=demo&{query}").json()["total"] == 0
 
 
+def test_given_events_when_daily_counts_are_read_through_the_dashboard_then_they_are_the_api_answer(
+    local_stack: RunningStack,
+):
+    send(local_stack, 1, [page_view(f"https://shop.example/{uuid.uuid4().hex}")] * 3)
+    local_stack.drain()
+    query = "event_type=page_view&limit=5"
+
+    through_dashboard = local_stack.request("GET", f"/dashboard/api/daily?tenant=demo-two&{query}")
+    from_api = local_stack.request("GET", f"/v1/counts/daily?{query}", auth=local_stack.demo_auth(1))
+
+    assert through_dashboard.status == 200
+    assert through_dashboard.json() == from_api.json()
+    assert through_dashboard.json()["tenant"] == "demo-two"
+    assert through_dashboard.json()["days"][-1]["source"] == "realtime"  # today: from the counters
+    assert through_dashboard.json()["total"] >= 3
+
+
 def test_given_keys_of_a_type_when_top_keys_are_asked_then_they_come_most_first_per_tenant(
     local_stack: RunningStack,
 ):
@@ -208,6 +225,11 @@ def test_given_a_compaction_run_when_the_dashboard_asks_then_it_shows_partitions
         ("/dashboard/api/tenants?all=1", 400, "unknown query parameter 'all'"),
         ("/dashboard/api/counts?tenant=demo&event_type=clicks", 400, "'event_type' must be one of"),
         ("/dashboard/api/counts?tenant=demo&event_type=track&from=soon", 400, "'from' must be"),
+        ("/dashboard/api/daily?tenant=nobody&event_type=track", 404, "demo tenant"),
+        ("/dashboard/api/daily?tenant=demo&event_type=track&from=2026-3-1", 400, "'from' must be a UTC day"),
+        ("/dashboard/api/daily?tenant=demo&event_type=track&limit=101", 400, "'limit' must be a whole number"),
+        ("/dashboard/api/daily?tenant=demo&event_type=track&key=x", 400, "unknown query parameter 'key'"),
+        ("/dashboard/api/daily?tenant=demo", 400, "'event_type' is required"),
     ],
 )
 def test_given_a_bad_parameter_when_a_dashboard_route_is_called_then_a_4xx_json_names_it(

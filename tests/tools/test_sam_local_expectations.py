@@ -13,6 +13,7 @@ from tools.sam_local_expectations import ApiSurface, deployed_api, environment_p
 GATEWAY_ROUTES = [
     "GET /button/click/count",
     "GET /v1/counts",
+    "GET /v1/counts/daily",
     "GET /v1/regulations/{id}",
     "GET /v1/schemas",
     "GET /web/page_view/count",

@@ -234,6 +234,8 @@ def collector_steps(collector: str) -> list[Step]:
         Step(collector, "collector-post-button-click.json", with_key, _http_ok),
         # The three posts above hold two page views of https://example.com/ and two clicks of "buy".
         Step(collector, "collector-get-counts.json", as_tenant, _counted("total", 2)),
+        # The same two page views by day: today is read from the real-time counters (no rollup yet).
+        Step(collector, "collector-get-counts-daily.json", as_tenant, _counted("total", 2)),
         Step(collector, "collector-get-button-click-count.json", as_tenant, _counted("count", 2)),
         Step(collector, "collector-get-page-view-count.json", as_tenant, _counted("count", 2)),
         Step(collector, "collector-post-events.json", rate_limited, limit_holds, repeat=4, label=" (rate limit 3)"),

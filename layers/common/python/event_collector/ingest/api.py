@@ -28,9 +28,11 @@ from event_collector.auth.basic import MalformedCredentials, parse_basic_authori
 from event_collector.auth.decision import authorization_values
 from event_collector.auth.rates import RateLimiter
 from event_collector.counts.queries import CounterReader, read_counts, read_total
+from event_collector.counts.rollups import RollupStore
 from event_collector.errors import ClientInputError
 from event_collector.ingest import segment, validation
 from event_collector.ingest.answers import docs_answer, register_error_handlers
+from event_collector.ingest.daily_routes import DAILY_COUNTS_PATH, DailyCountRoutes
 from event_collector.ingest.delivery import EventIngestor
 from event_collector.ingest.http import (
     checked_query,
@@ -76,6 +78,7 @@ class Services:
     regulations: RegulationRequests | None = None  # privacy requests (ingest/regulations.py); None: no such routes
     schemas: SchemaRegistry | None = None  # tenants' own types and plans (ingest/schema_routes.py); None: no route
     schema_cache: SchemaCache | None = None  # what events are checked against (schemas/cache.py); None: built-ins
+    rollups: RollupStore | None = None  # compaction's daily rollups (ingest/daily_routes.py); None: no such route
 
     def schemas_of(self, tenant: str) -> TenantLookup | None:
         """One request's view of the tenant's schemas (read only if an event needs them)."""
@@ -294,6 +297,15 @@ def create_collector(services: Services, *, cors_allow_origin: str = "*") -> Col
         RegulationRoutes(app, services.regulations).register()
     if services.schemas is not None:
         SchemaRoutes(app, services.schemas).register()
+    if services.rollups is not None:
+        DailyCountRoutes(
+            app,
+            services.rollups,
+            services.counters,
+            parameters=QUERY_PARAMETERS[DAILY_COUNTS_PATH],
+            schemas_of=services.schemas_of,
+            clock=services.clock,
+        ).register()
     register_error_handlers(app)
     return collector
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from event_collector.counts.daily import DEFAULT_DAYS, DEFAULT_LIMIT, MAX_DAYS, MAX_LIMIT, DailyCountsResult
+from event_collector.ingest.daily_routes import DAILY_COUNTS_PATH
 from event_collector.ingest.models import (
     BatchResult,
     ButtonClickFields,
@@ -94,6 +96,20 @@ ROUTES: tuple[Route, ...] = (
             QueryParameter("key", "Counter key (URL, button id, name); all keys when absent"),
             QueryParameter("from", "Epoch ms or ISO 8601; default 23 h before 'to'"),
             QueryParameter("to", "Epoch ms or ISO 8601; default now"),
+        ),
+    ),
+    Route(
+        "GET",
+        DAILY_COUNTS_PATH,
+        "Daily events of one event type (compacted rollups, else real-time counters) and its top keys",
+        "counts",
+        DailyCountsResult,
+        READ,
+        query=(
+            QueryParameter("event_type", "A registered event type", required=True),
+            QueryParameter("from", f"First UTC day, YYYY-MM-DD; default {DEFAULT_DAYS - 1} days before 'to'"),
+            QueryParameter("to", f"Last UTC day, YYYY-MM-DD (inclusive); default today; at most {MAX_DAYS} days"),
+            QueryParameter("limit", f"Top keys to answer, 0 to {MAX_LIMIT}; default {DEFAULT_LIMIT}"),
         ),
     ),
     Route("POST", "/v1/batch", "Segment batch (HTTP Tracking API)", "segment", SegmentResult, SEND,
