@@ -1,11 +1,13 @@
-# One entry point for humans and CI. Every target creates .venv when missing.
+# One entry point for humans and CI. Every target creates .venv when missing, and rebuilds it when its
+# interpreter is missing, broken or too old (tools/venv.sh).
+# PYTHON: the interpreter .venv is made with; at least pyproject.toml's requires-python.
 PYTHON ?= python3
+PYTHON_MIN := $(shell sed -n 's/^requires-python = ">=\([0-9.]*\)"$$/\1/p' pyproject.toml)
 VENV := .venv
 BIN := $(VENV)/bin
 # The deployed pins are part of the test environment (docs/dependencies.md): a change to any reinstalls.
 REQUIREMENTS := requirements-dev.txt pyproject.toml layers/dependencies/requirements.txt layers/arrow/requirements.txt \
 	layers/wrangler/requirements.txt
-STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | cksum | cut -d' ' -f1)
 
 # aws-sam-cli is large (~340 MB): it lives in its own optional venv, used by `make build` and `make parity`.
 SAM_VENV := .venv-sam
@@ -13,7 +15,7 @@ SAM_CLI_VERSION := 1.170.0
 # `sam build` without a container needs the Lambda runtime's Python (3.13) on PATH.
 PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname $$(dirname $$(command -v python3.13 2>/dev/null || echo /x/x)))
 
-.PHONY: help venv node-clients lint format cfn-lint statelint test local compact query bench cost load build parity sam-local smoke openapi named-queries clean
+.PHONY: help venv node-clients lint format cfn-lint statelint test local compact query bench cost load build parity sam-local smoke openapi named-queries clean distclean
 
 help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
@@ -32,17 +34,12 @@ help:
 	@echo "make smoke    check a deployed stack: STACK=<name> [REGION=...] (docs/deploy.md)"
 	@echo "make openapi  regenerate docs/openapi.json from the collector's models"
 	@echo "make named-queries  rewrite template.yaml's Athena named queries from queries/*.sql"
+	@echo "make clean    remove build output, caches and .local (the local stack's state); keeps the venvs"
+	@echo "make distclean  make clean, and remove .venv, .venv-sam and the Node clients' node_modules"
 
-$(STAMP): $(REQUIREMENTS)
-	@echo "Installing the development environment into $(VENV) from the pinned requirements"
-	@echo "(first run: about 2 minutes and 750 MB; later runs skip this until a requirements file changes) ..."
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt
-	@echo "Development environment ready."
-	@rm -f $(VENV)/.installed-*
-	@touch $@
-
-venv: $(STAMP)
+# Checked at every run (a start of .venv's Python and a checksum); installs only when something changed.
+venv:
+	@sh tools/venv.sh $(VENV) "$(PYTHON)" $(PYTHON_MIN) "make $(or $(MAKECMDGOALS),local)" $(REQUIREMENTS)
 
 # Segment's Node library for tests/clients (exact versions from package-lock.json).
 NODE_CLIENTS := tests/clients/node
@@ -135,5 +132,16 @@ smoke: venv
 	$(BIN)/python -m event_collector_cli.smoke $(if $(STACK),--stack-name $(STACK),--local) $(if $(REGION),--region $(REGION)) \
 		$(if $(API_URL),--api-url $(API_URL)) $(if $(API_KEY),--api-key $(API_KEY)) $(SMOKE_ARGS)
 
+# `make clean`: what the targets make again by themselves, .local included (the local stack's state and
+# stack.json); `make distclean` also what they install. Each says what it removes, and clean what it keeps.
+CLEANED := .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+INSTALLED := $(VENV) $(SAM_VENV) $(NODE_CLIENTS)/node_modules
+REMOVE = removed=; for path in $(1); do if [ -e "$$path" ]; then rm -rf "$$path"; echo "make $@: removed $$path"; \
+	removed=1; fi; done; [ -n "$$removed" ] || echo "make $@: nothing to remove ($(strip $(1)) are absent)"
+
 clean:
-	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+	@$(call REMOVE,$(CLEANED))
+	@echo "make clean: keeps $(INSTALLED) (what make installed; \`make distclean\` removes them too)"
+
+distclean:
+	@$(call REMOVE,$(CLEANED) $(INSTALLED))
