@@ -15,7 +15,7 @@ SAM_CLI_VERSION := 1.170.0
 # `sam build` without a container needs the Lambda runtime's Python (3.13) on PATH.
 PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname $$(dirname $$(command -v python3.13 2>/dev/null || echo /x/x)))
 
-.PHONY: help venv node-clients lint format cfn-lint statelint test local compact query bench cost load build parity sam-local smoke openapi named-queries clean distclean
+.PHONY: help venv prerequisites node-clients lint format cfn-lint statelint test local compact query bench cost load build parity sam-local smoke openapi named-queries clean distclean
 
 help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
@@ -68,7 +68,11 @@ cfn-lint: venv
 statelint: venv
 	$(BIN)/python -m tools.statemachines --lint
 
-test: lint cfn-lint statelint node-clients
+# Debian's chromium, jq and llvm, installed where missing when this user may, else one line saying how.
+prerequisites:
+	@sh tools/prerequisites.sh
+
+test: prerequisites lint cfn-lint statelint node-clients
 	$(BIN)/python -m pytest
 
 local: venv

@@ -300,14 +300,17 @@ __all__ = [
 ]
 
 
-# Debian's chromium package, driven by Playwright; never `playwright install` (it downloads browsers).
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium package, driven by Playwright; never `playwright install` (it downloads browsers). `make test`
+# installs it where missing (tools/prerequisites.sh, which reads the same CHROMIUM).
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
+        pytest.fail(
+            f"Debian's chromium is missing at {CHROMIUM}: `make test` installs it, or `apt-get install -y chromium`"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

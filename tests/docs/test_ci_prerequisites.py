@@ -1,78 +1,69 @@
-""".ci/run installs what the docs tests need where it is missing: jq (README's and docs/'s commands read
-.local/stack.json with it), as it installs chromium for the browser tests. Run with stand-ins for apt-get and
-make on a PATH of its own: nothing is installed and nothing is built."""
+"""A fresh machine needs only README's commands: `make test` installs what its tests need where missing
+(tools/prerequisites.sh: jq for the docs tests, which run README's and docs/'s commands as written and read
+.local/stack.json with it; chromium for the browser tests; llvm), so .ci/run calls README's commands and nothing
+else. Run with stand-ins for apt-get and make on a PATH of its own: nothing is installed and nothing is built."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from tools import doc_blocks
 from tools.template import ROOT
 
 CI_RUN = ROOT / ".ci" / "run"
+PREREQUISITES = ROOT / "tools" / "prerequisites.sh"
 RECORDER = '#!/bin/sh\necho "$(basename "$0") $*" >> "$CALLS"\n'
 
 
-def run_ci(tmp_path: Path, with_jq: bool, with_llvm_strip: bool = True) -> list[str]:
+def ci_commands() -> list[str]:
+    """The commands .ci/run runs, besides its shell settings."""
+    lines = (line.strip() for line in CI_RUN.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith(("#", "set ", "cd "))]
+
+
+def readme_commands() -> set[str]:
+    """Every command line of README.md's shell blocks, without its comment."""
+    return {
+        line.split("#")[0].strip()
+        for block in doc_blocks.scan().blocks
+        if block.path == "README.md" and block.language in doc_blocks.SHELL_LANGUAGES
+        for line in block.script().splitlines()
+    }
+
+
+def test_ci_runs_only_readmes_commands() -> None:
+    commands = ci_commands()
+
+    assert commands == ["make test", "make parity"]
+    assert [command for command in commands if command not in readme_commands()] == []
+
+
+def test_given_a_machine_without_jq_when_ci_runs_then_it_installs_nothing_itself_and_runs_make_test(
+    tmp_path: Path,
+) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("bash", "dirname", "id", "basename"):
+    for tool in ("bash", "dirname", "basename"):
         found = shutil.which(tool)
         assert found, tool
         (bin_dir / tool).symlink_to(found)
-    for stand_in in (
-        "apt-get",
-        "sudo",
-        "make",
-        *(["jq"] if with_jq else []),
-        *(["llvm-strip"] if with_llvm_strip else []),
-    ):
-        script = bin_dir / stand_in
-        script.write_text(RECORDER if stand_in != "sudo" else '#!/bin/sh\nexec "$@"\n')
-        script.chmod(0o755)
+    for stand_in in ("apt-get", "sudo", "make"):
+        (bin_dir / stand_in).write_text(RECORDER)
+        (bin_dir / stand_in).chmod(0o755)
     calls = tmp_path / "calls"
     env = {"PATH": str(bin_dir), "CALLS": str(calls), "HOME": str(tmp_path)}
+
     subprocess.run([str(bin_dir / "bash"), str(CI_RUN)], env=env, check=True, timeout=60, capture_output=True)
-    return calls.read_text().splitlines() if calls.exists() else []
+
+    assert calls.read_text().splitlines() == ["make test", "make parity"]
 
 
-def test_given_no_jq_when_ci_runs_then_it_installs_jq_before_the_tests(tmp_path: Path) -> None:
-    calls = run_ci(tmp_path, with_jq=False)
-
-    installs = [call for call in calls if call.startswith("apt-get install")]
-    assert installs
-    assert "jq" in installs[0].split()
-    assert calls.index(installs[0]) < calls.index("make test")
-
-
-def test_given_jq_when_ci_runs_then_it_does_not_install_it(tmp_path: Path) -> None:
-    calls = run_ci(tmp_path, with_jq=True)
-
-    assert not [call for call in calls if call.startswith("apt-get") and "jq" in call.split()]
-    assert "make test" in calls
-
-
-def test_given_no_llvm_strip_when_ci_runs_then_it_installs_llvm_before_make_parity_builds(tmp_path: Path) -> None:
-    calls = run_ci(tmp_path, with_jq=True, with_llvm_strip=False)
-
-    installs = [call for call in calls if call.startswith("apt-get install")]
-    assert installs
-    assert "llvm" in installs[0].split()
-    assert calls.index(installs[0]) < calls.index("make parity")
-
-
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="checks the case where chromium is present")
-def test_given_chromium_and_jq_when_ci_runs_then_nothing_is_installed(tmp_path: Path) -> None:
-    assert not [call for call in run_ci(tmp_path, with_jq=True) if call.startswith("apt-get")]
-
-
-def test_every_tool_the_docs_commands_use_outside_the_venv_is_one_ci_provides() -> None:
-    """jq is the one the run blocks need beyond bash, curl and the virtualenv; .ci/run must name it."""
+def test_every_tool_the_docs_commands_use_outside_the_venv_is_one_make_test_provides() -> None:
+    """jq is the one the run blocks need beyond bash, curl and the virtualenv; tools/prerequisites.sh must name it."""
     used = {
         word
         for block in doc_blocks.scan().blocks
@@ -80,9 +71,19 @@ def test_every_tool_the_docs_commands_use_outside_the_venv_is_one_ci_provides() 
         for word in ("jq",)
         if any(word in line.split() or f"$({word}" in line for line in block.script().splitlines())
     }
-    ci = CI_RUN.read_text()
-    assert [tool for tool in sorted(used) if f"missing+=({tool})" not in ci] == []
+    provided = set(re.findall(r"command -v (\S+) >/dev/null 2>&1 \|\| need", PREREQUISITES.read_text()))
+    assert used
+    assert used - provided == set()
 
 
-def test_ci_run_is_valid_bash() -> None:
+def test_ci_run_and_the_prerequisites_are_valid_shell() -> None:
     subprocess.run([shutil.which("bash") or "/bin/bash", "-n", str(CI_RUN)], check=True, env={**os.environ})
+    subprocess.run([shutil.which("sh") or "/bin/sh", "-n", str(PREREQUISITES)], check=True, env={**os.environ})
+
+
+def test_readme_names_what_make_test_installs() -> None:
+    packages = re.findall(r"\|\| need (\S+)", PREREQUISITES.read_text())
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+
+    assert packages == ["chromium", "jq", "llvm"]
+    assert "It installs chromium, jq and llvm itself where they are missing (`tools/prerequisites.sh`" in readme
