@@ -137,7 +137,7 @@ smoke: venv
 		$(if $(API_URL),--api-url $(API_URL)) $(if $(API_KEY),--api-key $(API_KEY)) $(SMOKE_ARGS)
 
 # `make clean`: what the targets make again by themselves, .local included (the local stack's state and
-# stack.json); `make distclean` also what they install. Each says what it removes, and clean what it keeps.
+# stack.json); `make distclean` also what they install. Each names what it removes; clean, what it keeps.
 CLEANED := .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
 INSTALLED := $(VENV) $(SAM_VENV) $(NODE_CLIENTS)/node_modules
 REMOVE = removed=; for path in $(1); do if [ -e "$$path" ]; then rm -rf "$$path"; echo "make $@: removed $$path"; \
@@ -145,7 +145,8 @@ REMOVE = removed=; for path in $(1); do if [ -e "$$path" ]; then rm -rf "$$path"
 
 clean:
 	@$(call REMOVE,$(CLEANED))
-	@echo "make clean: keeps $(INSTALLED) (what make installed; \`make distclean\` removes them too)"
+	@kept=; for path in $(INSTALLED); do [ ! -e "$$path" ] || kept="$$kept $$path"; done; \
+	[ -z "$$kept" ] || echo "make clean: keeps$$kept (what make installed; \`make distclean\` removes them too)"
 
 distclean:
 	@$(call REMOVE,$(CLEANED) $(INSTALLED))

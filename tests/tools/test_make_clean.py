@@ -67,6 +67,15 @@ def test_given_nothing_to_remove_when_make_clean_then_it_says_so(checkout):
     assert lines[1:] == [KEEPS]
 
 
+def test_given_only_a_venv_when_make_clean_then_it_keeps_only_what_is_there(checkout):
+    shutil.rmtree(checkout / ".venv-sam")
+    shutil.rmtree(checkout / "tests/clients/node/node_modules")
+
+    lines = make(checkout, "clean")
+
+    assert lines[-1].startswith("make clean: keeps .venv (what make installed;")
+
+
 def test_given_venvs_when_make_distclean_then_it_removes_and_names_them_too(checkout):
     lines = make(checkout, "distclean")
 
