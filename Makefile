@@ -21,9 +21,11 @@ help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
 	@echo "make test     lint, cfn-lint, statelint and every test"
 	@echo "make parity   sam build, then import and invoke every function as the Lambda runtime would (Python 3.13)"
-	@echo "make compact  run one compaction on the running local stack"
+	@echo "make compact  run one compaction on the running local stack; prints its JSON report"
+	@echo "              (CLOSED_HOURS_ONLY=1 leaves the hour still open, as the schedule does)"
 	@echo "make query    rows per event type and tenant in the local compacted tables, or SQL='select ...' over them"
-	@echo "              (DuckDB; FORMAT=json for JSON lines); with STACK=<name> the SQL runs in that stack's Athena"
+	@echo "              (DuckDB; FORMAT=json for JSON lines; TENANT=<id> for one tenant's rows only);"
+	@echo "              with STACK=<name> the SQL runs in that stack's Athena"
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    benchmarks under bench/"
 	@echo "make cost     USD per million events, by line item, for 1, 20 and 500 events per request"
@@ -78,14 +80,17 @@ test: prerequisites lint cfn-lint statelint node-clients
 local: venv
 	$(BIN)/python -m local
 
+# Silent recipes (@): standard output is the program's alone, so `make compact | jq` and
+# `make query FORMAT=json | jq` read JSON. CLOSED_HOURS_ONLY=1 keeps the grace rule (0 or empty: not).
 compact: venv
-	$(BIN)/python -m local.compact
+	@$(BIN)/python -m local.compact $(if $(filter-out 0,$(CLOSED_HOURS_ONLY)),--closed-hours-only)
 
-# SQL, FORMAT, STACK and REGION reach the program through the environment (make exports command-line
+# SQL, FORMAT, TENANT, STACK and REGION reach the program through the environment (make exports command-line
 # variables), so quotes in the SQL are never the shell's.
+QUERY_OPTIONS = $(if $(SQL),--sql "$$SQL") $(if $(FORMAT),--format "$$FORMAT") $(if $(TENANT),--tenant "$$TENANT")
 query: venv
-	$(if $(STACK),$(BIN)/python -m event_collector_cli.query --stack-name "$$STACK" $(if $(REGION),--region "$$REGION"),\
-		$(BIN)/python -m local.query) $(if $(SQL),--sql "$$SQL") $(if $(FORMAT),--format "$$FORMAT")
+	@$(if $(STACK),$(BIN)/python -m event_collector_cli.query --stack-name "$$STACK" $(if $(REGION),--region "$$REGION"),\
+		$(BIN)/python -m local.query) $(QUERY_OPTIONS)
 
 bench: venv
 	$(BIN)/python bench/collector_bench.py

@@ -9,6 +9,7 @@ process exits anyway (docs/local-mode.md).
 
 from __future__ import annotations
 
+import argparse
 import faulthandler
 import logging
 import os
@@ -86,7 +87,19 @@ def _hold_for_tests(phase: str) -> None:
         threading.Event().wait()
 
 
-def main() -> int:
+def parse_arguments(argv: list[str] | None) -> None:
+    """No options (the settings are environment variables), but ``--help`` answers instead of starting."""
+    parser = argparse.ArgumentParser(
+        prog="make local",
+        description="Run the whole stack on 127.0.0.1 until Ctrl-C (no Docker, no AWS account). "
+        "Its settings are environment variables: LOCAL_STATE_DIR, LOCAL_API_PORT, LOCAL_AWS_PORT... "
+        "(docs/local-mode.md).",
+    )
+    parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parse_arguments(argv)
     signals = Signals()
     signals.install()
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` shows where a stack hangs

@@ -3,11 +3,14 @@
 Finds the stack through .local/stack.json and asks its gateway to run the
 real ASL definition (moto executes it; its Lambda tasks run the real
 handlers inside the stack). By default the hour still open is included, so
-what you just sent is compacted; ``--closed-hours-only`` keeps the grace rule.
+what you just sent is compacted; ``--closed-hours-only`` (``make compact
+CLOSED_HOURS_ONLY=1``) keeps the grace rule. Standard output is the run's
+JSON alone (``make compact | jq``); every message goes to standard error.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import urllib.request
@@ -57,7 +60,16 @@ def run_compaction(info: dict[str, Any], closed_hours_only: bool = False) -> dic
     return result
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="make compact", description="Run the compaction state machine once on the running local stack."
+    )
+    parser.add_argument(
+        "--closed-hours-only",
+        action="store_true",
+        help="keep the grace rule: leave the hour still open (make compact CLOSED_HOURS_ONLY=1)",
+    )
+    arguments = parser.parse_args(argv)
     info = load_stack_info()
     if info is None:
         return 1
@@ -65,7 +77,7 @@ def main() -> int:
         print("the template declares no compaction state machine", file=sys.stderr)
         return 1
     try:
-        result = run_compaction(info, closed_hours_only="--closed-hours-only" in sys.argv)
+        result = run_compaction(info, closed_hours_only=arguments.closed_hours_only)
     except (OSError, ValueError) as error:  # URLError and HTTPError are OSErrors
         print(f"the local stack at {info['api_url']} did not answer the compaction: {error}", file=sys.stderr)
         return 1

@@ -81,9 +81,10 @@ def _duckdb(parsed: Any) -> str:
     return "STRUCT(" + ", ".join(f"{quoted(name)} {_duckdb(field)}" for name, field in inner.items()) + ")"
 
 
-def table_files(keys: Iterable[str], prefix: str, partition_keys: list[str]) -> list[str]:
+def table_files(keys: Iterable[str], prefix: str, partition_keys: list[str], tenant: str | None = None) -> list[str]:
     """The keys a query of the table reads: ``<prefix><k1>=<v>/.../<kn>=<v>/<name>``, partition keys in the
-    table's order, the name visible (not starting with ``_`` or ``.``)."""
+    table's order, the name visible (not starting with ``_`` or ``.``); with ``tenant``, only those under
+    its ``tenant=<tenant>/`` partition (every table of the lake is partitioned by tenant)."""
     found = []
     for key in keys:
         if not key.startswith(prefix):
@@ -94,14 +95,15 @@ def table_files(keys: Iterable[str], prefix: str, partition_keys: list[str]) -> 
             name
             and not name.startswith(("_", "."))
             and [match["key"] if match else None for match in matches] == partition_keys
+            and (tenant is None or f"tenant={tenant}" in directories)
         ):
             found.append(key)
     return found
 
 
-def download_table(s3: Any, table: dict[str, Any], workdir: Path) -> list[Path]:
-    """Copy the table's files from S3 under ``workdir`` (mirroring their keys, so the partition
-    directories stay in the paths DuckDB reads)."""
+def download_table(s3: Any, table: dict[str, Any], workdir: Path, tenant: str | None = None) -> list[Path]:
+    """Copy the table's files (those of ``tenant`` alone, if given) from S3 under ``workdir`` (mirroring their
+    keys, so the partition directories stay in the paths DuckDB reads)."""
     bucket, _, prefix = table["StorageDescriptor"]["Location"].removeprefix("s3://").partition("/")
     partition_keys = [key["Name"] for key in table.get("PartitionKeys", [])]
     keys = [
@@ -110,7 +112,7 @@ def download_table(s3: Any, table: dict[str, Any], workdir: Path) -> list[Path]:
         for item in page.get("Contents", [])
     ]
     paths = []
-    for key in table_files(keys, prefix, partition_keys):
+    for key in table_files(keys, prefix, partition_keys, tenant):
         path = workdir / bucket / key
         path.parent.mkdir(parents=True, exist_ok=True)
         s3.download_file(bucket, key, str(path))
@@ -159,16 +161,22 @@ def glue_tables(glue: Any, database: str) -> list[dict[str, Any]]:
 
 
 def register_lake(
-    con: Any, glue: Any, s3: Any, database: str, workdir: Path, only: Collection[str] | None = None
+    con: Any,
+    glue: Any,
+    s3: Any,
+    database: str,
+    workdir: Path,
+    only: Collection[str] | None = None,
+    tenant: str | None = None,
 ) -> list[str]:
     """One view per table of ``database`` (or of those named in ``only``); the names registered, in name
-    order. Every table's files are copied on each call: a query's tables cannot be known before DuckDB
-    binds it."""
+    order. With ``tenant``, each view holds that tenant's rows alone (``make query TENANT=...``). Every
+    table's files are copied on each call: a query's tables cannot be known before DuckDB binds it."""
     registered = []
     for table in sorted(glue_tables(glue, database), key=lambda table: table["Name"]):
         if only is not None and table["Name"] not in only:
             continue
-        statement = view_sql(con, table, download_table(s3, table, workdir))
+        statement = view_sql(con, table, download_table(s3, table, workdir, tenant))
         if statement is not None:
             con.execute(statement)
             registered.append(table["Name"])

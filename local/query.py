@@ -8,6 +8,10 @@ refuses is one line on stderr and exit status 2.
 Without ``SQL``: rows and distinct event ids per type and tenant, the typed columns of tenants' own event
 types as the Glue catalog has them (docs/schemas.md), then a few rows of each compacted table.
 
+``TENANT=<tenant id>`` narrows both to one tenant: the summary and its sample rows are that tenant's, and
+every view the SQL reads holds that tenant's rows alone (every table is partitioned by tenant), so the
+statement needs no ``where tenant = ...`` of its own.
+
 Athena does not run locally, so this reads the same files Athena would, from the local AWS endpoint.
 ``make query STACK=<name> SQL=...`` runs in Athena instead (``event_collector_cli.query``).
 """
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from event_collector.event_types import DECLARED_FIELDS
+from event_collector.identifiers import TENANT_ID_PATTERN, is_tenant_id
 from event_collector_cli.compacted import read_compacted
 
 from .compact import load_stack_info
@@ -46,33 +51,41 @@ def local_client(info: dict[str, Any], service: str) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make query", description=__doc__.splitlines()[0].strip("`: "))
+    description = "SQL over the running local stack's lake, or a summary of its compacted tables."
+    parser = argparse.ArgumentParser(prog="make query", description=description)
     parser.add_argument("--sql", help="the statement (DuckDB's SQL); without it, the summary")
     parser.add_argument("--format", default="csv", help="csv (with a header, the default) or json (JSON lines)")
+    parser.add_argument("--tenant", help="one tenant's rows only: in the summary, and in every table the SQL reads")
     arguments = parser.parse_args(argv)
     if arguments.format not in FORMATS:
         print(f"make query: FORMAT must be csv or json, not {arguments.format!r}", file=sys.stderr)
+        return 2
+    if arguments.tenant is not None and not is_tenant_id(arguments.tenant):
+        refused = f"make query: TENANT must be a tenant id ({TENANT_ID_PATTERN}), not {arguments.tenant!r}"
+        print(refused, file=sys.stderr)
         return 2
     info = load_stack_info()
     if info is None:
         return 1
     if arguments.sql is None:
-        return summary(info)
-    with local_lake(info) as (con, workdir):
+        return summary(info, arguments.tenant)
+    with local_lake(info, tenant=arguments.tenant) as (con, workdir):
         return run_sql(con, workdir, arguments.sql, arguments.format)
 
 
 @contextmanager
-def local_lake(info: dict[str, Any], only: Collection[str] | None = None) -> Iterator[tuple[Any, Path]]:
-    """A DuckDB connection with one view per Glue table of the stack (or of those in ``only``), and a
-    temporary directory for it."""
+def local_lake(
+    info: dict[str, Any], only: Collection[str] | None = None, tenant: str | None = None
+) -> Iterator[tuple[Any, Path]]:
+    """A DuckDB connection with one view per Glue table of the stack (or of those in ``only``; with ``tenant``,
+    of that tenant's rows alone), and a temporary directory for it."""
     import duckdb
 
     glue, s3 = local_client(info, "glue"), local_client(info, "s3")
     with tempfile.TemporaryDirectory(prefix="make-query-") as workdir, duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         define_athena_functions(con)
-        register_lake(con, glue, s3, info["glue_database"], Path(workdir), only)
+        register_lake(con, glue, s3, info["glue_database"], Path(workdir), only, tenant)
         yield con, Path(workdir)
 
 
@@ -91,11 +104,12 @@ def run_sql(con: Any, workdir: Path, sql: str, output_format: str) -> int:
     return 0
 
 
-def summary(info: dict[str, Any]) -> int:
+def summary(info: dict[str, Any], tenant: str | None = None) -> int:
     s3 = local_client(info, "s3")
-    rows = read_compacted(s3, info["lake_bucket"])
+    rows = [row for row in read_compacted(s3, info["lake_bucket"]) if tenant is None or row["tenant"] == tenant]
     if not rows:
-        print("no compacted data yet: send events, then `make compact`")
+        of_whom = f" of tenant {tenant}" if tenant else ""
+        print(f"no compacted data{of_whom} yet: send events, then `make compact`")
         return 0
     counts: Counter[tuple[str, str]] = Counter()
     ids: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
@@ -103,8 +117,8 @@ def summary(info: dict[str, Any]) -> int:
         counts[(row["event_type"], row["tenant"])] += 1
         ids[(row["event_type"], row["tenant"])].add(row["event_id"])
     print(f"{'event_type':<16}{'tenant':<24}{'rows':>8}{'distinct event_id':>20}")
-    for (event_type, tenant), total in sorted(counts.items()):
-        print(f"{event_type:<16}{tenant:<24}{total:>8}{len(ids[(event_type, tenant)]):>20}")
+    for (event_type, row_tenant), total in sorted(counts.items()):
+        print(f"{event_type:<16}{row_tenant:<24}{total:>8}{len(ids[(event_type, row_tenant)]):>20}")
     custom = sorted({event_type for event_type, _ in counts} - set(DECLARED_FIELDS))
     if custom and info.get("glue_database"):
         glue = local_client(info, "glue")
@@ -114,10 +128,11 @@ def summary(info: dict[str, Any]) -> int:
             columns = ", ".join(f"{c['Name']} {c['Type']}" for c in table["StorageDescriptor"]["Columns"])
             print(f"  {event_type}: {columns}")
     compacted = sorted({event_type for event_type, _ in counts})
-    with local_lake(info, only=compacted) as (con, workdir):
+    with local_lake(info, only=compacted, tenant=tenant) as (con, workdir):
         for event_type in compacted:
             # event types are identifiers ([a-z][a-z0-9_]*: identifiers.py), as are the views' names
-            print(f"\nnewest rows of {event_type} (all of them: make query SQL='select * from {event_type}'):")  # noqa: S608
+            every = f"make query{f' TENANT={tenant}' if tenant else ''} SQL='select * from {event_type}'"  # noqa: S608
+            print(f"\nnewest rows of {event_type} (all of them: {every}):")
             newest = f"SELECT * FROM {event_type} ORDER BY received_at DESC, event_id LIMIT {SAMPLE_ROWS}"  # noqa: S608
             run_sql(con, workdir, newest, "csv")
     return 0

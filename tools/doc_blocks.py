@@ -32,6 +32,7 @@ or on no block at all. ``python -m tools.doc_blocks`` lists every block.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import re
 import sys
@@ -228,7 +229,9 @@ def _classify(
     return None, f"unknown doc-test marker {marker.group(0)!r} (known: aws, skip <reason>)"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    description = "List every fenced block of README.md and docs/ with its treatment."
+    argparse.ArgumentParser(prog="python -m tools.doc_blocks", description=description).parse_args(argv)
     result = scan()
     for block in result.blocks:
         print(f"{block.id:<28}{block.language:<8}{block.treatment:<6}{block.reason}")

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -35,6 +36,8 @@ class ChildStack:
     api_port: int
     aws_port: int
     stack_file: Path
+    launched_seconds: float = 0.0  # from launching the process to its banner, as the parent measured it
+    banner: str = ""  # the banner's first line ("... ready in <s> s ...")
 
 
 def spawn_stack(state_dir: Path, extra_env: dict[str, str] | None = None) -> ChildStack:
@@ -48,6 +51,7 @@ def spawn_stack(state_dir: Path, extra_env: dict[str, str] | None = None) -> Chi
         **(extra_env or {}),
     }
     env.pop("AWS_ENDPOINT_URL", None)
+    launched = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -60,10 +64,12 @@ def spawn_stack(state_dir: Path, extra_env: dict[str, str] | None = None) -> Chi
     else:
         process.wait()
         raise RuntimeError("local mode did not start:\n" + "".join(seen))
+    waited = time.perf_counter() - launched
     # Keep reading its output: a child blocked on a full pipe would look like a hung stack.
     threading.Thread(target=_drain, args=(process.stdout,), name="stack-output", daemon=True).start()
     stack_file = state_dir / "stack.json"
-    return ChildStack(process, json.loads(stack_file.read_text()), api_port, aws_port, stack_file)
+    info = json.loads(stack_file.read_text())
+    return ChildStack(process, info, api_port, aws_port, stack_file, launched_seconds=waited, banner=seen[-1])
 
 
 def _drain(stream: IO[str]) -> None:

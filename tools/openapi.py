@@ -7,7 +7,9 @@ default endpoint and its variables).
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 
 from event_collector.ingest.openapi import openapi_document
 
@@ -16,5 +18,11 @@ def openapi_json() -> str:
     return json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="make openapi", description=__doc__.splitlines()[0]).parse_args(argv)
     print(openapi_json(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -64,5 +65,12 @@ def lint_all(directory: Path = STATEMACHINE_DIR) -> int:
     return 1 if failures else 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make statelint", description="statelint every statemachines/*.asl.json")
+    parser.add_argument("--lint", action="store_true", required=True, help="lint them (the only action)")
+    parser.parse_args(argv)
+    return lint_all()
+
+
 if __name__ == "__main__":
-    sys.exit(lint_all() if "--lint" in sys.argv else 2)
+    sys.exit(main())

@@ -59,7 +59,15 @@ def main(
     parser.add_argument("--region")
     parser.add_argument("--sql")
     parser.add_argument("--format", default="csv")
+    parser.add_argument("--tenant", help="refused here: in Athena the SQL filters itself (where tenant = '...')")
     arguments = parser.parse_args(argv)
+    if arguments.tenant is not None:
+        print(
+            "make query STACK=...: TENANT narrows the local lake only; in Athena, filter in the SQL: "
+            f"where tenant = '{arguments.tenant}'",
+            file=sys.stderr,
+        )
+        return 2
     if not arguments.sql:
         print("make query STACK=...: set SQL='select ...' (the summary is the local mode's)", file=sys.stderr)
         return 2

@@ -113,3 +113,13 @@ def test_given_make_query_with_a_stack_when_planned_then_the_sql_goes_to_the_ath
         ".venv/bin/python", "-m", "event_collector_cli.query", "--stack-name", '"$STACK"',
         "--region", '"$REGION"', "--sql", '"$SQL"',
     ]  # fmt: skip
+
+
+def test_given_a_tenant_with_a_stack_when_run_then_it_says_the_sql_filters_itself_and_queries_nothing(capsys):
+    status, _, session, query = run("--stack-name", "prod", "--sql", "select 1", "--tenant", "demo")
+
+    assert status == 2
+    assert (session.cloudformation.asked, query.calls) == ([], [])
+    assert capsys.readouterr().err == (
+        "make query STACK=...: TENANT narrows the local lake only; in Athena, filter in the SQL: where tenant = 'demo'\n"
+    )

@@ -126,6 +126,113 @@ def test_given_missing_wrong_or_doubled_credentials_when_sending_then_refused_an
     aws.assert_nothing_stored_or_counted()
 
 
+KEY_FORM = "a key reads k, 16 hex digits, '.', then 43 characters"
+EMPTY_PASSWORD = (
+    f"The username is not a write key ({KEY_FORM}), and an empty password means it should be one; "
+    "to send a tenant id, put its API key in the password"
+)
+
+
+def mistyped(api_key: str) -> str:
+    return api_key[:-1]
+
+
+def unknown(api_key: str) -> str:
+    return api_key[:-1] + ("A" if api_key[-1] != "A" else "B")
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "status", "message"),
+    [
+        (mistyped, "", 401, f"The write key (the username) is malformed: {KEY_FORM}"),
+        (unknown, "", 403, "The write key is not a key this stack issued"),
+        ("hunter2", "", 401, EMPTY_PASSWORD),
+        ("acme", "", 401, EMPTY_PASSWORD),
+        (
+            "",
+            "",
+            401,
+            "The credentials are empty: send tenant:api_key, or a write key as the username with an empty password",
+        ),
+        (
+            "",
+            lambda key: key,
+            401,
+            "The tenant id (the username) is empty: send tenant:api_key, or a write key as the username with an empty password",
+        ),
+        (
+            lambda key: key,
+            lambda key: key,
+            401,
+            "The username is a write key, so the password must be empty (or send tenant:api_key)",
+        ),
+        (
+            "Acme",
+            lambda key: key,
+            401,
+            "The tenant id (the username) is malformed: it must match ^[a-z0-9][a-z0-9-]{1,62}$",
+        ),
+        ("acme", "hunter2", 403, f"The API key (the password) is malformed: {KEY_FORM}"),
+        ("acme", unknown, 403, "Unknown tenant, or the API key is not one of its keys"),
+        ("globex", lambda key: key, 403, "Unknown tenant, or the API key is not one of its keys"),
+    ],
+    ids=[
+        "write-key-mistyped",
+        "write-key-unknown",
+        "hunter2-colon",
+        "tenant-colon",
+        "colon-alone",
+        "no-tenant",
+        "write-key-and-password",
+        "tenant-malformed",
+        "tenant-key-malformed",
+        "tenant-key-unknown",
+        "other-tenant",
+    ],
+)
+def test_given_each_credential_shape_sent_wrong_when_sending_then_the_message_names_what_was_wrong(
+    sending, aws, keys, lambda_context, username, password, status, message
+):
+    key = keys["secret"].api_key
+    user = username(key) if callable(username) else username
+    secret = password(key) if callable(password) else password
+    header = ("Authorization", "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode())
+
+    found, _, answer = send(sending, lambda_context, headers=[header])
+
+    assert (found, answer["message"]) == (status, message)
+    assert [part for part in (user, secret) if len(part) >= 4 and part in answer["message"]] == []
+    aws.assert_nothing_stored_or_counted()
+
+
+@pytest.mark.parametrize(
+    ("write_key", "message"),
+    [
+        ("", "The writeKey is empty"),
+        ("k3f9a0c1d2e4b5a69.short", f"The writeKey is malformed: {KEY_FORM}"),
+        ("k0000000000000000." + "A" * 43, "The write key is not a key this stack issued"),
+    ],
+    ids=["empty", "malformed", "unknown"],
+)
+def test_given_a_wrong_write_key_in_the_query_string_when_sending_then_the_message_names_it(
+    sending, aws, keys, lambda_context, write_key, message
+):
+    _, _, answer = send(sending, lambda_context, query=[("writeKey", write_key)])
+
+    assert answer["message"] == message
+    aws.assert_nothing_stored_or_counted()
+
+
+def test_given_a_revoked_key_when_sending_then_the_message_says_it_was_revoked(
+    sending, aws, keys, tenant_admin, lambda_context
+):
+    tenant_admin.revoke("acme", keys["secret"].key_id)
+
+    found, _, answer = send(sending, lambda_context, headers=[write_key_header(keys["secret"].api_key)])
+
+    assert (found, answer["message"]) == (403, "The API key was revoked")
+
+
 def test_given_a_publishable_key_from_its_origin_when_sending_then_cors_names_that_origin(
     sending, aws, keys, lambda_context
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -91,6 +92,27 @@ def test_given_a_malformed_header_when_posting_then_401(local_stack: RunningStac
     answer = local_stack.request("GET", "/v1/counts?event_type=page_view", headers={"Authorization": "Basic !!!"})
 
     assert answer.status == 401
+
+
+@pytest.mark.parametrize(
+    ("credential", "status", "message_start"),
+    [
+        (lambda key: f"{key[:-1]}:", 401, "The write key (the username) is malformed"),
+        (lambda key: "hunter2:", 401, "The username is not a write key"),
+        (lambda key: f"{key[:-1]}A:" if not key.endswith("A") else f"{key[:-1]}B:", 403, "The write key is not a key"),
+    ],
+    ids=["write-key-mistyped", "hunter2-colon", "write-key-unknown"],
+)
+def test_given_a_wrong_write_key_when_posting_over_http_then_the_message_is_about_the_write_key(
+    local_stack: RunningStack, credential, status, message_start
+):
+    header = "Basic " + base64.b64encode(credential(local_stack.demo_auth()[1]).encode()).decode()
+
+    answer = local_stack.request("POST", "/v1/events", body={"events": [VIEW]}, headers={"Authorization": header})
+
+    assert answer.status == status
+    assert answer.json()["message"].startswith(message_start)
+    assert "tenant id is malformed" not in answer.json()["message"]
 
 
 def test_given_a_valid_batch_when_posted_then_it_lands_in_the_raw_bucket_and_is_counted(local_stack: RunningStack):

@@ -228,3 +228,65 @@ def test_given_make_query_with_sql_and_format_when_run_then_both_reach_the_progr
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == '{"the url":"/sql/two"}'
+
+
+def test_given_a_tenant_when_summarised_then_only_its_rows_and_samples_are_printed(lake):
+    result = make_query(lake, "--tenant", "demo-two")
+
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0, result.stderr
+    assert [line.split()[:2] for line in lines[1 : lines.index("")]] == [["page_view", "demo-two"]]
+    heading = "newest rows of page_view (all of them: make query TENANT=demo-two SQL='select * from page_view'):"
+    samples = lines[lines.index(heading) + 2 :]
+    assert samples
+    assert all(",demo-two," in row for row in samples)
+
+
+def test_given_a_tenant_when_queried_with_sql_then_every_table_holds_only_its_rows(lake):
+    result = make_query(
+        lake,
+        "--tenant",
+        "demo-two",
+        "--sql",
+        "select (select count(*) from page_view) as compacted, (select count(*) from page_view_raw) as raw, "
+        "(select count(*) from compaction_ledger) as ledger, (select count(*) from sql_order) as orders, "
+        "(select string_agg(distinct tenant, ',') from daily_counts) as tenants",
+    )
+
+    assert result.stdout == "compacted,raw,ledger,orders,tenants\n1,1,1,0,demo-two\n", result.stderr
+
+
+def test_given_a_tenant_without_compacted_rows_when_summarised_then_it_says_so(lake):
+    result = make_query(lake, "--tenant", "nobody-here")
+
+    assert (result.returncode, result.stdout) == (
+        0,
+        "no compacted data of tenant nobody-here yet: send events, then `make compact`\n",
+    )
+
+
+def test_given_a_malformed_tenant_when_queried_then_one_line_and_exit_status_2(lake):
+    result = make_query(lake, "--tenant", "Demo Two", "--sql", "select 1")
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "make query: TENANT must be a tenant id (^[a-z0-9][a-z0-9-]{1,62}$), not 'Demo Two'\n"
+
+
+def test_given_make_query_with_a_tenant_and_format_json_when_piped_then_stdout_is_json_lines_alone(lake):
+    environment = {**os.environ, "LOCAL_STATE_DIR": str(lake.stack_file.parent)}
+    command = [
+        "make",
+        "--no-print-directory",
+        "query",
+        "TENANT=demo",
+        "FORMAT=json",
+        "SQL=select tenant, url from page_view order by url",
+    ]
+
+    result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
+        {"tenant": "demo", "url": "/sql/0"},
+        {"tenant": "demo", "url": "/sql/1"},
+    ]

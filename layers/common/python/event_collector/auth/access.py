@@ -34,6 +34,11 @@ class Admission:
     rate_per_minute: int | None = None  # the key's limit (auth/rates.py), None for none
 
 
+def sentence(reason: str) -> str:
+    """A decision's reason as the answer's message (the reasons never hold what the caller sent)."""
+    return reason[:1].upper() + reason[1:]
+
+
 class SendAccess:
     def __init__(self, keys: KeyLookup, ttl_seconds: int = 300, clock: Callable[[], float] = time.time) -> None:
         self._keys = keys
@@ -46,9 +51,9 @@ class SendAccess:
         a publishable key used from an origin outside its list)."""
         decision = self._decision(authorization, write_key)
         if decision.outcome == "unauthorized":
-            raise ClientInputError(401, "unauthorized", f"Send an API key: {decision.reason}")
+            raise ClientInputError(401, "unauthorized", sentence(decision.reason))
         if decision.outcome != "allow" or decision.tenant is None:
-            raise ClientInputError(403, "forbidden", "The API key is wrong, revoked or expired")
+            raise ClientInputError(403, "forbidden", sentence(decision.reason))
         if decision.scope == "publishable":
             if not origin_allowed(origin, decision.origins):
                 raise ClientInputError(

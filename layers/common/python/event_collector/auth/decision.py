@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from event_collector.auth.basic import Credentials, MalformedCredentials, parse_basic_authorization
-from event_collector.auth.keys import KeyRecord, KeyScope, secret_matches, split_api_key
+from event_collector.auth.keys import KEY_FORM, KeyRecord, KeyScope, secret_matches, split_api_key
+
+# Which of the two was wrong is not said: an unknown tenant and a wrong key of a known one answer alike.
+UNKNOWN_TENANT_OR_KEY = "unknown tenant, or the API key is not one of its keys"
+UNKNOWN_WRITE_KEY = "the write key is not a key this stack issued"
 
 
 class KeyLookup(Protocol):
@@ -50,8 +54,10 @@ def decide(headers: Sequence[str], keys: KeyLookup, now: int, write_key: str | N
     if len(headers) + (write_key is not None) > 1:
         return Decision("unauthorized", "more than one credential")
     if write_key is not None:
+        if not write_key:
+            return Decision("unauthorized", "the writeKey is empty")
         if split_api_key(write_key) is None:
-            return Decision("unauthorized", "writeKey is malformed")
+            return Decision("unauthorized", f"the writeKey is malformed: {KEY_FORM}")
         credentials = Credentials(tenant=None, api_key=write_key)
     else:
         try:
@@ -60,16 +66,18 @@ def decide(headers: Sequence[str], keys: KeyLookup, now: int, write_key: str | N
             return Decision("unauthorized", malformed.reason)
     parts = split_api_key(credentials.api_key)
     if parts is None:
-        return Decision("deny", "API key has the wrong format", tenant=credentials.tenant)
+        return Decision("deny", f"the API key (the password) is malformed: {KEY_FORM}", tenant=credentials.tenant)
     key_id, secret = parts
     record = keys.get_key(credentials.tenant, key_id) if credentials.tenant else keys.find_key(key_id)
     tenant = credentials.tenant or (record.tenant if record else None)
     if not secret_matches(record, secret) or record is None:
-        return Decision("deny", "unknown tenant or key", tenant=tenant, key_id=key_id)
+        unknown = UNKNOWN_WRITE_KEY if credentials.tenant is None else UNKNOWN_TENANT_OR_KEY
+        return Decision("deny", unknown, tenant=tenant, key_id=key_id)
+    # Only the holder of the exact secret learns these two.
     if record.status != "active":
-        return Decision("deny", "key revoked", tenant=tenant, key_id=key_id)
+        return Decision("deny", "the API key was revoked", tenant=tenant, key_id=key_id)
     if not record.is_usable_at(now):
-        return Decision("deny", "key expired", tenant=tenant, key_id=key_id)
+        return Decision("deny", "the API key has expired", tenant=tenant, key_id=key_id)
     return Decision(
         "allow",
         "valid key",

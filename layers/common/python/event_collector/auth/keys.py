@@ -22,6 +22,8 @@ KeyStatus = Literal["active", "revoked"]
 KeyScope = Literal["secret", "publishable"]
 
 _API_KEY = re.compile(r"^(k[0-9a-f]{16})\.([A-Za-z0-9_-]{43})$")
+# How a key looks, for messages about one that does not (never the key sent: it may be a real one, mistyped).
+KEY_FORM = "a key reads k, 16 hex digits, '.', then 43 characters"
 # Compared against when the key id is unknown, so both paths cost the same.
 _UNKNOWN_KEY_HASH = hashlib.sha256(b"no such key").hexdigest()
 
