@@ -9,8 +9,12 @@
 # - The stamp VENV/.installed-<checksum of the requirements files> is written only once pip has succeeded:
 #   an install that stopped half-way, or a changed requirements file, installs again.
 #
+# Everything it prints goes to stderr, pip's output included: a target's stdout stays its own (`make compact | jq`
+# on a fresh clone reads the report, not the install).
+#
 # Usage: tools/venv.sh VENV PYTHON MIN GOAL REQUIREMENTS...  (GOAL: the make command, for the hint)
 set -eu
+exec 1>&2
 venv=$1 python=$2 min=$3 goal=$4
 shift 4
 stamp="$venv/.installed-$(cat "$@" | cksum | cut -d' ' -f1)"

@@ -139,7 +139,7 @@ def test_given_a_venv_made_with_python_3_10_when_rerun_with_3_11_then_it_is_rebu
 
     result = make(checkout, "venv", "PYTHON=python3.11")
 
-    lines = result.stdout.splitlines()
+    lines = result.stderr.splitlines()
     assert result.returncode == 0, result.stderr
     assert lines[0] == "make: .venv was made with Python 3.10 (3.11 or newer is needed): rebuilding it with python3.11"
     assert lines[1].startswith(ANNOUNCEMENT)
@@ -158,10 +158,10 @@ def test_given_a_venv_whose_python_is_gone_when_make_runs_then_it_is_rebuilt_say
 
     assert result.returncode == 0, result.stderr
     assert (
-        result.stdout.splitlines()[0]
+        result.stderr.splitlines()[0]
         == "make: .venv/bin/python is missing or does not start: rebuilding .venv with python3"
     )
-    assert PIP in result.stdout
+    assert PIP in result.stderr
 
 
 def test_given_a_failing_venv_module_when_make_runs_then_one_line_says_why_and_no_half_venv_is_left(checkout):
@@ -189,7 +189,7 @@ def test_given_no_venv_when_installing_then_the_announcement_comes_before_the_ve
 
     result = make(checkout, "venv")
 
-    lines = result.stdout.splitlines()
+    lines = result.stderr.splitlines()
     assert result.returncode == 0, result.stderr
     assert lines[0].startswith(ANNOUNCEMENT)
     assert "about 2 minutes and 750 MB" in lines[1]
@@ -217,11 +217,11 @@ def test_given_a_changed_requirements_file_when_venv_runs_then_it_announces_and_
 
     again = make(checkout, "venv")
 
-    lines = again.stdout.splitlines()
+    lines = again.stderr.splitlines()
     assert again.returncode == 0
     assert lines[0].startswith(ANNOUNCEMENT)
     assert lines[1] == "(a requirements file changed since the last install) ..."
-    assert PIP in again.stdout
+    assert PIP in again.stderr
     assert len(list((checkout / ".venv").glob(".installed-*"))) == 1  # the old stamp is gone
 
 
@@ -235,7 +235,7 @@ def test_given_a_venv_in_order_when_requirements_change_then_it_reinstalls_whate
     again = make(checkout, "venv", "PYTHON=python3.10")
 
     assert again.returncode == 0, again.stderr
-    assert PIP in again.stdout  # with .venv's own Python: PYTHON only makes a venv
+    assert PIP in again.stderr  # with .venv's own Python: PYTHON only makes a venv
 
 
 def test_given_a_failing_install_when_venv_runs_then_make_fails_and_the_next_run_tries_again(checkout):
@@ -246,12 +246,12 @@ def test_given_a_failing_install_when_venv_runs_then_make_fails_and_the_next_run
     retried = make(checkout, "venv")
 
     assert failed.returncode != 0
-    assert failed.stdout.splitlines()[0].startswith(ANNOUNCEMENT)  # said before it failed
+    assert failed.stderr.splitlines()[0].startswith(ANNOUNCEMENT)  # said before it failed
     assert "ERROR: no network" in failed.stderr
-    assert "Development environment ready." not in failed.stdout
+    assert "Development environment ready." not in failed.stderr
     assert stamps_after_failure == []
     assert retried.returncode == 0
-    assert retried.stdout.splitlines()[:2] == [
+    assert retried.stderr.splitlines()[:2] == [
         "Installing the development environment into .venv from the pinned requirements",
         "(the last install did not finish: installing again) ...",
     ]
@@ -262,6 +262,17 @@ def test_given_a_first_run_when_installing_then_pip_shows_its_progress(checkout)
 
     result = make(checkout, "venv")
 
-    pip = next(line for line in result.stdout.splitlines() if line.startswith(PIP))
+    pip = next(line for line in result.stderr.splitlines() if line.startswith(PIP))
     assert "-q" not in pip.split()
     assert "--progress-bar on" in pip
+
+
+def test_given_a_first_run_when_a_target_installs_then_nothing_reaches_its_stdout(checkout):
+    """`make compact | jq` on a fresh clone: the install's lines and pip's output go to stderr."""
+    system_python(checkout, "python3", "3.11")
+
+    result = make(checkout, "venv")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert ANNOUNCEMENT in result.stderr
