@@ -83,6 +83,7 @@ class LocalStack:
         if self.config.quiet:
             for function in self.functions.by_name.values():
                 function.environment["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers log warnings and errors only
+                function.discard_metrics = True  # and print no metric line (local/lambdas.py)
         if self.faults:
             without_sdk_backoff()
             for function in self.functions.by_name.values():
