@@ -50,5 +50,5 @@ class Progress:
 
     def _emit(self, detail: str) -> None:
         self._last_line = self._clock()
-        text = f"{self.name} [{self.elapsed():5.1f} s] {self.current_phase}"
-        self._write(f"{text}: {detail}" if detail else text)
+        said = ": ".join(part for part in (self.current_phase, detail) if part)
+        self._write(f"{self.name} [{self.elapsed():5.1f} s] {said}".rstrip())
