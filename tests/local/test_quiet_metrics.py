@@ -4,7 +4,15 @@ metric holds 100 values. The local mode drops what an invocation added (local/la
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +20,10 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from local.lambdas import LocalFunction
+from tests.local.test_lifecycle import BOUND, STOP_BOUND
+from tests.local.test_signals import Lines
+from tools.harness import free_port
+from tools.template import ROOT
 
 INVOCATIONS = 250  # past Powertools' 100 values per metric, twice
 
@@ -87,3 +99,50 @@ def test_given_local_verbose_when_a_function_runs_then_each_invocation_prints_it
         function.invoke({})
 
     assert len(metric_lines(capsys.readouterr().out)) == 3
+
+
+REQUESTS = 60  # one raw object each, so one fan-out each, and one more each by the backfill: 120 LinesIn values
+
+
+def test_given_the_default_local_stack_when_loaded_and_backfilled_then_it_prints_no_metric_line(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "LOCAL_STATE_DIR": str(tmp_path), "LOCAL_API_PORT": str(free_port())}
+    env["LOCAL_AWS_PORT"] = str(free_port())
+    for name in ("AWS_ENDPOINT_URL", "LOCAL_QUIET", "LOCAL_VERBOSE", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_DEV"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines = Lines(process)
+    try:
+        lines.wait_for("ready in")
+        info = json.loads((tmp_path / "stack.json").read_text())
+        auth = "Basic " + base64.b64encode(f"{info['tenant']}:{info['api_key']}".encode()).decode()
+        for number in range(REQUESTS):
+            body = json.dumps({"events": [{"event_type": "track", "name": f"quiet-{number}"}]}).encode()
+            call(info["api_url"] + "/v1/events", body, {"Authorization": auth, "Content-Type": "application/json"})
+        call(info["api_url"] + "/__local/drain", b"", {})
+        backfill = subprocess.run(
+            [str(Path(sys.executable).parent / "event-collector-lake"), "--endpoint-url", info["aws_endpoint_url"],
+             "--region", info["region"], "backfill", "--function", info["fan_out_function"],
+             "--raw-bucket", info["raw_bucket"], "--prefix", "raw/"],
+            env={**env, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"},
+            capture_output=True, text=True, timeout=BOUND, check=False,
+        )  # fmt: skip
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=STOP_BOUND)
+    output = lines.rest()
+
+    assert backfill.returncode == 0, backfill.stderr
+    assert json.loads(backfill.stdout)["objects"] >= REQUESTS
+    assert "backfill [" in backfill.stderr
+    assert metric_lines(output) == [], output[:2000]
+    assert metric_lines(backfill.stdout) == []
+
+
+def call(url: str, body: bytes, headers: dict[str, str]) -> None:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=BOUND) as answer:
+        assert answer.status == 200
