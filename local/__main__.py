@@ -71,7 +71,9 @@ class Signals:
         now = self._clock()
         if self._first_at is not None:
             if now - self._first_at > SAME_STOP_SECONDS:
-                print("local stack: signalled again while stopping; exiting now", file=sys.stderr, flush=True)
+                # os.write, not print: the main thread may be inside a write to stderr, which print would re-enter.
+                said = f"local stack: signalled again more than {SAME_STOP_SECONDS:.0f} s into the stop; exiting now\n"
+                os.write(2, said.encode())
                 self._exit_now(128 + signum)
             return  # the same stop, asked again (make forwards what the process group already got)
         self._first_at = now
@@ -113,7 +115,11 @@ def _hold_for_tests(phase: str) -> None:
     """LOCAL_TEST_HOLD_AT=<phase>: the tests stop the stack at a chosen phase of its start."""
     if os.environ.get("LOCAL_TEST_HOLD_AT") == phase:
         print(f"local stack: holding at {phase}", flush=True)
-        threading.Event().wait()
+        never = threading.Event()
+        # Woken now and then, as main()'s own wait: a signal the kernel gave another thread (a second one that
+        # came while the first was pending) runs its Python handler only once this thread is back in Python.
+        while not never.wait(timeout=0.2):
+            pass
 
 
 def shut_down(stack: LocalStack | None, claim: StateDirClaim | None) -> None:

@@ -58,7 +58,9 @@ def test_given_a_stop_under_way_when_more_signals_come_within_the_window_then_th
     assert deadlines == [signal.SIGTERM]  # one stop, one deadline
 
 
-def test_given_a_stop_that_seems_hung_when_ctrl_c_comes_again_later_then_the_process_exits_at_once() -> None:
+def test_given_a_stop_that_seems_hung_when_ctrl_c_comes_again_later_then_the_process_exits_at_once(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     clock = FakeClock()
     signals, _ = recorded_signals(clock)
     signals.handle(signal.SIGINT)
@@ -68,6 +70,7 @@ def test_given_a_stop_that_seems_hung_when_ctrl_c_comes_again_later_then_the_pro
         signals.handle(signal.SIGINT)
 
     assert exited.value.status == 128 + signal.SIGINT
+    assert "signalled again more than 1 s into the stop; exiting now" in capfd.readouterr().err
 
 
 def test_given_a_start_when_two_signals_come_then_only_the_first_interrupts_it() -> None:
