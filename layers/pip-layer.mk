@@ -28,7 +28,7 @@ LAYER_NAME := layers/$(notdir $(patsubst %/,%,$(HERE)))
 
 pip-layer:
 	test -n "$(ARTIFACTS_DIR)"
-	@echo "$(LAYER_NAME): pip installs $$(grep -c '^[A-Za-z0-9].*==' "$(HERE)requirements.txt") pinned packages for the Lambda runtime (Python 3.13, arm64) ..."
+	@echo "$(LAYER_NAME): pip-installing requirements.txt ($$(grep -c '^[A-Za-z0-9].*==' "$(HERE)requirements.txt") pinned) for the Lambda runtime (Python 3.13, arm64) ..."
 	$(PYTHON313) -m pip install --disable-pip-version-check --root-user-action=ignore --quiet --no-compile --no-deps \
 		--only-binary=:all: --implementation cp --python-version 3.13 \
 		$(addprefix --platform ,$(LAMBDA_PLATFORMS)) \

@@ -44,6 +44,6 @@ def test_given_a_pinned_layer_when_sam_build_runs_its_recipe_then_it_says_what_i
     assert built.returncode == 0, built.stderr
     said = [line for line in built.stdout.splitlines() if line.startswith("layers/arrow: ")]
     assert said == [
-        f"layers/arrow: pip installs {pinned} pinned packages for the Lambda runtime (Python 3.13, arm64) ...",
+        f"layers/arrow: pip-installing requirements.txt ({pinned} pinned) for the Lambda runtime (Python 3.13, arm64) ...",
         "layers/arrow: 3 MB unzipped, trimmed and stripped",
     ]
