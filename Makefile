@@ -112,7 +112,7 @@ $(SAM_VENV)/bin/sam:
 	@echo "make build: installing aws-sam-cli $(SAM_CLI_VERSION) into $(SAM_VENV) (first use only: about 340 MB, a few minutes) ..."
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
-	@echo "make build: aws-sam-cli installed, $$(( $$(du -sk $(SAM_VENV) | cut -f1) / 1024 )) MB in $(SAM_VENV)"
+	@echo "make build: aws-sam-cli installed, $$(( $$(du -skL $(SAM_VENV)/ | cut -f1) / 1024 )) MB in $(SAM_VENV)"
 
 # The layers built by layers/pip-layer.mk are trimmed and their shared objects stripped (llvm-strip); then
 # every function's unzipped total (code and all its layers) is printed against Lambda's 250 MB.
