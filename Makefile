@@ -115,15 +115,20 @@ named-queries: venv
 	$(BIN)/python -m tools.named_queries
 
 $(SAM_VENV)/bin/sam:
+	@echo "make build: installing aws-sam-cli $(SAM_CLI_VERSION) into $(SAM_VENV) (first use only: about 340 MB, a few minutes) ..."
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
+	@echo "make build: aws-sam-cli installed, $$(( $$(du -skL $(SAM_VENV)/ | cut -f1) / 1024 )) MB in $(SAM_VENV)"
 
 # The layers built by layers/pip-layer.mk are trimmed and their shared objects stripped (llvm-strip); then
 # every function's unzipped total (code and all its layers) is printed against Lambda's 250 MB.
 # Then one template per ApiType beside the built one, for `sam local` only (tools/sam_local.py).
 build: venv $(SAM_VENV)/bin/sam
+	@echo "make build: 1/3 sam build: every function and layer, each pinned layer says what it pip-installs for arm64 and its size ..."
 	SAM_CLI_TELEMETRY=0 PATH="$(PY313_PREFIX)/bin:$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml
+	@echo "make build: 2/3 each function's unzipped size (code and layers) against Lambda's 250 MB"
 	$(BIN)/python -m tools.parity.sizes
+	@echo "make build: 3/3 the sam local templates (template-rest.yaml, template-http.yaml)"
 	$(SAM_VENV)/bin/python -m tools.sam_local
 
 parity: venv build

@@ -9,7 +9,9 @@ its own on free ports and stops it afterwards. Sends batches with unique event_i
 same bytes after a 503 or a lost connection, as a well-behaved client does),
 stops by itself after the given count or duration, then waits for fan-out,
 runs one compaction and checks that the compacted tables hold every
-acknowledged event exactly once. Only ever talks to 127.0.0.1.
+acknowledged event exactly once. Only ever talks to 127.0.0.1. On stderr, a
+progress line at each phase and every 2 s while sending (requests, rate,
+events acknowledged, errors); stdout holds the summary.
 
 Count freshness: after each 200, the client reads its own counter
 (``GET /v1/counts``; each client counts under a name of its own) until it
@@ -39,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
 
 from event_collector.lake.layout import compacted_type_prefix  # noqa: E402
+from event_collector_cli.progress import Progress  # noqa: E402
 from tools.harness import compacted_rows, spawn_stack, stop_child  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost"}
@@ -59,6 +62,9 @@ class Client(threading.Thread):
         self.counter_name = f"load-{run}-{number}"
         self.freshness: list[float] = []  # seconds from a 200 to the first read of the count that includes it
         self.reads_needed: list[int] = []
+        # Read by the progress line from another thread: plain ints, never a dict being resized.
+        self.attempts = 0
+        self.errors = 0  # attempts answered other than 200, or lost
 
     def run(self) -> None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
@@ -88,6 +94,8 @@ class Client(threading.Thread):
                     status = "connection error"
                 self.latencies.append(time.perf_counter() - start)
                 self.statuses[status] += 1
+                self.attempts += 1
+                self.errors += status != "200"
                 if status == "200":
                     self.acknowledged += [(self.tenant, i) for i in ids]
                     if self.args.freshness:
@@ -129,6 +137,24 @@ def post(info: dict[str, Any], path: str) -> dict[str, Any]:
     answer: dict[str, Any] = json.loads(connection.getresponse().read())
     connection.close()
     return answer
+
+
+def sending_status(clients: list[Client], seconds: float) -> str:
+    """The progress line's detail while the clients send: requests so far, their rate, events, errors."""
+    requests = sum(client.attempts for client in clients)
+    errors = sum(client.errors for client in clients)
+    acknowledged = sum(len(client.acknowledged) for client in clients)
+    rate = requests / seconds if seconds > 0 else 0.0
+    return f"{requests} requests ({rate:.1f}/s), {acknowledged} events acknowledged, {errors} errors"
+
+
+def wait_for_clients(clients: list[Client], progress: Progress, poll_seconds: float = 0.5) -> None:
+    """Join every client, giving ``progress`` a chance at a line every ``poll_seconds`` meanwhile."""
+    sending_since = progress.elapsed()
+    for client in clients:
+        while client.is_alive():
+            client.join(timeout=poll_seconds)
+            progress.update(lambda: sending_status(clients, progress.elapsed() - sending_since))
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -174,20 +200,27 @@ def main(argv: list[str] | None = None) -> int:
         info = child.info
     if urlsplit(info["api_url"]).hostname not in LOOPBACK:
         raise SystemExit("the load generator only targets 127.0.0.1")
+    progress = Progress("load")  # on stderr, every 2 s and at each phase: stdout keeps the summary alone
     try:
         start = time.perf_counter()
         run = uuid.uuid4().hex[:8]  # this run's events only: a running stack may hold earlier runs' rows
         clients = [Client(n, info, args, time.monotonic() + args.duration, run) for n in range(args.clients)]
+        progress.phase(
+            "sending", f"{args.clients} clients, up to {args.requests} requests each or {args.duration:.0f} s"
+        )
         for client in clients:
             client.start()
-        for client in clients:
-            client.join()
+        wait_for_clients(clients, progress)
         elapsed = time.perf_counter() - start
+        progress.phase("sent", sending_status(clients, elapsed))
+        progress.phase("waiting for the fan-out (POST /__local/drain)")
         latencies = [value for client in clients for value in client.latencies]
         statuses = sum((client.statuses for client in clients), Counter())
         acknowledged = [row for client in clients for row in client.acknowledged]
         drained = post(info, "/__local/drain")
+        progress.phase("compacting (POST /__local/compact)")
         compaction = post(info, "/__local/compact")
+        progress.phase("reading the compacted tables")
         rows = [
             row for row in compacted_rows(info, compacted_type_prefix("track")) if row[1].startswith(f"load-{run}-")
         ]

@@ -23,13 +23,18 @@ SOURCE_FILES := -name '*.h' -o -name '*.hpp' -o -name '*.c' -o -name '*.cc' -o -
 
 .PHONY: pip-layer trim
 
+# What `make build` says of each layer (sam build passes the recipe's output on): what is installed, then its size.
+LAYER_NAME := layers/$(notdir $(patsubst %/,%,$(HERE)))
+
 pip-layer:
 	test -n "$(ARTIFACTS_DIR)"
+	@echo "$(LAYER_NAME): pip-installing requirements.txt ($$(grep -c '^[A-Za-z0-9].*==' "$(HERE)requirements.txt") pinned) for the Lambda runtime (Python 3.13, arm64) ..."
 	$(PYTHON313) -m pip install --disable-pip-version-check --root-user-action=ignore --quiet --no-compile --no-deps \
 		--only-binary=:all: --implementation cp --python-version 3.13 \
 		$(addprefix --platform ,$(LAMBDA_PLATFORMS)) \
 		--target "$(ARTIFACTS_DIR)/python" -r "$(HERE)requirements.txt"
 	$(MAKE) --no-print-directory -f "$(HERE)pip-layer.mk" trim LAYER_PYTHON="$(ARTIFACTS_DIR)/python"
+	@echo "$(LAYER_NAME): $$(( $$(du -sk "$(ARTIFACTS_DIR)/python" | cut -f1) / 1024 )) MB unzipped, trimmed and stripped"
 
 trim:
 	test -d "$(LAYER_PYTHON)"

@@ -83,6 +83,7 @@ class LocalStack:
         if self.config.quiet:
             for function in self.functions.by_name.values():
                 function.environment["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers log warnings and errors only
+                function.discard_metrics = True  # and print no metric line (local/lambdas.py)
         if self.faults:
             without_sdk_backoff()
             for function in self.functions.by_name.values():
@@ -130,8 +131,8 @@ class LocalStack:
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self._wrote_sam_env_file = True  # before writing: a stop while it is written removes a partial one too
         write_sam_environment(self.resolver, self.config)
+        self._wrote_stack_file = True  # before writing: a signal between the write and this line leaves none
         write_atomically(self.config.stack_file, json.dumps(self.info, indent=2) + "\n")
-        self._wrote_stack_file = True
         if self.config.compaction_interval:
             threading.Thread(target=self._compact_on_schedule, name="local-compaction-schedule", daemon=True).start()
 

@@ -2,7 +2,7 @@
 
 - ``redrive``: re-run every fan-out invocation parked in the dead-letter
   queue; a message is deleted only once its invocation succeeded.
-- ``backfill``: fan out every raw object under a prefix again.
+- ``backfill``: fan out every raw object under a prefix again (objects done / total on stderr every ~2 s).
 - ``enqueue``: put lake objects already written back in compaction's queue
   (a table restored from backup, objects copied in by hand).
 
@@ -31,6 +31,7 @@ from event_collector.aws.compaction_state import CompactionStateTable
 from event_collector.aws.s3 import S3ObjectStore
 from event_collector.lake.layout import EVENTS_ROOT, events_prefix, parse_event_object_key
 from event_collector.lake.queue import PendingObject
+from event_collector_cli.progress import Progress
 
 # (event) -> the function's result; raises FunctionFailed when the invocation failed.
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -91,9 +92,23 @@ def redrive(invoke: Invoke, sqs: Any, queue_url: str, max_messages: int) -> dict
     return {"redriven": done, "failed": failed}
 
 
-def backfill(invoke: Invoke, store: S3ObjectStore, raw_bucket: str, prefix: str) -> dict[str, int]:
+def backfill(
+    invoke: Invoke, store: S3ObjectStore, raw_bucket: str, prefix: str, progress: Progress | None = None
+) -> dict[str, int]:
+    """Fan out every raw object under ``prefix``; on stderr, objects done / total every ~2 s."""
+    progress = progress or Progress("backfill")
     totals = dict.fromkeys(("objects", *REPORT_FIELDS, "failed"), 0)
-    for key in store.keys(raw_bucket, prefix):
+    progress.phase(f"listing s3://{raw_bucket}/{prefix}")
+    keys = list(store.keys(raw_bucket, prefix))
+    progress.phase("fanning out", f"0/{len(keys)} objects")
+
+    def done() -> str:
+        finished = totals["objects"] + totals["failed"]
+        share = f" ({finished / len(keys):.0%})" if keys else ""
+        return f"{finished}/{len(keys)} objects{share}, {totals['failed']} failed"
+
+    for key in keys:
+        progress.update(done)
         try:
             result = invoke(s3_event(raw_bucket, key))
         except FunctionFailed as error:
@@ -104,6 +119,7 @@ def backfill(invoke: Invoke, store: S3ObjectStore, raw_bucket: str, prefix: str)
         for report in result.get("objects", []):
             for name in REPORT_FIELDS:
                 totals[name] += int(report.get(name, 0))
+    progress.phase("done", done())
     return totals
 
 

@@ -32,6 +32,16 @@ def test_given_no_running_stack_when_the_load_generator_runs_then_it_starts_its_
     assert "p99" in done.stdout
     # Real-time counts: every client's read right after each 200 already includes it.
     assert "visible on the first read: 12 of 12" in done.stdout
+    # Progress on stderr, a line at each phase: the summary on stdout stays alone.
+    phases = [line.split("] ", 1)[1].split(":")[0] for line in done.stderr.splitlines() if line.startswith("load [")]
+    assert phases[0] == "sending"
+    assert phases[-4:] == [
+        "sent",
+        "waiting for the fan-out (POST /__local/drain)",
+        "compacting (POST /__local/compact)",
+        "reading the compacted tables",
+    ]
+    assert "load [" not in done.stdout
 
 
 def test_given_a_running_stack_when_the_load_generator_runs_twice_then_it_loads_that_stack(stack: RunningStack):
