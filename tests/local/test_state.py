@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -53,7 +54,8 @@ def then_a_restart_finds_it_all(state_dir: Path, auth: tuple[str, str], before: 
     try:
         assert again.info["api_key"] == demo  # the demo keys stay the same
         assert observed(again, auth) == before
-        assert before["counts"] == {"shop": 1, "demo": 1} and len(before["compacted"]) == 2
+        assert before["counts"] == {"shop": 1, "demo": 1}
+        assert len(before["compacted"]) == 2
         event = {"event_type": "page_view", "url": "https://example.com/", "session_id": "s-2"}
         assert again.request("POST", "/v1/events", body={"events": [event]}, auth=auth).status == 200
     finally:
@@ -100,7 +102,13 @@ def test_given_a_file_that_is_no_state_then_the_start_is_refused_in_one_line(tmp
 def make_local_reset(state_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LOCAL_STATE_DIR": str(state_dir)}
     return subprocess.run(
-        ["make", "-s", "local-reset"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=BOUND, check=False
+        [shutil.which("make") or "make", "-s", "local-reset"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        check=False,
     )
 
 
@@ -109,7 +117,8 @@ def test_make_local_reset_deletes_the_state_and_is_refused_while_a_stack_runs(tm
     with (tmp_path / "stack.lock").open("a+") as held:  # what a running stack holds
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         refused = make_local_reset(tmp_path)
-    assert refused.returncode != 0 and "another local stack is running" in refused.stderr
+    assert refused.returncode != 0
+    assert "another local stack is running" in refused.stderr
     assert (tmp_path / "state.pickle").exists()
     reset = make_local_reset(tmp_path)
     assert reset.returncode == 0, reset.stderr
