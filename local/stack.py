@@ -117,7 +117,7 @@ class LocalStack:
         self.skipped = provision(self.resolver, self.clients, data_restored=self.restored is not None)
         self.hold("provision")
         self.async_invoker.start()
-        tenants = self.restored.header["tenants"] if self.restored else self._create_demo_tenants()
+        tenants = self._restored_tenants(self.restored.header) if self.restored else self._create_demo_tenants()
         self._tenants = tenants
         self._state_ready = True
         self.rejections = RejectionLog(self._tenant_of_key)
@@ -213,19 +213,37 @@ class LocalStack:
         seconds = self.config.schema_cache_seconds
         return {} if seconds is None else {"SchemaCacheSeconds": str(seconds)}
 
-    def _create_demo_tenants(self) -> list[dict[str, str]]:
+    def _tenant_admin(self) -> Any:
         from event_collector.aws.tenant_keys_table import TenantKeysTable
         from event_collector.tenants.admin import TenantAdmin
 
         table = self.resolver.physical_name("TenantKeysTable")
-        admin = TenantAdmin(TenantKeysTable(self.clients.dynamodb, table), clock=lambda: int(time.time()))
-        origins = (f"http://127.0.0.1:{self.config.api_port}", f"http://localhost:{self.config.api_port}")
+        return TenantAdmin(TenantKeysTable(self.clients.dynamodb, table), clock=lambda: int(time.time()))
+
+    def _dashboard_origins(self) -> tuple[str, str]:
+        return f"http://127.0.0.1:{self.config.api_port}", f"http://localhost:{self.config.api_port}"
+
+    def _create_demo_tenants(self) -> list[dict[str, str]]:
+        admin = self._tenant_admin()
         tenants = []
         for tenant in DEMO_TENANTS:
             admin.create_tenant(tenant)
             secret = admin.issue_key(tenant).api_key
-            publishable = admin.issue_key(tenant, scope="publishable", origins=origins).api_key
+            publishable = admin.issue_key(tenant, scope="publishable", origins=self._dashboard_origins()).api_key
             tenants.append({"tenant": tenant, "api_key": secret, "publishable_key": publishable})
+        return tenants
+
+    def _restored_tenants(self, header: dict[str, Any]) -> list[dict[str, str]]:
+        """The saved demo tenants and keys; on another LOCAL_API_PORT, new publishable keys for the dashboard
+        (theirs name the page's origin, which has that port)."""
+        tenants: list[dict[str, str]] = header["tenants"]
+        if header.get("api_port") != self.config.api_port:
+            admin = self._tenant_admin()
+            for entry in tenants:
+                origins = self._dashboard_origins()
+                entry["publishable_key"] = admin.issue_key(
+                    entry["tenant"], scope="publishable", origins=origins
+                ).api_key
         return tenants
 
     def _stack_info(self, tenants: list[dict[str, str]]) -> dict[str, Any]:
@@ -346,6 +364,7 @@ class LocalStack:
         return {
             **expected_header(self._state_fingerprint),
             "tenants": self._tenants,
+            "api_port": self.config.api_port,
             "last_compaction": self.last_compaction,
         }
 

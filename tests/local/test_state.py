@@ -58,6 +58,16 @@ def then_a_restart_finds_it_all(state_dir: Path, auth: tuple[str, str], before: 
         assert len(before["compacted"]) == 2
         event = {"event_type": "page_view", "url": "https://example.com/", "session_id": "s-2"}
         assert again.request("POST", "/v1/events", body={"events": [event]}, auth=auth).status == 200
+        # The dashboard's publishable key sends from the page's origin, on this start's port.
+        dashboard = again.info["tenants"][0]
+        answer = again.request(
+            "POST",
+            "/v1/events",
+            body={"events": [event]},
+            auth=(dashboard["tenant"], dashboard["publishable_key"]),
+            headers={"Origin": f"http://127.0.0.1:{again.api_port}"},
+        )
+        assert answer.status == 200, answer.body
     finally:
         assert stopped(again, signal.SIGINT) == 0
 
