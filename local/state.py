@@ -117,9 +117,14 @@ class StateKeeper:
                 self._in_flight += 1
                 if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
                     self._writes += 1
+            answer = None
             try:
-                return list(app(environ, start_response))  # moto builds its answer whole; applied before release
+                answer = app(environ, start_response)
+                return list(answer)  # moto builds its answer whole; applied before the request counts as done
             finally:
+                close = getattr(answer, "close", None)
+                if close is not None:
+                    close()
                 with self._condition:
                     self._in_flight -= 1
                     self._condition.notify_all()
