@@ -120,6 +120,9 @@ class LocalStack:
         tenants = self._restored_tenants(self.restored.header) if self.restored else self._create_demo_tenants()
         self._tenants = tenants
         self._state_ready = True
+        if not self.restored:
+            self.state.save()  # the demo keys survive even a crash right after this start
+        threading.Thread(target=self._snapshot_on_schedule, name="local-snapshots", daemon=True).start()
         self.rejections = RejectionLog(self._tenant_of_key)
         local_routes: dict[tuple[str, str], LocalRoute] = {
             ("GET", SDK_PATH): self._sdk,
@@ -148,9 +151,6 @@ class LocalStack:
         write_sam_environment(self.resolver, self.config)
         write_atomically(self.config.stack_file, json.dumps(self.info, indent=2) + "\n")
         self._wrote_stack_file = True
-        if not self.restored:
-            self.state.save()  # the demo keys survive even a crash right after this start
-        threading.Thread(target=self._snapshot_on_schedule, name="local-snapshots", daemon=True).start()
         if self.config.compaction_interval:
             threading.Thread(target=self._compact_on_schedule, name="local-compaction-schedule", daemon=True).start()
 
