@@ -13,10 +13,10 @@ SAM_CLI_VERSION := 1.170.0
 # `sam build` without a container needs the Lambda runtime's Python (3.13) on PATH.
 PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname $$(dirname $$(command -v python3.13 2>/dev/null || echo /x/x)))
 
-.PHONY: help venv node-clients lint format cfn-lint statelint test local local-reset compact query bench cost load build parity sam-local smoke openapi named-queries clean
+.PHONY: help venv node-clients lint format cfn-lint statelint test local compact query bench cost load build parity sam-local smoke openapi named-queries clean
 
 help:
-	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account); its state survives restarts"
+	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
 	@echo "make local-reset  delete the local stack's saved state: the next make local starts afresh"
 	@echo "make test     lint, cfn-lint, statelint and every test"
 	@echo "make parity   sam build, then import and invoke every function as the Lambda runtime would (Python 3.13)"
@@ -79,6 +79,7 @@ local: venv
 	$(BIN)/python -m local
 
 # LOCAL_STATE_DIR applies; refused while a stack runs on that directory (docs/local-mode.md).
+.PHONY: local-reset
 local-reset: venv
 	@$(BIN)/python -m local.state reset
 
