@@ -75,13 +75,13 @@ statelint: venv
 test: lint cfn-lint statelint node-clients
 	$(BIN)/python -m pytest
 
-local: venv
-	$(BIN)/python -m local
-
 # LOCAL_STATE_DIR applies; refused while a stack runs on that directory (docs/local-mode.md).
 .PHONY: local-reset
 local-reset: venv
 	@$(BIN)/python -m local.state reset
+
+local: venv
+	$(BIN)/python -m local
 
 compact: venv
 	$(BIN)/python -m local.compact
