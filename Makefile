@@ -19,6 +19,7 @@ PY313_PREFIX ?= $(shell PYENV_VERSION=3.13.0 pyenv prefix 2>/dev/null || dirname
 
 help:
 	@echo "make local    run the whole stack on 127.0.0.1 (no Docker, no AWS account)"
+	@echo "make local-reset  delete the local stack's saved state: the next make local starts afresh"
 	@echo "make test     lint, cfn-lint, statelint and every test"
 	@echo "make parity   sam build, then import and invoke every function as the Lambda runtime would (Python 3.13)"
 	@echo "make compact  run one compaction on the running local stack; prints its JSON report"
@@ -76,6 +77,11 @@ prerequisites:
 
 test: prerequisites lint cfn-lint statelint node-clients
 	$(BIN)/python -m pytest
+
+# LOCAL_STATE_DIR applies; refused while a stack runs on that directory (docs/local-mode.md).
+.PHONY: local-reset
+local-reset: venv
+	@$(BIN)/python -m local.state reset
 
 local: venv
 	$(BIN)/python -m local

@@ -48,6 +48,8 @@ class LocalConfig:
     # Optional: one more address the AWS emulator listens on, for `sam local`'s Lambda containers on Linux
     # (the Docker bridge's, which they reach as host.docker.internal); docs/local-mode.md.
     docker_address: str | None = None
+    # Seconds between snapshots of the state while the emulator receives writes (local/state.py).
+    snapshot_seconds: float = 2.0
 
     @property
     def api_url(self) -> str:
@@ -65,6 +67,11 @@ class LocalConfig:
     def sam_env_file(self) -> Path:
         """The ``--env-vars`` file for ``sam local`` (local/sam_env.py)."""
         return self.state_dir / "sam-env.json"
+
+    @property
+    def saved_state_file(self) -> Path:
+        """What survives a stop or a crash (local/state.py); ``make local-reset`` deletes it."""
+        return self.state_dir / "state.pickle"
 
 
 class ConfigError(ValueError):
@@ -139,4 +146,5 @@ def config_from_environment() -> LocalConfig:
         api_type=api_type,
         counting_mode=counting_mode,
         docker_address=_docker_address("LOCAL_AWS_DOCKER_ADDRESS"),
+        snapshot_seconds=_number("LOCAL_SNAPSHOT_SECONDS", "2", float, positive=True),
     )

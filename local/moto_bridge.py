@@ -8,7 +8,10 @@ in-process; the local mode (and the workflow tests) need three:
 - S3 notifications become asynchronous invocations with Lambda's retries;
 - a Step Functions execution can be waited for without polling;
 - moto's server application, served by our own werkzeug server (:class:`MotoServer`), without
-  moto's global CORS and answering only this emulator's own address (:func:`own_address_only`).
+  moto's global CORS and answering only this emulator's own address (:func:`own_address_only`);
+- the backends' state, taken and put back whole (:func:`backend_state`, :func:`restore_backends`):
+  moto 5.2 keeps it only in memory and has no persistence of its own (its recorder replays
+  requests, which would run every notification and function again), so local/state.py pickles it.
 
 If moto changes, this module fails loudly at start (:func:`check_version`),
 not somewhere deep in a test.
@@ -17,11 +20,12 @@ not somewhere deep in a test.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import threading
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import IO, Any
 
 import moto
 
@@ -107,6 +111,52 @@ def lambda_backends() -> tuple[Any, Any]:
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
     return LambdaFunction, LambdaSimpleBackend
+
+
+def backend_state(services: Iterable[str]) -> list[tuple[str, str, str, Any]]:
+    """Every ``(service, account, region, backend)`` moto holds for ``services``: the objects to pickle.
+
+    moto's backends are plain objects in module-level ``BackendDict``s (its S3 keys define
+    ``__getstate__`` for this); only their pickled form may cross a moto version, and local/state.py
+    refuses one written by another (:data:`SUPPORTED` is checked here too)."""
+    check_version()
+    from moto.backends import get_backend
+
+    return [
+        (service, account, region, backend)
+        for service in services
+        for account, region, backend in get_backend(service).iter_backends()  # type: ignore[call-overload]
+    ]
+
+
+class _BackendPickler(pickle.Pickler):
+    """Pickles moto's backends; their locks (DynamoDB's tables, SQS's queues hold some) become new,
+    unheld locks on load: a snapshot is only taken while no request is in flight, so none is held."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, _RLOCK_TYPE):
+            return threading.RLock, ()
+        if isinstance(obj, _LOCK_TYPE):
+            return threading.Lock, ()
+        return NotImplemented
+
+
+_RLOCK_TYPE = type(threading.RLock())
+_LOCK_TYPE = type(threading.Lock())
+
+
+def dump_backends(state: list[tuple[str, str, str, Any]], stream: IO[bytes]) -> None:
+    """Pickle what :func:`backend_state` took to ``stream``."""
+    _BackendPickler(stream, pickle.HIGHEST_PROTOCOL).dump(state)
+
+
+def restore_backends(state: list[tuple[str, str, str, Any]]) -> None:
+    """Put backends :func:`backend_state` took (and pickle brought back) in place of the live ones, whole."""
+    check_version()
+    from moto.backends import get_backend
+
+    for service, account, region, backend in state:
+        get_backend(service)[account][region] = backend  # type: ignore[call-overload]
 
 
 def disable_global_cors() -> None:

@@ -196,10 +196,23 @@ def provision_data_resources(resolver: Resolver, clients: Clients) -> None:
     _create(resolver, clients, DATA_STORES)
 
 
-def provision(resolver: Resolver, clients: Clients) -> list[str]:
-    """Create every emulated resource of the transformed template; return the logical ids skipped."""
+def data_store_names(resolver: Resolver) -> list[tuple[str, str, str]]:
+    """``(logical id, type, physical name)`` of each active data store: what a saved state holds (local/state.py)."""
+    types = {resource_type for resource_type, _ in DATA_STORES}
+    return [
+        (logical_id, resource["Type"], resolver.physical_name(logical_id))
+        for logical_id, resource in resolver.template["Resources"].items()
+        if resource["Type"] in types and resolver.is_active(logical_id)
+    ]
+
+
+def provision(resolver: Resolver, clients: Clients, *, data_restored: bool = False) -> list[str]:
+    """Create every emulated resource of the transformed template; return the logical ids skipped.
+
+    ``data_restored``: the data stores came back from a saved state (local/state.py); only the role,
+    functions, notifications and state machine are created, from the template as it is now."""
     clients.iam.create_role(RoleName=LOCAL_ROLE, AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
-    _create(resolver, clients, DATA_STORES + COMPUTE)
+    _create(resolver, clients, COMPUTE if data_restored else DATA_STORES + COMPUTE)
     handled = {resource_type for resource_type, _ in DATA_STORES + COMPUTE} | MODELLED
     resources = resolver.template["Resources"]
     skipped = sorted(logical_id for logical_id, r in resources.items() if r["Type"] not in handled)

@@ -26,9 +26,10 @@ from local.gateway.model import Answer, ApiModel, json_error
 from local.lambdas import AsyncInvoker, LocalFunctions
 from local.landing import landing_routes
 from local.preflight import write_atomically
-from local.provision import Clients, provision
+from local.provision import Clients, data_store_names, provision
 from local.rejections import RejectionLog
 from local.sam_env import linux_note, sam_local_info, start_api_command, write_sam_environment
+from local.state import SavedState, StateKeeper, expected_header, fingerprint, load_state
 from tools.intrinsics import Resolver
 from tools.sam import transformed_template
 from tools.template import ROOT
@@ -41,6 +42,8 @@ DRAIN_PATH = "/__local/drain"
 COMPACT_PATH = "/__local/compact"
 # Local and test only (LOCAL_FAULT_INJECTION=1): arms faults (local/faults.py).
 FAULTS_PATH = "/__local/faults"
+# Local only: saves the state now (local/state.py) and answers where and how big.
+SNAPSHOT_PATH = "/__local/snapshot"
 # The JS SDK, as a deployment would serve it from a CDN.
 SDK_PATH = "/sdk/collector.js"
 SAMPLE_EVENT = {"event_type": "page_view", "url": "https://example.com/", "session_id": "s-1"}
@@ -61,6 +64,9 @@ class LocalStack:
     _wrote_stack_file: bool = False
     _wrote_sam_env_file: bool = False
     _compaction_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The saved state this stack started from (None: afresh); set once its state may be saved over it.
+    restored: SavedState | None = None
+    _state_ready: bool = False
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -79,6 +85,10 @@ class LocalStack:
             },
         )
         self._aws_environment()
+        # Refused (one line) before anything starts, and read whole before anything is replaced.
+        self._state_fingerprint = fingerprint(data_store_names(self.resolver))
+        self.restored = load_state(self.config.saved_state_file, self._state_fingerprint)
+        self.state = StateKeeper(self.config.saved_state_file, self._state_header)
         self.functions = LocalFunctions(self.resolver)
         if self.config.quiet:
             for function in self.functions.by_name.values():
@@ -102,15 +112,24 @@ class LocalStack:
         self.async_invoker = AsyncInvoker(self.functions, self.clients.sqs)
         moto_bridge.route_lambda_invocations(lambda name, event: self.functions.get(name).invoke(event))
         moto_bridge.route_s3_notifications(self._notify)
-        self.skipped = provision(self.resolver, self.clients)
+        if self.restored:
+            moto_bridge.restore_backends(self.restored.backends)
+            self.last_compaction = self.restored.header.get("last_compaction")
+        self.skipped = provision(self.resolver, self.clients, data_restored=self.restored is not None)
         self.hold("provision")
         self.async_invoker.start()
-        tenants = self._create_demo_tenants()
+        tenants = self._restored_tenants(self.restored.header) if self.restored else self._create_demo_tenants()
+        self._tenants = tenants
+        self._state_ready = True
+        if not self.restored:
+            self.state.save()  # the demo keys survive even a crash right after this start
+        threading.Thread(target=self._snapshot_on_schedule, name="local-snapshots", daemon=True).start()
         self.rejections = RejectionLog(self._tenant_of_key)
         local_routes: dict[tuple[str, str], LocalRoute] = {
             ("GET", SDK_PATH): self._sdk,
             ("POST", DRAIN_PATH): self._drain,
             ("POST", COMPACT_PATH): self._compact,
+            ("POST", SNAPSHOT_PATH): self._snapshot,
         }
         local_routes.update(dashboard_routes(self))
         local_routes.update(landing_routes(lambda: self.info))
@@ -144,10 +163,17 @@ class LocalStack:
             self.async_invoker.stop()
         if hasattr(self, "emulator"):
             self.emulator.stop()
+        self.save_state()
         if self._wrote_stack_file:  # only ever our own (the state directory's lock makes it ours)
             self.config.stack_file.unlink(missing_ok=True)
         if self._wrote_sam_env_file:  # it names this stack's resources, gone with it
             self.config.sam_env_file.unlink(missing_ok=True)
+
+    def save_state(self) -> None:
+        """The clean stop's snapshot (local/state.py): only a stack that finished restoring or creating its
+        data stores saves them, so a start interrupted half-way never replaces a good state."""
+        if self._state_ready:
+            self.state.save()
 
     # -- steps ---------------------------------------------------------------
     def _aws_environment(self) -> None:
@@ -160,7 +186,11 @@ class LocalStack:
 
     def _start_emulator(self) -> None:
         lake = self.resolver.physical_name("LakeBucket")
-        middleware = self.faults.middleware(lake) if self.faults else None
+        faults = self.faults.middleware(lake) if self.faults else None
+
+        def middleware(app: Any) -> Any:
+            return self.state.guard(faults(app) if faults else app)
+
         docker = (self.config.docker_address,) if self.config.docker_address else ()
         self.emulator = moto_bridge.MotoServer("127.0.0.1", self.config.aws_port, middleware, also_on=docker)
         self.emulator.start()
@@ -184,19 +214,37 @@ class LocalStack:
         seconds = self.config.schema_cache_seconds
         return {} if seconds is None else {"SchemaCacheSeconds": str(seconds)}
 
-    def _create_demo_tenants(self) -> list[dict[str, str]]:
+    def _tenant_admin(self) -> Any:
         from event_collector.aws.tenant_keys_table import TenantKeysTable
         from event_collector.tenants.admin import TenantAdmin
 
         table = self.resolver.physical_name("TenantKeysTable")
-        admin = TenantAdmin(TenantKeysTable(self.clients.dynamodb, table), clock=lambda: int(time.time()))
-        origins = (f"http://127.0.0.1:{self.config.api_port}", f"http://localhost:{self.config.api_port}")
+        return TenantAdmin(TenantKeysTable(self.clients.dynamodb, table), clock=lambda: int(time.time()))
+
+    def _dashboard_origins(self) -> tuple[str, str]:
+        return f"http://127.0.0.1:{self.config.api_port}", f"http://localhost:{self.config.api_port}"
+
+    def _create_demo_tenants(self) -> list[dict[str, str]]:
+        admin = self._tenant_admin()
         tenants = []
         for tenant in DEMO_TENANTS:
             admin.create_tenant(tenant)
             secret = admin.issue_key(tenant).api_key
-            publishable = admin.issue_key(tenant, scope="publishable", origins=origins).api_key
+            publishable = admin.issue_key(tenant, scope="publishable", origins=self._dashboard_origins()).api_key
             tenants.append({"tenant": tenant, "api_key": secret, "publishable_key": publishable})
+        return tenants
+
+    def _restored_tenants(self, header: dict[str, Any]) -> list[dict[str, str]]:
+        """The saved demo tenants and keys; on another LOCAL_API_PORT, new publishable keys for the dashboard
+        (theirs name the page's origin, which has that port)."""
+        tenants: list[dict[str, str]] = header["tenants"]
+        if header.get("api_port") != self.config.api_port:
+            admin = self._tenant_admin()
+            for entry in tenants:
+                origins = self._dashboard_origins()
+                entry["publishable_key"] = admin.issue_key(
+                    entry["tenant"], scope="publishable", origins=origins
+                ).api_key
         return tenants
 
     def _stack_info(self, tenants: list[dict[str, str]]) -> dict[str, Any]:
@@ -303,6 +351,7 @@ class LocalStack:
         output = json.loads(described.get("output") or "{}")
         answer = {"status": described["status"], "report": output.get("report"), "error": described.get("error")}
         self.last_compaction = {**answer, "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        self.state.save(timeout=10)  # a snapshot point: what a run compacted survives a crash after its answer
         return 200, {"Content-Type": "application/json"}, json.dumps(answer, default=str).encode()
 
     def _compact_on_schedule(self) -> None:
@@ -311,6 +360,26 @@ class LocalStack:
         while not self._stopping.wait(self.config.compaction_interval):
             status, _, body = self._compact(LocalRequest(b'{"closed_hours_only": true}', {}))
             log.info("scheduled compaction: %s", body.decode() if status == 200 else status)
+
+    def _state_header(self) -> dict[str, Any]:
+        return {
+            **expected_header(self._state_fingerprint),
+            "tenants": self._tenants,
+            "api_port": self.config.api_port,
+            "last_compaction": self.last_compaction,
+        }
+
+    def _snapshot(self, _: LocalRequest) -> Answer:
+        saved = self.state.save(timeout=10)
+        if saved is None:
+            return json_error(503, "busy", "the AWS emulator had requests in flight for 10 s; try again")
+        return 200, {"Content-Type": "application/json"}, json.dumps(saved).encode()
+
+    def _snapshot_on_schedule(self) -> None:
+        """Every LOCAL_SNAPSHOT_SECONDS, a snapshot if the emulator received a write since the last one."""
+        while not self._stopping.wait(self.config.snapshot_seconds):
+            if self.state.changed:
+                self.state.save(timeout=self.config.snapshot_seconds)
 
     def _sdk(self, _: LocalRequest) -> Answer:
         """The JS SDK (clients/js/collector.js), loadable as a module from any page."""
@@ -342,6 +411,7 @@ class LocalStack:
                 f"  AWS (moto)  {info['aws_endpoint_url']}",
                 f"  tenant      {info['tenant']}   key {info['api_key']}",
                 f"  details     {self.config.stack_file}",
+                f"  state       {self._state_line()}",
                 "",
                 "Send an event:",
                 f"  curl -u '{info['tenant']}:{info['api_key']}' -H 'Content-Type: application/json' \\",
@@ -355,6 +425,13 @@ class LocalStack:
                 "Ctrl-C stops everything.",
             ]
         )
+
+    def _state_line(self) -> str:
+        where = self.config.saved_state_file
+        if self.restored:
+            saved_at = datetime.fromtimestamp(self.restored.header["saved_at"], UTC).isoformat(timespec="seconds")
+            return f"restored from {where} (saved {saved_at}); `make local-reset` starts afresh"
+        return f"new, kept in {where} across restarts; `make local-reset` starts afresh"
 
 
 def _compact_options_problem(options: dict[str, Any]) -> str | None:
