@@ -22,11 +22,19 @@ from typing import IO, Any
 from event_collector_cli.compacted import read_compacted
 from tools.template import ROOT
 
+_HANDED_OUT: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port free now and never handed out before in this process: the kernel may give the same free port to
+    two probes in a row (a stack's API and AWS ports were once both 49209), so a test asking for two gets two."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 @dataclass
