@@ -245,21 +245,7 @@ class CountersTable:
         keys = [
             {"pk": item["pk"], "sk": item["sk"]} for item in self._query({**query, "ProjectionExpression": "pk, sk"})
         ]
-        for start in range(0, len(keys), BATCH_WRITE):
-            request: dict[str, Any] = {
-                self._table_name: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + BATCH_WRITE]]
-            }
-            for attempt in range(UNPROCESSED_ATTEMPTS):
-                if attempt:
-                    time.sleep(random.uniform(0, UNPROCESSED_DELAY_SECONDS * 2**attempt))  # noqa: S311 - jitter
-                try:
-                    request = self._client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-                except aws_errors() as error:
-                    raise StorageError(f"deleting counters failed: {error_code(error)}") from error
-                if not request:
-                    break
-            else:
-                raise StorageError("deleting counters failed: items left unprocessed")
+        self._batch_write([{"DeleteRequest": {"Key": key}} for key in keys], "deleting counters")
         return len(keys)
 
     # -- daily rollups (counts/rollups.py): compaction writes them, the API reads them ------------------
